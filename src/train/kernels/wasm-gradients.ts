@@ -1,0 +1,279 @@
+/**
+ * Gradient kernels for the tfjs wasm backend, composed at the backend level from the wasm
+ * backend's own (XNNPACK-backed) kernel functions.
+ *
+ * Why backend level: calling `tf.*` ops inside a `kernelFunc` re-enters the engine while it is
+ * recording a kernel, which broke reference counting in a probe. Here every step calls another
+ * wasm kernelFunc on TensorInfos and frees its intermediates with `backend.disposeData`, so the
+ * engine only ever sees the one output we return.
+ *
+ * - Conv2DBackpropFilter: missing from tfjs-backend-wasm 4.x. Written as one conv2d in which the
+ *   batch plays the role of the channels and the output gradient plays the filter.
+ * - Conv2DBackpropInput: wasm has it, but as a naive loop that dominated training steps.
+ *   For stride 1 (all our architectures) it is a conv2d with the flipped, transposed filter;
+ *   other strides fall back to the original kernel.
+ * - MaxPoolGrad: the wasm kernel is a slow naive loop too (and disagrees with the cpu backend on
+ *   overlapping padded windows); a tight JS loop over the wasm heap replaces it.
+ * - BatchMatMul (2-D): run as a 1x1 conv2d (XNNPACK GEMM); the wasm kernel is slow for most shapes.
+ * - Tile of a per-channel vector (BatchNorm gradients): a repeated memcpy.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { backend_util } from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+
+/** The parts of BackendWasm we use (the class is not exported with these members typed). */
+export interface WasmBackendLike {
+  disposeData(dataId: object, force?: boolean): boolean;
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+type Pad = [[number, number], [number, number], [number, number], [number, number]];
+
+function kernel(name: string): KernelFunc {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) throw new Error(`wasm backend has no ${name} kernel; is @tensorflow/tfjs-backend-wasm loaded?`);
+  return config.kernelFunc;
+}
+
+function call(name: string, backend: WasmBackendLike, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
+  return kernel(name)({ inputs, attrs, backend: backend as unknown as tf.KernelBackend }) as TensorInfo;
+}
+
+function free(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+const transpose = (b: WasmBackendLike, x: TensorInfo, perm: number[]) => call('Transpose', b, { x }, { perm });
+
+function conv2d(b: WasmBackendLike, x: TensorInfo, filter: TensorInfo, pad: Pad, dilations: [number, number]): TensorInfo {
+  return call('Conv2D', b, { x, filter }, {
+    strides: [1, 1],
+    pad: pad as unknown as NamedAttrMap[string],
+    dataFormat: 'NHWC',
+    dilations,
+    dimRoundingMode: undefined as unknown as string,
+  });
+}
+
+/**
+ * dW[kh,kw,ci,co] = sum_{n,oh,ow} xPadded[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]
+ * = conv2d(input = x as [ci,H,W,n], filter = dy as [OH,OW,n,co], dilation = s) -> [ci,KH,KW,co].
+ */
+export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as {
+    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+  };
+  if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad,
+    dimRoundingMode, false, 'channelsLast');
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  // Pad below/right so the conv yields at least kh x kw outputs; negative means "too many" rows, sliced off below.
+  const bottom = Math.max(0, kh - h - top + (oh - 1) * sh);
+  const right = Math.max(0, kw - w - left + (ow - 1) * sw);
+  const xT = transpose(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
+  const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, n, co]
+  const conv = conv2d(backend, xT, dyT, [[0, 0], [top, bottom], [left, right], [0, 0]], [sh, sw]); // [ci, >=kh, >=kw, co]
+  free(backend, xT, dyT);
+  let cropped = conv;
+  if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
+    cropped = call('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] });
+    free(backend, conv);
+  }
+  const dw = transpose(backend, cropped, [1, 2, 0, 3]); // [kh, kw, ci, co]
+  free(backend, cropped);
+  return dw;
+}
+
+let originalBackpropInput: KernelFunc | undefined;
+
+/** dx = conv2d(dy, rot180(W) with in/out channels swapped), padded to give back the input size. */
+export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as {
+    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number];
+  };
+  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad,
+    dimRoundingMode, false, dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast');
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dataFormat !== 'channelsLast') {
+    if (!originalBackpropInput) throw new Error('Conv2DBackpropInput (wasm): original kernel not captured');
+    return originalBackpropInput(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  }
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const flipped = call('Reverse', backend, { x: filter }, { dims: [0, 1] });
+  const swapped = transpose(backend, flipped, [0, 1, 3, 2]); // [kh, kw, co, ci]
+  free(backend, flipped);
+  const dx = conv2d(backend, dy, swapped, [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]], [1, 1]);
+  free(backend, swapped);
+  return dx;
+}
+
+let originalMaxPoolGrad: KernelFunc | undefined;
+
+/** Routes dy to the arg-max of each window (first maximum in row-major order wins, like the cpu backend). */
+export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
+    filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const dx = backend.makeOutput(input.shape.slice(), 'float32');
+  // Views into the wasm heap: take them after makeOutput, which may grow (and move) the heap.
+  const xv = backend.typedArrayFromHeap(input);
+  const dyv = backend.typedArrayFromHeap(dy);
+  const dxv = backend.typedArrayFromHeap(dx);
+  dxv.fill(0);
+  const rowStride = w * c;
+  for (let b = 0; b < n; b++) {
+    const xBase = b * h * rowStride;
+    for (let i = 0; i < oh; i++) {
+      const r0 = Math.max(0, i * sh - top);
+      const r1 = Math.min(h, i * sh - top + fh);
+      for (let j = 0; j < ow; j++) {
+        const c0 = Math.max(0, j * sw - left);
+        const c1 = Math.min(w, j * sw - left + fw);
+        const dyBase = ((b * oh + i) * ow + j) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let best = -1;
+          let bestVal = -Infinity;
+          for (let r = r0; r < r1; r++) {
+            const rowBase = xBase + r * rowStride + ch;
+            for (let q = c0; q < c1; q++) {
+              const idx = rowBase + q * c;
+              const v = xv[idx];
+              if (v > bestVal) { bestVal = v; best = idx; }
+            }
+          }
+          if (best >= 0) dxv[best] += dyv[dyBase + ch];
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+let originalBatchMatMul: KernelFunc | undefined;
+
+/**
+ * The wasm BatchMatMul is fast only in narrow cases: in a probe [64,2048]x[2048,128] took 4 ms but
+ * [2048,64]x[64,128] (same FLOPs) 80 ms and any transposed operand (every Dense gradient) was slower
+ * still. A 2-D product is a 1x1 convolution, which XNNPACK runs as a packed GEMM: use that.
+ * Batched products (rank > 2 with a batch > 1) keep the original kernel.
+ */
+export function batchMatMul(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  if (!originalBatchMatMul) throw new Error('BatchMatMul (wasm): original kernel not captured');
+  const batchA = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  const batchB = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  if (batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    return originalBatchMatMul(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  }
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const m = transposeA ? ac : ar;
+  const k = transposeA ? ar : ac;
+  const n = transposeB ? br : bc;
+  if ((transposeB ? bc : br) !== k) throw new Error(`matMul: inner dimensions ${k} and ${transposeB ? bc : br} of shapes ${a.shape} and ${b.shape} differ`);
+  // Views with new shapes over the same data (no copy, not disposed: the engine owns a and b).
+  const a2 = transposeA ? transpose(backend, { dataId: a.dataId, shape: [ar, ac], dtype: a.dtype }, [1, 0]) : a;
+  const b2 = transposeB ? transpose(backend, { dataId: b.dataId, shape: [br, bc], dtype: b.dtype }, [1, 0]) : b;
+  const x: TensorInfo = { dataId: a2.dataId, shape: [1, m, 1, k], dtype: 'float32' };
+  const filter: TensorInfo = { dataId: b2.dataId, shape: [1, 1, k, n], dtype: 'float32' };
+  const conv = conv2d(backend, x, filter, [[0, 0], [0, 0], [0, 0], [0, 0]], [1, 1]);
+  if (transposeA) free(backend, a2);
+  if (transposeB) free(backend, b2);
+  const outShape = [...a.shape.slice(0, -2), m, n];
+  return { dataId: conv.dataId, shape: outShape, dtype: 'float32' };
+}
+
+let originalTile: KernelFunc | undefined;
+
+/**
+ * BatchNorm's gradient (tfjs-core) tiles per-channel vectors up to the full [N,H,W,C] shape; the wasm
+ * Tile kernel does that element by element (it was the costliest kernel of a BN training step).
+ * When the tiled dims are all leading and x is 1 there, the output is x's buffer repeated: memcpy.
+ */
+export function tile(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x } = args.inputs as { x: TensorInfo };
+  const { reps } = args.attrs as unknown as { reps: number[] };
+  if (!originalTile) throw new Error('Tile (wasm): original kernel not captured');
+  const rank = x.shape.length;
+  let k = rank; // first dim from which all reps are 1
+  while (k > 0 && reps[k - 1] === 1) k--;
+  const leadingOnes = x.shape.slice(0, k).every((d) => d === 1);
+  if (x.dtype !== 'float32' || !leadingOnes || rank === 0) return originalTile(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  const outShape = x.shape.map((d, i) => d * reps[i]);
+  const out = backend.makeOutput(outShape, 'float32');
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const block = src.length;
+  if (block > 0) {
+    dst.set(src, 0);
+    let filled = block;
+    while (filled < dst.length) {
+      const n = Math.min(filled, dst.length - filled);
+      dst.copyWithin(filled, 0, n);
+      filled += n;
+    }
+  }
+  return out;
+}
+
+export interface GradientKernelOptions {
+  /** Replace the wasm backend's slow Conv2DBackpropInput, MaxPoolGrad and transposed BatchMatMul (default true). */
+  fast?: boolean;
+}
+
+const registered = new Set<string>();
+
+function replaceKernel(config: KernelConfig): void {
+  if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel(config);
+  registered.add(config.kernelName);
+}
+
+/**
+ * Registers our gradient kernels on the wasm backend. Always adds the missing
+ * Conv2DBackpropFilter; with `fast` also replaces Conv2DBackpropInput, MaxPoolGrad and BatchMatMul.
+ * Calling it again with another `fast` value switches back and forth (used by tests and bench).
+ */
+export function registerWasmGradientKernels(options: GradientKernelOptions = {}): string[] {
+  const fast = options.fast ?? true;
+  const currentInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (!originalBackpropInput && currentInput) originalBackpropInput = currentInput.kernelFunc;
+  const currentMatMul = tf.getKernel('BatchMatMul', 'wasm');
+  if (!originalBatchMatMul && currentMatMul) originalBatchMatMul = currentMatMul.kernelFunc;
+  const currentTile = tf.getKernel('Tile', 'wasm');
+  if (!originalTile && currentTile) originalTile = currentTile.kernelFunc;
+  const currentPool = tf.getKernel('MaxPoolGrad', 'wasm');
+  if (!originalMaxPoolGrad && currentPool) originalMaxPoolGrad = currentPool.kernelFunc;
+
+  replaceKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as KernelFunc });
+  if (fast) {
+    replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as unknown as KernelFunc });
+    replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as unknown as KernelFunc });
+    replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as unknown as KernelFunc });
+    replaceKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as unknown as KernelFunc });
+  } else {
+    if (originalTile) replaceKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: originalTile });
+    if (originalBatchMatMul) replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: originalBatchMatMul });
+    if (originalBackpropInput) replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: originalBackpropInput });
+    if (originalMaxPoolGrad) replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: originalMaxPoolGrad });
+  }
+  return [...registered].sort();
+}

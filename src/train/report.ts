@@ -1,0 +1,169 @@
+/**
+ * Model evaluation report: report.json (the numbers) plus confusion.svg and curves.svg.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EMOTIONS } from '../core/labels.ts';
+import {
+  classificationReport,
+  confusionMatrix as computeConfusion,
+  type AverageMetrics,
+  type ClassMetrics,
+} from '../core/metrics.ts';
+import { writeFileAtomic } from './atomic.ts';
+import { confusionSvg, curvesSvg, type HistoryPoint } from './svg.ts';
+
+export type { HistoryPoint } from './svg.ts';
+
+export interface SplitCounts {
+  train: number;
+  val: number;
+  test: number;
+}
+
+export interface ModelReport {
+  /** Stable id, e.g. the model directory name. */
+  id: string;
+  /** Human-readable name. */
+  name: string;
+  /** Model family, e.g. 'cnn' or 'svm'. */
+  kind: string;
+  /** Architecture description, e.g. 'mini-xception' or 'linear-svm-hog'. */
+  arch: string;
+  dataset: {
+    name: 'FER2013';
+    path: string;
+    splits: SplitCounts;
+    evaluatedOn: 'PrivateTest';
+  };
+  /** Accuracy on the evaluation split (0..1). */
+  accuracy: number;
+  perClass: ClassMetrics[];
+  macroAvg: AverageMetrics;
+  weightedAvg: AverageMetrics;
+  /** Rows = true class, columns = predicted class, in `labels` order. */
+  confusionMatrix: number[][];
+  labels: string[];
+  /** Epochs actually trained. */
+  epochs: number;
+  /** Epoch whose weights were kept (e.g. best validation accuracy). */
+  bestEpoch?: number;
+  wallTimeSec?: number;
+  /** Training throughput. */
+  imagesPerSec?: number;
+  /** TensorFlow.js backend used for training, e.g. 'tensorflow', 'cpu', 'wasm'. */
+  backend?: string;
+  /** Trainable parameter count. */
+  params?: number;
+  /** Whether test-time augmentation was used for the reported numbers. */
+  tta?: boolean;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+  history: HistoryPoint[];
+  notes?: string;
+}
+
+export interface BuildReportInput {
+  id: string;
+  name: string;
+  kind: string;
+  arch: string;
+  datasetPath: string;
+  splits: SplitCounts;
+  /** Either a ready confusion matrix, or yTrue + yPred on the evaluation split. */
+  confusionMatrix?: number[][];
+  yTrue?: ArrayLike<number>;
+  yPred?: ArrayLike<number>;
+  /** Defaults to EMOTIONS. */
+  labels?: readonly string[];
+  epochs?: number;
+  bestEpoch?: number;
+  wallTimeSec?: number;
+  imagesPerSec?: number;
+  backend?: string;
+  params?: number;
+  tta?: boolean;
+  history?: HistoryPoint[];
+  notes?: string;
+  /** Defaults to now. */
+  createdAt?: Date | string;
+}
+
+/** Assemble a ModelReport, computing the confusion matrix and metrics. */
+export function buildReport(input: BuildReportInput): ModelReport {
+  const labels = [...(input.labels ?? EMOTIONS)];
+  let cm: number[][];
+  if (input.confusionMatrix) {
+    cm = input.confusionMatrix.map((row) => [...row]);
+  } else if (input.yTrue && input.yPred) {
+    cm = computeConfusion(input.yTrue, input.yPred, labels.length);
+  } else {
+    throw new Error('buildReport: pass either confusionMatrix or yTrue + yPred');
+  }
+  if (cm.length !== labels.length) {
+    throw new Error(`buildReport: ${cm.length}x${cm.length} confusion matrix for ${labels.length} labels`);
+  }
+  const metrics = classificationReport(cm, labels);
+  const history = input.history ? input.history.map((h) => ({ ...h })) : [];
+  const createdAt =
+    input.createdAt === undefined
+      ? new Date().toISOString()
+      : typeof input.createdAt === 'string'
+        ? input.createdAt
+        : input.createdAt.toISOString();
+
+  const report: ModelReport = {
+    id: input.id,
+    name: input.name,
+    kind: input.kind,
+    arch: input.arch,
+    dataset: { name: 'FER2013', path: input.datasetPath, splits: { ...input.splits }, evaluatedOn: 'PrivateTest' },
+    accuracy: metrics.accuracy,
+    perClass: metrics.perClass,
+    macroAvg: metrics.macroAvg,
+    weightedAvg: metrics.weightedAvg,
+    confusionMatrix: cm,
+    labels,
+    epochs: input.epochs ?? history.length,
+    createdAt,
+    history,
+  };
+  if (input.bestEpoch !== undefined) report.bestEpoch = input.bestEpoch;
+  if (input.wallTimeSec !== undefined) report.wallTimeSec = input.wallTimeSec;
+  if (input.imagesPerSec !== undefined) report.imagesPerSec = input.imagesPerSec;
+  if (input.backend !== undefined) report.backend = input.backend;
+  if (input.params !== undefined) report.params = input.params;
+  if (input.tta !== undefined) report.tta = input.tta;
+  if (input.notes !== undefined) report.notes = input.notes;
+  return report;
+}
+
+export const REPORT_FILES = {
+  json: 'report.json',
+  confusion: 'confusion.svg',
+  curves: 'curves.svg',
+} as const;
+
+/**
+ * Write report.json (pretty), confusion.svg and curves.svg into `dir` (created if missing),
+ * each file atomically. `history` defaults to report.history.
+ */
+export async function writeReportFiles(
+  dir: string,
+  report: ModelReport,
+  history: readonly HistoryPoint[] = report.history,
+): Promise<{ json: string; confusion: string; curves: string }> {
+  await mkdir(dir, { recursive: true });
+  const paths = {
+    json: join(dir, REPORT_FILES.json),
+    confusion: join(dir, REPORT_FILES.confusion),
+    curves: join(dir, REPORT_FILES.curves),
+  };
+  const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+  const evalName = `${report.name} - FER2013 ${report.dataset.evaluatedOn}${report.tta ? ' (TTA)' : ''}`;
+  await writeFileAtomic(paths.confusion, confusionSvg(report.confusionMatrix, report.labels, `${evalName}: accuracy ${pct(report.accuracy)}`));
+  await writeFileAtomic(paths.curves, curvesSvg(history, `${report.name} - training curves`));
+  // JSON last: a reader that sees the new report.json also sees the new charts.
+  await writeFileAtomic(paths.json, JSON.stringify(report, null, 2) + '\n');
+  return paths;
+}

@@ -1,0 +1,142 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initWasm } from '../src/train/backend.ts';
+
+/** Deterministic pseudo-random values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function runOn(backend: string, kernelName: string, inputs: Record<string, { shape: number[]; data: Float32Array }>, attrs: Record<string, unknown>) {
+  tf.setBackend(backend);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) tensors[k] = tf.tensor(v.data, v.shape);
+  const before = tf.memory().numTensors;
+  const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { shape: out.shape, data: Float32Array.from(out.dataSync()) };
+  out.dispose();
+  Object.values(tensors).forEach((t) => t.dispose());
+  return { ...result, leaked: tf.memory().numTensors - (before - Object.keys(tensors).length) };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+interface ConvCase { x: [number, number, number, number]; k: number; co: number; stride: number; pad: 'valid' | 'same' }
+const convCases: ConvCase[] = [
+  { x: [2, 7, 7, 3], k: 3, co: 4, stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 3], k: 3, co: 4, stride: 1, pad: 'valid' },
+  { x: [3, 9, 8, 2], k: 3, co: 5, stride: 2, pad: 'same' },
+  { x: [3, 9, 8, 2], k: 3, co: 5, stride: 2, pad: 'valid' },
+  { x: [1, 10, 10, 1], k: 5, co: 8, stride: 1, pad: 'same' },
+  { x: [4, 6, 6, 8], k: 1, co: 3, stride: 1, pad: 'valid' },
+  { x: [2, 11, 11, 4], k: 2, co: 3, stride: 2, pad: 'valid' },
+  { x: [2, 12, 12, 16], k: 3, co: 32, stride: 1, pad: 'same' },
+];
+
+function outSize(n: number, k: number, s: number, pad: 'valid' | 'same'): number {
+  return pad === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1;
+}
+
+describe('wasm gradient kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    await initWasm(true);
+  });
+
+  for (const c of convCases) {
+    const [n, h, w, ci] = c.x;
+    const oh = outSize(h, c.k, c.stride, c.pad);
+    const ow = outSize(w, c.k, c.stride, c.pad);
+    const dyShape = [n, oh, ow, c.co];
+    const filterShape = [c.k, c.k, ci, c.co];
+    const label = `x ${c.x.join('x')} k${c.k} co${c.co} stride ${c.stride} ${c.pad}`;
+
+    it(`Conv2DBackpropFilter ${label}`, () => {
+      const inputs = {
+        x: { shape: c.x, data: values(n * h * w * ci, 1) },
+        dy: { shape: dyShape, data: values(dyShape.reduce((a, b) => a * b), 2) },
+      };
+      const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape };
+      const cpu = runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs);
+      const wasm = runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+      expect(wasm.shape).toEqual(filterShape);
+      expect(maxAbsDiff(cpu.data, wasm.data)).toBeLessThan(1e-4);
+      expect(wasm.leaked).toBe(0);
+    });
+
+    it(`Conv2DBackpropInput ${label}`, () => {
+      const inputs = {
+        dy: { shape: dyShape, data: values(dyShape.reduce((a, b) => a * b), 3) },
+        filter: { shape: filterShape, data: values(filterShape.reduce((a, b) => a * b), 4) },
+      };
+      const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x };
+      const cpu = runOn('cpu', 'Conv2DBackpropInput', inputs, attrs);
+      const wasm = runOn('wasm', 'Conv2DBackpropInput', inputs, attrs);
+      expect(wasm.shape).toEqual(c.x);
+      expect(maxAbsDiff(cpu.data, wasm.data)).toBeLessThan(1e-4);
+      expect(wasm.leaked).toBe(0);
+    });
+  }
+
+  for (const p of [
+    { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid' as const },
+    { x: [2, 9, 7, 4], size: 2, stride: 2, pad: 'valid' as const },
+    { x: [1, 9, 9, 2], size: 3, stride: 3, pad: 'valid' as const },
+    { x: [2, 7, 7, 3], size: 3, stride: 2, pad: 'same' as const },
+  ]) {
+    it(`MaxPoolGrad x ${p.x.join('x')} size ${p.size} stride ${p.stride} ${p.pad}`, () => {
+      const [n, h, w, c] = p.x;
+      const oh = outSize(h, p.size, p.stride, p.pad);
+      const ow = outSize(w, p.size, p.stride, p.pad);
+      // Quantised input so windows contain ties: the first maximum must win on both backends.
+      const xData = values(n * h * w * c, 5).map((v) => Math.round(v * 3));
+      const inputs = {
+        dy: { shape: [n, oh, ow, c], data: values(n * oh * ow * c, 6) },
+        input: { shape: p.x, data: xData },
+        output: { shape: [n, oh, ow, c], data: new Float32Array(n * oh * ow * c) },
+      };
+      tf.setBackend('cpu');
+      const pooled = tf.maxPool(tf.tensor4d(xData, p.x as [number, number, number, number]), p.size, p.stride, p.pad);
+      inputs.output.data = Float32Array.from(pooled.dataSync());
+      pooled.dispose();
+      const attrs = { filterSize: [p.size, p.size], strides: [p.stride, p.stride], pad: p.pad, dimRoundingMode: undefined };
+      const cpu = runOn('cpu', 'MaxPoolGrad', inputs, attrs);
+      const wasm = runOn('wasm', 'MaxPoolGrad', inputs, attrs);
+      expect(maxAbsDiff(cpu.data, wasm.data)).toBeLessThan(1e-5);
+      expect(wasm.leaked).toBe(0);
+    });
+  }
+
+  it('gradients of input and filter together through a small conv net equal the cpu backend', () => {
+    const xData = values(2 * 10 * 10 * 2, 7);
+    const wData = values(3 * 3 * 2 * 4, 8);
+    const grads = (backend: string) => {
+      tf.setBackend(backend);
+      const x = tf.tensor4d(xData, [2, 10, 10, 2]);
+      const wt = tf.tensor4d(wData, [3, 3, 2, 4]);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.maxPool(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')), 2, 2, 'valid').square().sum());
+      const [gx, gw] = g([x, wt]);
+      const out = [Float32Array.from(gx.dataSync()), Float32Array.from(gw.dataSync())];
+      tf.dispose([x, wt, gx, gw]);
+      return out;
+    };
+    const before = tf.memory().numTensors;
+    const cpu = grads('cpu');
+    const wasm = grads('wasm');
+    expect(maxAbsDiff(cpu[0], wasm[0])).toBeLessThan(1e-4);
+    expect(maxAbsDiff(cpu[1], wasm[1])).toBeLessThan(1e-4);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
