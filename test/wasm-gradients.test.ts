@@ -118,6 +118,66 @@ describe('wasm gradient kernels match the cpu backend', () => {
     });
   }
 
+  for (const m of [
+    { a: [7, 5], b: [5, 3], ta: false, tb: false },
+    { a: [5, 7], b: [5, 3], ta: true, tb: false },
+    { a: [7, 5], b: [3, 5], ta: false, tb: true },
+    { a: [5, 7], b: [3, 5], ta: true, tb: true },
+    { a: [64, 300], b: [300, 20], ta: false, tb: false },
+    { a: [1, 6, 4], b: [1, 4, 2], ta: false, tb: false },
+    { a: [3, 6, 4], b: [3, 4, 2], ta: false, tb: false }, // batched: original kernel
+    { a: [3, 4, 6], b: [3, 2, 4], ta: true, tb: true }, // batched, transposed
+  ]) {
+    it(`BatchMatMul ${m.a.join('x')}${m.ta ? 'ᵀ' : ''} · ${m.b.join('x')}${m.tb ? 'ᵀ' : ''}`, () => {
+      const inputs = {
+        a: { shape: m.a, data: values(m.a.reduce((x, y) => x * y), 11) },
+        b: { shape: m.b, data: values(m.b.reduce((x, y) => x * y), 12) },
+      };
+      const attrs = { transposeA: m.ta, transposeB: m.tb };
+      const cpu = runOn('cpu', 'BatchMatMul', inputs, attrs);
+      const wasm = runOn('wasm', 'BatchMatMul', inputs, attrs);
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(maxAbsDiff(cpu.data, wasm.data)).toBeLessThan(1e-4);
+      expect(wasm.leaked).toBe(0);
+    });
+  }
+
+  for (const t of [
+    { x: [1, 1, 1, 5], reps: [2, 3, 4, 1] }, // per-channel vector to full size: fast path
+    { x: [1, 3], reps: [4, 1] },
+    { x: [2, 3], reps: [2, 2] }, // general: original kernel
+    { x: [1, 2, 1, 3], reps: [2, 1, 3, 1] },
+  ]) {
+    it(`Tile ${t.x.join('x')} by ${t.reps.join('x')}`, () => {
+      const inputs = { x: { shape: t.x, data: values(t.x.reduce((a, b) => a * b), 13) } };
+      const cpu = runOn('cpu', 'Tile', inputs, { reps: t.reps });
+      const wasm = runOn('wasm', 'Tile', inputs, { reps: t.reps });
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(maxAbsDiff(cpu.data, wasm.data)).toBe(0);
+      expect(wasm.leaked).toBe(0);
+    });
+  }
+
+  it('BatchNorm training gradients through the fast kernels equal the cpu backend', () => {
+    const xData = values(4 * 6 * 6 * 3, 21);
+    const grads = (backend: string) => {
+      tf.setBackend(backend);
+      const x = tf.tensor4d(xData, [4, 6, 6, 3]);
+      const scale = tf.tensor1d([1.5, 0.5, 2]);
+      const offset = tf.tensor1d([0.1, -0.2, 0.3]);
+      const g = tf.grads((a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+        const { mean, variance } = tf.moments(a, [0, 1, 2]);
+        return tf.batchNorm(a, mean, variance, o, s, 1e-3).relu().square().sum();
+      });
+      const out = g([x, scale, offset]).map((t) => Float32Array.from(t.dataSync()));
+      tf.dispose([x, scale, offset]);
+      return out;
+    };
+    const cpu = grads('cpu');
+    const wasm = grads('wasm');
+    cpu.forEach((c, i) => expect(maxAbsDiff(c, wasm[i])).toBeLessThan(1e-3));
+  });
+
   it('gradients of input and filter together through a small conv net equal the cpu backend', () => {
     const xData = values(2 * 10 * 10 * 2, 7);
     const wData = values(3 * 3 * 2 * 4, 8);

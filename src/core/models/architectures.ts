@@ -1,4 +1,7 @@
 /**
+ * Dropout layers take no seed on purpose: tfjs re-seeds its generator on every call, so a seeded
+ * dropout drops the same units at every step (those units' weights then never train).
+ *
  * CNN definitions shared by training (Node) and, later, the app. Input [N,48,48,1] gray in [0,1];
  * output [N,7] softmax in the label order of labels.ts.
  */
@@ -32,7 +35,7 @@ function buildSeed(seed?: number): tf.LayersModel {
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   m.add(tf.layers.flatten());
   m.add(tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(4) }));
-  m.add(tf.layers.dropout({ rate: 0.5, seed }));
+  m.add(tf.layers.dropout({ rate: 0.5 }));
   m.add(tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', kernelInitializer: init(5) }));
   return m;
 }
@@ -63,11 +66,11 @@ function buildDefault(seed?: number, widths: readonly number[] = [32, 64, 128, 2
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   }
   m.add(tf.layers.flatten());
-  m.add(tf.layers.dropout({ rate: 0.4, seed }));
+  m.add(tf.layers.dropout({ rate: 0.4 }));
   m.add(tf.layers.dense({ units: 256, useBias: false, kernelInitializer: init() }));
   m.add(tf.layers.batchNormalization({ momentum: 0.95 }));
   m.add(tf.layers.activation({ activation: 'relu' }));
-  m.add(tf.layers.dropout({ rate: 0.4, seed: seed === undefined ? undefined : seed + 100 }));
+  m.add(tf.layers.dropout({ rate: 0.4 }));
   m.add(tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
   return m;
 }

@@ -1,0 +1,95 @@
+/**
+ * npm run bench:train [-- --arch seed|default|all] [--steps N] [--batch-size N]
+ *
+ * Training images/s of the real data-parallel training step (augmentation included) on random
+ * 48x48 images, for: our fast kernels with every core, our fast kernels on one worker, and the
+ * reference (one worker, only the plain Conv2DBackpropFilter composition added to wasm); plus
+ * inference images/s. Prints figures only: speed goals are checked by reading them, not by tests.
+ */
+import { parseArgs } from 'node:util';
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES } from '../core/labels.ts';
+import { buildArch } from '../core/models/architectures.ts';
+import { REFERENCE_AUGMENTATION, mulberry32 } from './augment.ts';
+import { chooseBackend } from './backend.ts';
+import { TrainingPool, defaultWorkerCount } from './parallel/pool.ts';
+
+const DEFAULT_WIDTHS = [16, 32, 64, 128];
+
+async function trainSpeed(arch: string, workers: number, fastKernels: boolean, steps: number, batchSize: number): Promise<number> {
+  const rand = mulberry32(7);
+  const n = 2048;
+  const pixels = new Uint8Array(n * IMAGE_PIXELS).map(() => Math.floor(rand() * 256));
+  const labels = new Uint8Array(n).map(() => Math.floor(rand() * NUM_CLASSES));
+  const pool = await TrainingPool.start({
+    workers, arch, widths: arch === 'default' ? DEFAULT_WIDTHS : undefined, seed: 1, backend: 'auto', fastKernels,
+    labelSmoothing: 0.1, augment: REFERENCE_AUGMENTATION, pixels, labels,
+  });
+  try {
+    const rows = (s: number) => Int32Array.from({ length: batchSize }, (_, i) => (s * batchSize + i) % n);
+    for (let s = 0; s < 2; s++) await pool.step(rows(s), 1e-3, s); // warm-up: XNNPACK operator setup
+    await pool.flush();
+    const t0 = performance.now();
+    for (let s = 0; s < steps; s++) await pool.step(rows(s + 2), 1e-3, s + 2);
+    await pool.flush();
+    return (steps * batchSize) / ((performance.now() - t0) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function inferenceSpeed(arch: string, batchSize: number): Promise<{ batched: number; single: number }> {
+  const model = buildArch(arch, 1, arch === 'default' ? DEFAULT_WIDTHS : undefined);
+  const x = tf.randomUniform([batchSize, IMAGE_SIZE, IMAGE_SIZE, 1]);
+  const one = tf.randomUniform([1, IMAGE_SIZE, IMAGE_SIZE, 1]);
+  const run = (t: tf.Tensor) => tf.tidy(() => (model.predict(t) as tf.Tensor).dataSync());
+  for (let i = 0; i < 3; i++) { run(x); run(one); }
+  let t0 = performance.now();
+  const reps = 5;
+  for (let i = 0; i < reps; i++) run(x);
+  const batched = (reps * batchSize) / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  const singles = 50;
+  for (let i = 0; i < singles; i++) run(one);
+  const single = singles / ((performance.now() - t0) / 1000);
+  tf.dispose([x, one]);
+  model.dispose();
+  return { batched, single };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      arch: { type: 'string', default: 'all' }, steps: { type: 'string', default: '12' },
+      'batch-size': { type: 'string', default: '64' }, workers: { type: 'string' },
+    },
+  });
+  const archs = values.arch === 'all' ? ['seed', 'default'] : [values.arch!];
+  for (const a of archs) if (a !== 'seed' && a !== 'default') throw new Error(`--arch must be seed, default or all, got "${a}"`);
+  const steps = Number(values.steps);
+  const batchSize = Number(values['batch-size']);
+  const workers = values.workers ? Number(values.workers) : defaultWorkerCount();
+  const backend = await chooseBackend('auto', true);
+  console.log(`bench:train — ${os.cpus()[0]?.model ?? 'cpu'}; ${os.cpus().length} cores (${defaultWorkerCount()} usable); node ${process.version}`);
+  console.log(`${backend.description}`);
+  console.log(`batch ${batchSize}, ${steps} timed steps after 2 warm-up steps, augmentation on, random 48x48 images\n`);
+  for (const arch of archs) {
+    const reference = await trainSpeed(arch, 1, false, Math.max(3, Math.round(steps / 3)), batchSize);
+    const fastOne = await trainSpeed(arch, 1, true, steps, batchSize);
+    const fastAll = workers > 1 ? await trainSpeed(arch, workers, true, steps, batchSize) : fastOne;
+    const inf = await inferenceSpeed(arch, 256);
+    const params = buildArch(arch, 1, arch === 'default' ? DEFAULT_WIDTHS : undefined).countParams();
+    console.log(`${arch} (${params.toLocaleString('en')} parameters)`);
+    console.log(`  train, reference kernels, 1 worker : ${reference.toFixed(1)} images/s`);
+    console.log(`  train, fast kernels, 1 worker      : ${fastOne.toFixed(1)} images/s  (${(fastOne / reference).toFixed(2)}x reference)`);
+    console.log(`  train, fast kernels, ${workers} workers     : ${fastAll.toFixed(1)} images/s  (${(fastAll / reference).toFixed(2)}x reference)`);
+    console.log(`  inference (wasm, 1 thread)         : ${inf.batched.toFixed(0)} images/s in batches of 256; ${(1000 / inf.single).toFixed(2)} ms per single face`);
+    console.log(`  one FER2013 epoch (28,709 images)  : ${(28709 / fastAll / 60).toFixed(1)} min at the ${workers}-worker rate\n`);
+  }
+}
+
+main().then(() => process.exit(0), (e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
+});
