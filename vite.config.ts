@@ -20,6 +20,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
     // The machine is small and often busy training; override with VITEST_MAX_WORKERS.
     maxWorkers: Number(process.env.VITEST_MAX_WORKERS) || 2,
   },

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initWasm } from '../src/train/backend.ts';
+import { registerWasmGradientKernels } from '../src/train/kernels/wasm-gradients.ts';
 
 /** Deterministic pseudo-random values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
@@ -62,7 +63,8 @@ describe('wasm gradient kernels match the cpu backend', () => {
     const filterShape = [c.k, c.k, ci, c.co];
     const label = `x ${c.x.join('x')} k${c.k} co${c.co} stride ${c.stride} ${c.pad}`;
 
-    it(`Conv2DBackpropFilter ${label}`, () => {
+    for (const form of ['conv', 'gemm'] as const) it(`Conv2DBackpropFilter (${form} form) ${label}`, () => {
+      registerWasmGradientKernels({ fast: true, filterGradient: form });
       const inputs = {
         x: { shape: c.x, data: values(n * h * w * ci, 1) },
         dy: { shape: dyShape, data: values(dyShape.reduce((a, b) => a * b), 2) },
@@ -70,6 +72,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
       const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape };
       const cpu = runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs);
       const wasm = runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+      registerWasmGradientKernels({ fast: true });
       expect(wasm.shape).toEqual(filterShape);
       expect(maxAbsDiff(cpu.data, wasm.data)).toBeLessThan(1e-4);
       expect(wasm.leaked).toBe(0);
@@ -94,6 +97,8 @@ describe('wasm gradient kernels match the cpu backend', () => {
     { x: [2, 9, 7, 4], size: 2, stride: 2, pad: 'valid' as const },
     { x: [1, 9, 9, 2], size: 3, stride: 3, pad: 'valid' as const },
     { x: [2, 7, 7, 3], size: 3, stride: 2, pad: 'same' as const },
+    { x: [3, 12, 10, 5], size: 2, stride: 2, pad: 'valid' as const },
+    { x: [2, 7, 7, 3], size: 2, stride: 2, pad: 'same' as const },
   ]) {
     it(`MaxPoolGrad x ${p.x.join('x')} size ${p.size} stride ${p.stride} ${p.pad}`, () => {
       const [n, h, w, c] = p.x;
@@ -154,6 +159,25 @@ describe('wasm gradient kernels match the cpu backend', () => {
       const wasm = runOn('wasm', 'Tile', inputs, { reps: t.reps });
       expect(wasm.shape).toEqual(cpu.shape);
       expect(maxAbsDiff(cpu.data, wasm.data)).toBe(0);
+      expect(wasm.leaked).toBe(0);
+    });
+  }
+
+  for (const r of [
+    { x: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: false }, // fast path
+    { x: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: true },
+    { x: [30, 3], axis: [0], keepDims: false },
+    { x: [4, 5, 6, 7], axis: [-4, -3, -2], keepDims: false },
+    { x: [4, 5, 6, 7], axis: [3], keepDims: false }, // original kernel
+    { x: [4, 5, 6, 7], axis: [1, 2], keepDims: true },
+  ]) {
+    it(`Sum ${r.x.join('x')} over ${r.axis.join(',')}${r.keepDims ? ' keepDims' : ''}`, () => {
+      const inputs = { x: { shape: r.x, data: values(r.x.reduce((a, b) => a * b), 14) } };
+      const attrs = { axis: r.axis, keepDims: r.keepDims };
+      const cpu = runOn('cpu', 'Sum', inputs, attrs);
+      const wasm = runOn('wasm', 'Sum', inputs, attrs);
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(maxAbsDiff(cpu.data, wasm.data)).toBeLessThan(1e-4);
       expect(wasm.leaked).toBe(0);
     });
   }

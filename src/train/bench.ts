@@ -1,5 +1,5 @@
 /**
- * npm run bench:train [-- --arch seed|default|all] [--steps N] [--batch-size N]
+ * npm run bench:train [-- --arch seed|default|all] [--steps N] [--batch-size N] [--workers N] [--profile]
  *
  * Training images/s of the real data-parallel training step (augmentation included) on random
  * 48x48 images, for: our fast kernels with every core, our fast kernels on one worker, and the
@@ -58,11 +58,27 @@ async function inferenceSpeed(arch: string, batchSize: number): Promise<{ batche
   return { batched, single };
 }
 
+/** Per-kernel milliseconds of one training step (batch on this thread), largest first. */
+async function profileStep(arch: string, batchSize: number): Promise<[string, number][]> {
+  const model = buildArch(arch, 1, arch === 'default' ? DEFAULT_WIDTHS : undefined);
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomUniform([batchSize, IMAGE_SIZE, IMAGE_SIZE, 1]);
+  const y = tf.oneHot(tf.randomUniform([batchSize], 0, NUM_CLASSES, 'int32'), NUM_CLASSES);
+  const step = () => optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+  step();
+  const info = await tf.profile(() => { step(); });
+  const totals = new Map<string, number>();
+  for (const k of info.kernels) totals.set(k.name, (totals.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  tf.dispose([x, y]);
+  model.dispose();
+  return [...totals].sort((a, b) => b[1] - a[1]);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       arch: { type: 'string', default: 'all' }, steps: { type: 'string', default: '12' },
-      'batch-size': { type: 'string', default: '64' }, workers: { type: 'string' },
+      'batch-size': { type: 'string', default: '64' }, workers: { type: 'string' }, profile: { type: 'boolean', default: false },
     },
   });
   const archs = values.arch === 'all' ? ['seed', 'default'] : [values.arch!];
@@ -74,6 +90,15 @@ async function main(): Promise<void> {
   console.log(`bench:train — ${os.cpus()[0]?.model ?? 'cpu'}; ${os.cpus().length} cores (${defaultWorkerCount()} usable); node ${process.version}`);
   console.log(`${backend.description}`);
   console.log(`batch ${batchSize}, ${steps} timed steps after 2 warm-up steps, augmentation on, random 48x48 images\n`);
+  if (values.profile) {
+    for (const arch of archs) {
+      const rows = await profileStep(arch, batchSize);
+      const total = rows.reduce((a, r) => a + r[1], 0);
+      console.log(`${arch}: one training step, batch ${batchSize}, one thread: ${total.toFixed(1)} ms in kernels`);
+      for (const [name, ms] of rows.slice(0, 10)) console.log(`  ${name.padEnd(24)} ${ms.toFixed(1).padStart(7)} ms  ${((100 * ms) / total).toFixed(0).padStart(3)}%`);
+    }
+    return;
+  }
   for (const arch of archs) {
     const reference = await trainSpeed(arch, 1, false, Math.max(3, Math.round(steps / 3)), batchSize);
     const fastOne = await trainSpeed(arch, 1, true, steps, batchSize);
