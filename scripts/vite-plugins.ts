@@ -1,7 +1,7 @@
 /**
  * Vite plugins used by vite.config.ts:
- *  - modelsPlugin: serves the top-level models/ folder at /models/ in dev and preview, and copies it
- *    into <outDir>/models when a build finishes.
+ *  - modelsPlugin: serves the top-level models/ folder (or $MODELS_DIR) at /models/ in dev and
+ *    preview, and copies it into <outDir>/models when a build finishes.
  *  - cspPlugin: fills in the Content-Security-Policy <meta> of index.html and sends the same policy
  *    as a header from the dev and preview servers.
  */
@@ -82,7 +82,9 @@ export async function copyModels(src: string, dest: string): Promise<boolean> {
 
 export function modelsPlugin(options: { dir?: string } = {}): Plugin {
   let config: ResolvedConfig | undefined;
-  const dirOf = (root: string) => resolve(root, options.dir ?? 'models');
+  // MODELS_DIR lets tests and scripts point the app at another folder (e.g. fixture models); read
+  // when the config resolves, so a script can set it just before calling build() or preview().
+  const dirOf = (root: string) => resolve(root, options.dir ?? (process.env.MODELS_DIR || 'models'));
   return {
     name: 'emotion-lens:models',
     configResolved(resolved) {

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { learningRate, trainCnn, type TrainCnnOptions } from '../src/train/train-cnn.ts';
+import { learningRate, trainCnn, TrainingInterrupted, type TrainCnnOptions } from '../src/train/train-cnn.ts';
 
 const FER = resolve(__dirname, '../../shared/data/fer2013/fer2013.csv.gz');
 const haveFer = existsSync(FER);
@@ -64,5 +64,21 @@ describe.skipIf(!haveFer)('CNN training on real FER2013 rows', () => {
     expect(state.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
     // Different settings are refused rather than silently mixed.
     await expect(trainCnn({ ...o, arch: 'tiny', widths: undefined, epochs: 3, limit: 300, resume: true, lr: 0.5 })).rejects.toThrow(/different settings/);
+  });
+
+  it('an interrupted run (Ctrl-C) keeps its checkpoint and leaves the existing model folder untouched', async () => {
+    const o = await base();
+    await mkdir(o.out, { recursive: true });
+    await writeFile(join(o.out, 'model.json'), 'previous good model');
+    const controller = new AbortController();
+    const run = trainCnn({
+      ...o, arch: 'tiny', widths: undefined, epochs: 3, limit: 300, signal: controller.signal,
+      log: (l) => { if (l.startsWith('epoch 1/3')) controller.abort(); },
+    });
+    await expect(run).rejects.toBeInstanceOf(TrainingInterrupted);
+    expect(await readdir(o.out)).toEqual(['model.json']);
+    expect(await readFile(join(o.out, 'model.json'), 'utf8')).toBe('previous good model');
+    const state = JSON.parse(await readFile(join(o.checkpointDir, 'state.json'), 'utf8'));
+    expect(state.epochsDone).toBe(1);
   });
 });

@@ -83,6 +83,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).then(() => process.exit(0), (e: Error) => {
+  if (e.name === 'TrainingInterrupted') {
+    console.error(e.message);
+    process.exit(130);
+  }
   console.error(`error: ${e.message}`);
   if (process.env.DEBUG) console.error(e.stack);
   process.exit(1);

@@ -50,6 +50,8 @@ export interface TrainCnnOptions {
   log: (line: string) => void;
   /** Write models/index.json next to `out` (default true). */
   manifest?: boolean;
+  /** Aborting it acts like Ctrl-C: finish the step, keep the checkpoint, leave `out` untouched. */
+  signal?: AbortSignal;
 }
 
 interface CheckpointState {
@@ -64,6 +66,11 @@ interface CheckpointState {
   imagesSeen: number;
   weightShapes: number[][];
   optimizer: { name: string; shape: number[] }[];
+}
+
+/** Thrown when Ctrl-C stopped a run; the checkpoint is kept and the model folder untouched. */
+export class TrainingInterrupted extends Error {
+  override name = 'TrainingInterrupted';
 }
 
 export interface TrainCnnResult {
@@ -163,6 +170,9 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     log('\nCtrl-C: finishing this step, keeping the last completed epoch\'s checkpoint (press again to quit at once)');
   };
   process.on('SIGINT', onSigint);
+  const onAbort = () => { stop.requested = true; };
+  o.signal?.addEventListener('abort', onAbort);
+  if (o.signal?.aborted) stop.requested = true;
 
   try {
     await pool.setWeights(initialWeights, initialOptimizer);
@@ -229,10 +239,16 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     }
   } finally {
     process.off('SIGINT', onSigint);
+    o.signal?.removeEventListener('abort', onAbort);
     await pool.close();
   }
+  if (stop.requested) {
+    // The model folder is left exactly as it was: an interrupted run never replaces a finished model.
+    throw new TrainingInterrupted(state.epochsDone === 0
+      ? `interrupted before the first epoch completed; ${o.out} untouched`
+      : `interrupted; checkpoint after epoch ${state.epochsDone} kept in ${o.checkpointDir} (continue with --resume); ${o.out} untouched`);
+  }
   if (state.epochsDone === 0) throw new Error('no epoch completed; nothing to write');
-  if (stop.requested) log(`interrupted; checkpoint after epoch ${state.epochsDone} kept in ${o.checkpointDir} (continue with --resume)`);
 
   // Final evaluation of the best epoch's weights on PrivateTest.
   const best = split(await readFile(join(o.checkpointDir, 'best.weights.bin')), state.weightShapes);

@@ -1,0 +1,149 @@
+/**
+ * npm run bench:live: the built app in headless Chromium over a fake webcam (JAFFE photos in turn),
+ * every manifest model on every frame. Per backend: FPS, p50/p95 latency per stage and end to end,
+ * tfjs tensor count and JS heap after warm-up and at the end.
+ *
+ *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--models DIR] [--max-seconds 120] [--json FILE]
+ *
+ * --models defaults to ./models when it has an index.json, else untrained fixture models of the
+ * same shapes (timings are then still representative). GPU backends on a GPU-less machine run on
+ * SwiftShader and are slow; each backend stops after --max-seconds even if short of --frames.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeFixtureModels } from '../test/e2e/fixture-models.ts';
+import { composeFrames, writeY4m } from '../test/e2e/y4m.ts';
+import type { Snapshot } from '../src/app/live/automation.ts';
+import { buildApp, serveApp } from './app-server.ts';
+import { findChromium, launchChromium } from './browser.ts';
+
+const { values } = parseArgs({
+  options: {
+    frames: { type: 'string', default: '300' },
+    backends: { type: 'string', default: 'wasm,webgl,webgpu' },
+    models: { type: 'string' },
+    'max-seconds': { type: 'string', default: '120' },
+    warmup: { type: 'string', default: '30' },
+    json: { type: 'string' },
+  },
+});
+const FRAMES = Number(values.frames);
+const WARMUP = Number(values.warmup);
+const MAX_MS = Number(values['max-seconds']) * 1000;
+const backends = values.backends!.split(',').map((b) => b.trim()).filter(Boolean);
+
+const root = resolve(import.meta.dirname, '..');
+const jaffe = resolve(root, '../shared/data/faces/jaffe');
+const PHOTOS = ['happy/KA.HA4.32.png', 'surprise/KA.SU1.36.png', 'neutral/KA.NE2.27.png', 'angry/KA.AN2.40.png'].map((p) => join(jaffe, p));
+
+if (!findChromium()) throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
+for (const p of PHOTOS) if (!existsSync(p)) throw new Error(`missing ${p} (the fake webcam is made from ../shared/data/faces/jaffe)`);
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = (sorted.length - 1) * q;
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (i - lo);
+}
+
+function stage(values: number[]): { p50: number; p95: number } {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: +quantile(s, 0.5).toFixed(2), p95: +quantile(s, 0.95).toFixed(2) };
+}
+
+const work = await mkdtemp(join(tmpdir(), 'bench-live-'));
+let fixtureDir: string | undefined;
+const modelsDir = values.models
+  ? resolve(values.models)
+  : existsSync(join(root, 'models/index.json'))
+    ? join(root, 'models')
+    : (fixtureDir = await makeFixtureModels({ extras: false }));
+console.error(`models: ${modelsDir}${fixtureDir ? ' (untrained fixtures: ./models has no index.json)' : ''}`);
+
+const results: Record<string, unknown>[] = [];
+try {
+  const outDir = join(work, 'dist');
+  await buildApp(outDir, modelsDir);
+  const video = join(work, 'webcam.y4m');
+  const composer = await launchChromium();
+  try {
+    // Each photo for one second at 30 FPS, looping.
+    await writeY4m(video, await composeFrames(composer, PHOTOS), 30, 30);
+  } finally {
+    await composer.close();
+  }
+  const app = await serveApp(outDir, modelsDir);
+  try {
+    for (const backend of backends) {
+      const browser = await launchChromium({
+        fakeVideo: video,
+        webgpu: backend === 'webgpu',
+        extraArgs: ['--enable-precise-memory-info', '--js-flags=--expose-gc'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+        const query = backend === 'auto' ? '' : `?backend=${backend}`;
+        await page.goto(`${app.url}/${query}`);
+        await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 120_000 });
+        const models = await page.locator('[data-model-status][data-status="ready"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
+        await page.click('[data-action="start"]');
+        const snap = () =>
+          page.evaluate(() => {
+            (globalThis as unknown as { gc?: () => void }).gc?.();
+            return (window as unknown as { __emotionLens: { snapshot(): Snapshot } }).__emotionLens.snapshot();
+          });
+        const started = Date.now();
+        while ((await snap()).frames < WARMUP && Date.now() - started < MAX_MS) await page.waitForTimeout(200);
+        await page.evaluate(() => (window as unknown as { __emotionLens: { resetStats(): void } }).__emotionLens.resetStats());
+        const first = await snap();
+        const t0 = Date.now();
+        let last = first;
+        while (last.frames < FRAMES && Date.now() - t0 < MAX_MS) {
+          await page.waitForTimeout(500);
+          last = await snap();
+        }
+        const seconds = (Date.now() - t0) / 1000;
+        const log = last.log;
+        const row = {
+          backend: last.backend,
+          frames: log.length,
+          fps: +(log.length / seconds).toFixed(1),
+          total: stage(log.map((t) => t.total)),
+          landmarker: stage(log.map((t) => t.landmarker)),
+          crop: stage(log.map((t) => t.crop)),
+          models: Object.fromEntries(models.map((id) => [id, stage(log.map((t) => t.models[id] ?? NaN).filter(Number.isFinite))])),
+          tensors: { start: first.numTensors, end: last.numTensors },
+          heapMB: {
+            start: first.heapBytes === null ? null : +(first.heapBytes / 2 ** 20).toFixed(2),
+            end: last.heapBytes === null ? null : +(last.heapBytes / 2 ** 20).toFixed(2),
+          },
+          truncated: log.length < FRAMES,
+        };
+        results.push(row);
+        console.error(JSON.stringify(row));
+      } finally {
+        await browser.close();
+      }
+    }
+  } finally {
+    await app.close();
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+  if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
+}
+
+const fmt = (s: { p50: number; p95: number }) => `${s.p50} / ${s.p95}`;
+console.log(`\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}`);
+console.log('ms p50 / p95 per frame; FPS = frames processed per second of wall time');
+for (const r of results as any[]) {
+  const modelCols = Object.entries(r.models).map(([id, s]) => `${id} ${fmt(s as { p50: number; p95: number })}`).join(', ');
+  console.log(
+    `${r.backend.padEnd(7)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  ${modelCols}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${r.heapMB.start}->${r.heapMB.end} MB${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
+  );
+}
+if (values.json) await writeFile(values.json, JSON.stringify(results, null, 2));

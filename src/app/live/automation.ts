@@ -1,0 +1,36 @@
+/**
+ * window.__emotionLens: read-only numbers for scripts (npm run bench:live, e2e tests). Exposes
+ * timings and memory counters only, never frames.
+ */
+import type { FrameStats } from './stats.ts';
+import type { StageTimes } from './types.ts';
+
+export interface Snapshot {
+  frames: number;
+  log: StageTimes[];
+  numTensors: number;
+  /** performance.memory.usedJSHeapSize where the browser has it (Chromium). */
+  heapBytes: number | null;
+  backend: string;
+}
+
+export interface AutomationHook {
+  snapshot(): Promise<Snapshot>;
+  /** Clears the timing log (e.g. after warm-up). */
+  resetStats(): void;
+}
+
+/** `memory` asks the inference worker, where tfjs lives, for its tensor count and backend. */
+export function installAutomationHook(stats: FrameStats, memory: () => Promise<{ numTensors: number; backend: string }>): void {
+  const hook: AutomationHook = {
+    snapshot: async () => {
+      // Heap first, before the copy of the log below adds garbage. (The page's heap: the worker's
+      // is separate.)
+      const heapBytes = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
+      const { numTensors, backend } = await memory();
+      return { frames: stats.frames, log: [...stats.log], numTensors, heapBytes, backend };
+    },
+    resetStats: () => stats.reset(),
+  };
+  (window as unknown as { __emotionLens: AutomationHook }).__emotionLens = hook;
+}

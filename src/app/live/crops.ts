@@ -1,0 +1,35 @@
+/**
+ * Reads model crops out of a frame: copies only the face's region of the frame into a small
+ * canvas, reads its pixels, and warps them with the shared core framing (src/core/framing), so
+ * live crops are computed by the same code as any offline crop.
+ */
+import type { Affine } from '../../core/framing/types.ts';
+import { offsetSource, sourceBounds } from '../../core/framing/transform.ts';
+import { warpGray } from '../../core/framing/warp.ts';
+
+export class CropReader {
+  private readonly canvas: OffscreenCanvas;
+  private readonly ctx: OffscreenCanvasRenderingContext2D;
+
+  constructor() {
+    this.canvas = new OffscreenCanvas(64, 64);
+    const ctx = this.canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) throw new Error('2D canvas unavailable');
+    this.ctx = ctx;
+  }
+
+  /** size x size gray crop in [0,1] of `source` (width x height pixels) through `toSource`. */
+  read(source: CanvasImageSource, width: number, height: number, toSource: Affine, size: number): Float32Array {
+    const b = sourceBounds(toSource, size);
+    // Clamp to the frame; the warp repeats edge pixels for the part of the crop outside it.
+    const x0 = Math.min(Math.max(0, b.x), width - 1);
+    const y0 = Math.min(Math.max(0, b.y), height - 1);
+    const w = Math.max(1, Math.min(width, b.x + b.width) - x0);
+    const h = Math.max(1, Math.min(height, b.y + b.height) - y0);
+    if (this.canvas.width < w) this.canvas.width = w;
+    if (this.canvas.height < h) this.canvas.height = h;
+    this.ctx.drawImage(source, x0, y0, w, h, 0, 0, w, h);
+    const image = this.ctx.getImageData(0, 0, w, h);
+    return warpGray({ data: image.data, width: w, height: h, channels: 4 }, offsetSource(toSource, x0, y0), size);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Picks the tfjs backend, loads the manifest's models and runs them on batches of crops. Used
+ * inside the inference worker (default) or on the page itself (?worker=0).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelEntry } from '../manifest.ts';
+import { chooseBackend } from './backend.ts';
+import type { CropBatch } from './protocol.ts';
+import { ModelLoadError, ModelRunner, type ModelStatus } from './runner.ts';
+import type { BackendChoice, BackendName } from './types.ts';
+
+export interface Prediction {
+  /** Per model id: one probability row per face. */
+  probs: Record<string, number[][]>;
+  /** Per model id: milliseconds. */
+  times: Record<string, number>;
+}
+
+function split(batch: CropBatch): Float32Array[] {
+  const n = batch.size * batch.size;
+  return Array.from({ length: batch.count }, (_, i) => batch.pixels.subarray(i * n, (i + 1) * n));
+}
+
+export class InferenceEngine {
+  private runners: ModelRunner[] = [];
+
+  /** Throws when no backend works; a model that fails is reported through onStatus and skipped. */
+  async init(
+    backend: BackendName | undefined,
+    entries: ModelEntry[],
+    onBackend: (choice: BackendChoice) => void,
+    onStatus: (id: string, status: ModelStatus) => void,
+  ): Promise<{ id: string; size: number }[]> {
+    onBackend(await chooseBackend(backend));
+    for (const entry of entries) {
+      onStatus(entry.id, { state: 'loading' });
+      try {
+        this.runners.push(await ModelRunner.load(entry));
+        onStatus(entry.id, { state: 'ready' });
+      } catch (error) {
+        onStatus(entry.id, error instanceof ModelLoadError ? error.status : { state: 'corrupt', message: String(error) });
+      }
+    }
+    return this.runners.map((r) => ({ id: r.entry.id, size: r.spec.size }));
+  }
+
+  async predict(batches: CropBatch[]): Promise<Prediction> {
+    const crops = new Map(batches.map((b) => [b.size, split(b)]));
+    const probs: Record<string, number[][]> = {};
+    const times: Record<string, number> = {};
+    for (const runner of this.runners) {
+      const start = performance.now();
+      probs[runner.entry.id] = await runner.predict(crops.get(runner.spec.size) ?? []);
+      times[runner.entry.id] = performance.now() - start;
+    }
+    return { probs, times };
+  }
+
+  memory(): { numTensors: number; backend: string } {
+    return { numTensors: tf.memory().numTensors, backend: tf.getBackend() };
+  }
+
+  dispose(): void {
+    for (const r of this.runners) r.dispose();
+    this.runners = [];
+  }
+}

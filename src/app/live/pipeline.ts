@@ -1,0 +1,121 @@
+/**
+ * One frame through the pipeline, in two halves so they can overlap across frames:
+ *  - detect (page thread): landmarks -> tracked faces -> framed crops (src/core/framing);
+ *  - classify (inference worker): every model on every crop -> per-face smoothing.
+ * Times each stage.
+ */
+import { cropTransform } from '../../core/framing/transform.ts';
+import { keypointsFromLandmarks, landmarkBox } from '../../core/framing/landmarks.ts';
+import type { Box } from '../../core/framing/types.ts';
+import { ProbabilitySmoother } from '../../core/smoothing.ts';
+import { FaceTracker } from '../../core/tracking.ts';
+import { CropReader } from './crops.ts';
+import type { Inference } from './inference-client.ts';
+import type { Landmarker } from './landmarker.ts';
+import { argmax } from './model-input.ts';
+import type { CropBatch } from './protocol.ts';
+import type { FaceResult, FrameResult, ModelReading } from './types.ts';
+
+export interface PipelineSettings {
+  smoothing: boolean;
+  /** EMA time constant in ms. */
+  smoothingMs: number;
+}
+
+/** The page-thread half of a frame. */
+export interface Detection {
+  mode: 'video' | 'image';
+  startMs: number;
+  width: number;
+  height: number;
+  ids: number[];
+  boxes: Box[];
+  /** Per input size: every face's crop. */
+  crops: Map<number, Float32Array[]>;
+  landmarkerMs: number;
+  cropMs: number;
+}
+
+const PREVIEW_SIZE = 48;
+
+export class LivePipeline {
+  private readonly tracker = new FaceTracker();
+  private readonly smoother = new ProbabilitySmoother(0);
+  private readonly reader = new CropReader();
+
+  constructor(
+    private readonly landmarker: Landmarker,
+    private readonly inference: Inference | undefined,
+    public settings: PipelineSettings,
+  ) {}
+
+  get modelIds(): string[] {
+    return this.inference?.models.map((m) => m.id) ?? [];
+  }
+
+  /** Forget tracks and smoothing state (new source). */
+  reset(): void {
+    this.tracker.reset();
+    this.smoother.clear();
+  }
+
+  async detect(source: HTMLVideoElement | HTMLImageElement, mode: 'video' | 'image', width: number, height: number): Promise<Detection> {
+    const startMs = performance.now();
+    const result = mode === 'video' ? await this.landmarker.detectVideo(source, startMs) : await this.landmarker.detectImage(source);
+    const t1 = performance.now();
+    const meshes = result.faceLandmarks;
+    const boxes = meshes.map((lm) => landmarkBox(lm, width, height));
+    const ids = this.tracker.update(boxes, startMs);
+    const transforms = meshes.map((lm) => cropTransform(keypointsFromLandmarks(lm, width, height)));
+    // One crop per face per input size in use (all FER2013 models share 48); 48 for the preview
+    // when no model is loaded.
+    const sizes = new Set(this.inference?.models.map((m) => m.size) ?? []);
+    if (sizes.size === 0) sizes.add(PREVIEW_SIZE);
+    const crops = new Map<number, Float32Array[]>();
+    for (const size of sizes) crops.set(size, transforms.map((t) => this.reader.read(source, width, height, t.toSource, size)));
+    return { mode, startMs, width, height, ids, boxes, crops, landmarkerMs: t1 - startMs, cropMs: performance.now() - t1 };
+  }
+
+  async classify(d: Detection): Promise<FrameResult> {
+    const [previewSize, previewCrops] = d.crops.entries().next().value ?? [PREVIEW_SIZE, []];
+    const previews = previewCrops;
+    let probs: Record<string, number[][]> = {};
+    let times: Record<string, number> = {};
+    if (this.inference && this.inference.models.length > 0 && d.ids.length > 0) {
+      // Packed into fresh buffers, which are transferred (not copied) to the worker.
+      const batches: CropBatch[] = [...d.crops].map(([size, list]) => {
+        const n = size * size;
+        const pixels = new Float32Array(list.length * n);
+        list.forEach((c, i) => pixels.set(c, i * n));
+        return { size, count: list.length, pixels };
+      });
+      ({ probs, times } = await this.inference.predict(batches));
+    }
+    const now = performance.now();
+    const smoothing = this.settings.smoothing && d.mode === 'video';
+    this.smoother.tauMs = smoothing ? this.settings.smoothingMs : 0;
+    const faces: FaceResult[] = d.ids.map((trackId, f) => {
+      const readings: ModelReading[] = this.modelIds.flatMap((id) => {
+        const raw = probs[id]?.[f];
+        if (!raw) return [];
+        const p = smoothing ? this.smoother.update(`${trackId}/${id}`, raw, d.startMs) : raw;
+        return [{ modelId: id, probs: p, top: argmax(p) }];
+      });
+      const crop = previews[f];
+      return { trackId, box: d.boxes[f]!, readings, ...(crop ? { crop: { size: previewSize, pixels: crop } } : {}) };
+    });
+    const live = this.tracker.liveIds();
+    this.smoother.prune((key) => live.has(Number(key.slice(0, key.indexOf('/')))));
+    return {
+      faces,
+      width: d.width,
+      height: d.height,
+      times: { landmarker: d.landmarkerMs, crop: d.cropMs, models: times, total: now - d.startMs },
+    };
+  }
+
+  /** Both halves, one after the other (stills). */
+  async process(source: HTMLVideoElement | HTMLImageElement, mode: 'video' | 'image', width: number, height: number): Promise<FrameResult> {
+    return this.classify(await this.detect(source, mode, width, height));
+  }
+}

@@ -1,0 +1,25 @@
+/** Messages between the page and the inference worker (inference-worker.ts). */
+import type { ModelEntry } from '../manifest.ts';
+import type { ModelStatus } from './runner.ts';
+import type { BackendChoice, BackendName } from './types.ts';
+
+/** Crops of every face at one input size: count * size * size gray values in [0,1]. */
+export interface CropBatch {
+  size: number;
+  count: number;
+  pixels: Float32Array;
+}
+
+export type ToWorker =
+  | { type: 'init'; backend?: BackendName; entries: ModelEntry[] }
+  | { type: 'predict'; seq: number; batches: CropBatch[] }
+  | { type: 'memory'; seq: number };
+
+export type FromWorker =
+  | { type: 'backend'; choice: BackendChoice }
+  | { type: 'status'; id: string; status: ModelStatus }
+  | { type: 'ready'; models: { id: string; size: number }[] }
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; seq: number; probs: Record<string, number[][]>; times: Record<string, number> }
+  | { type: 'memory'; seq: number; numTensors: number; backend: string }
+  | { type: 'error'; seq: number; message: string };

@@ -1,0 +1,90 @@
+/**
+ * Loads the manifest's models with tfjs and runs them on batches of face crops. A model that is
+ * missing, corrupt or of an unsupported kind gets a status with the reason instead of breaking
+ * the others.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NUM_CLASSES } from '../../core/labels.ts';
+import { flipHorizontal } from '../../core/framing/warp.ts';
+import { modelUrl, type ModelEntry } from '../manifest.ts';
+import { checkModelInput, meanOfHalves, rowsOf, type InputSpec } from './model-input.ts';
+
+export type ModelStatus =
+  | { state: 'loading' }
+  | { state: 'ready' }
+  | { state: 'unsupported'; reason: string }
+  | { state: 'missing'; message: string }
+  | { state: 'corrupt'; message: string };
+
+export class ModelRunner {
+  private constructor(
+    readonly entry: ModelEntry,
+    readonly spec: InputSpec,
+    private readonly model: tf.LayersModel,
+  ) {}
+
+  /** Loads and warms up one model; throws ModelLoadError. */
+  static async load(entry: ModelEntry): Promise<ModelRunner> {
+    const check = checkModelInput(entry);
+    if (!check.ok) throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
+    const url = modelUrl(entry.path);
+    let response: Response;
+    try {
+      response = await fetch(url, { cache: 'no-cache' });
+    } catch (error) {
+      throw new ModelLoadError({ state: 'missing', message: `${url}: ${(error as Error).message}` });
+    }
+    if (!response.ok) throw new ModelLoadError({ state: 'missing', message: `${url}: HTTP ${response.status}` });
+    let model: tf.LayersModel;
+    try {
+      model = await tf.loadLayersModel(url);
+    } catch (error) {
+      const message = (error as Error).message;
+      const state = /404|not found/i.test(message) ? 'missing' : 'corrupt';
+      throw new ModelLoadError({ state, message: `${url}: ${message}` });
+    }
+    const shape = model.outputs[0]?.shape;
+    if (!shape || shape[shape.length - 1] !== NUM_CLASSES) {
+      model.dispose();
+      throw new ModelLoadError({ state: 'corrupt', message: `${url}: output shape ${JSON.stringify(shape)}, expected [null, ${NUM_CLASSES}]` });
+    }
+    const runner = new ModelRunner(entry, check.spec, model);
+    // Warm-up: compiles kernels/shaders for the common batch sizes before the first real frame.
+    const blank = new Float32Array(check.spec.size * check.spec.size).fill(0.5);
+    await runner.predict([blank]);
+    return runner;
+  }
+
+  /** Probabilities (EMOTIONS order) for each crop (size x size gray in [0,1]). */
+  async predict(crops: readonly Float32Array[]): Promise<number[][]> {
+    const n = crops.length;
+    if (n === 0) return [];
+    const pixels = this.spec.size * this.spec.size;
+    const rows = this.spec.hflipMean ? 2 * n : n;
+    const batch = new Float32Array(rows * pixels);
+    crops.forEach((crop, i) => {
+      batch.set(crop, i * pixels);
+      if (this.spec.hflipMean) flipHorizontal(crop, this.spec.size, batch.subarray((n + i) * pixels, (n + i + 1) * pixels));
+    });
+    const output = tf.tidy(() => {
+      const input = tf.tensor4d(batch, [rows, this.spec.size, this.spec.size, 1]);
+      return this.model.predict(input) as tf.Tensor;
+    });
+    try {
+      const data = await output.data();
+      return this.spec.hflipMean ? meanOfHalves(data, n) : rowsOf(data, n);
+    } finally {
+      output.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+export class ModelLoadError extends Error {
+  constructor(readonly status: Exclude<ModelStatus, { state: 'loading' } | { state: 'ready' }>) {
+    super('reason' in status ? status.reason : status.message);
+  }
+}

@@ -1,0 +1,48 @@
+/** Types shared by the live pipeline and its Svelte views. */
+import type { Box } from '../../core/framing/types.ts';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface BackendChoice {
+  /** The backend tfjs runs on. */
+  active: BackendName;
+  /** Backends tried first that failed, with why (e.g. WebGPU unavailable). */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+/** One model's reading of one face. */
+export interface ModelReading {
+  modelId: string;
+  /** Probabilities in EMOTIONS order, after smoothing when it is on. */
+  probs: number[];
+  /** Index of the largest probability. */
+  top: number;
+}
+
+export interface FaceResult {
+  /** Stable across frames while the face stays in view. */
+  trackId: number;
+  /** Face box in source pixels. */
+  box: Box;
+  readings: ModelReading[];
+  /** The first model input size's crop (gray in [0,1]), for the "what the models see" view. */
+  crop?: { size: number; pixels: Float32Array };
+}
+
+/** Milliseconds spent per stage for one frame. */
+export interface StageTimes {
+  landmarker: number;
+  crop: number;
+  /** Per model id. */
+  models: Record<string, number>;
+  /** Whole frame: landmarker + crop + models + bookkeeping. */
+  total: number;
+}
+
+export interface FrameResult {
+  faces: FaceResult[];
+  times: StageTimes;
+  /** Source size in pixels, for the overlay's coordinate system. */
+  width: number;
+  height: number;
+}

@@ -1,0 +1,215 @@
+/**
+ * End to end: the built app in headless Chromium on localhost, with a fake webcam made at test time
+ * from JAFFE photos (../shared), untrained fixture models (shape-real, so labels are arbitrary) and,
+ * when models/fer-cnn exists, the real trained model on a clearly happy face.
+ *
+ * Needs Chromium (apt-get install chromium, or CHROMIUM_PATH), ../shared/data/faces/jaffe and the
+ * browser assets (npm run setup-assets); skips with the reason otherwise.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, serveApp } from '../../scripts/app-server.ts';
+import { findChromium, launchChromium } from '../../scripts/browser.ts';
+import { makeFixtureModels } from './fixture-models.ts';
+import { composeFrames, writeY4m } from './y4m.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const jaffe = resolve(root, '../shared/data/faces/jaffe');
+const HAPPY = join(jaffe, 'happy/KA.HA4.32.png');
+const STILL = join(jaffe, 'surprise/KA.SU1.36.png');
+const realModels = resolve(root, 'models');
+const hasRealCnn = existsSync(join(realModels, 'fer-cnn/model.json')) && existsSync(join(realModels, 'index.json'));
+
+const skipReason = !findChromium()
+  ? 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)'
+  : !existsSync(HAPPY) || !existsSync(STILL)
+    ? `JAFFE photos not found under ${jaffe}`
+    : !existsSync(join(root, 'public/mediapipe/face_landmarker.task'))
+      ? 'browser assets missing (npm run setup-assets)'
+      : undefined;
+if (skipReason) console.warn(`[e2e] live app tests skipped: ${skipReason}`);
+
+const FIXTURE_CNNS = ['fixture-cnn', 'fixture-seed'];
+const artifacts = join(root, 'test-artifacts');
+
+interface Watched {
+  page: Page;
+  /** Requests that went anywhere but the app's origin (or blob:/data:). */
+  foreign: string[];
+  errors: string[];
+}
+
+async function openApp(browser: Browser, base: string, query = ''): Promise<Watched> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+  const foreign: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(`${base}/`) && !url.startsWith('blob:') && !url.startsWith('data:')) foreign.push(url);
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  // Any Content-Security-Policy violation (e.g. an inline style) is a bug.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      ((window as unknown as { __csp: string[] }).__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  await page.goto(`${base}/${query}`);
+  await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 90_000 });
+  return { page, foreign, errors };
+}
+
+async function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []);
+}
+
+/** Starts the camera and waits for every given model's label on face 0. */
+async function startAndRead(page: Page, modelIds: string[], timeout = 60_000): Promise<void> {
+  await page.click('[data-action="start"]');
+  for (const id of modelIds) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout });
+}
+
+describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let work: string;
+  let outDir: string;
+  let fixtures: string;
+  let happyY4m: string;
+  let app: { url: string; close: () => Promise<void> };
+  let browser: Browser;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'emotion-lens-e2e-'));
+    outDir = join(work, 'dist');
+    happyY4m = join(work, 'happy.y4m');
+    fixtures = await makeFixtureModels();
+    await buildApp(outDir, fixtures);
+    const composer = await launchChromium();
+    try {
+      await writeY4m(happyY4m, await composeFrames(composer, [HAPPY]), 2, 30);
+    } finally {
+      await composer.close();
+    }
+    app = await serveApp(outDir, fixtures);
+    browser = await launchChromium({ fakeVideo: happyY4m });
+    await mkdir(artifacts, { recursive: true });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+  });
+
+  it('webcam: boxes the face, shows every model, HUD, states, and stays on localhost', async () => {
+    const { page, foreign, errors } = await openApp(browser, app.url);
+    try {
+      await startAndRead(page, FIXTURE_CNNS);
+      const face = page.locator('[data-face="0"]');
+      const box = face.locator('rect.box');
+      expect(Number(await box.getAttribute('width'))).toBeGreaterThan(80);
+      for (const id of FIXTURE_CNNS) {
+        const model = face.locator(`[data-model="${id}"]`);
+        expect(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']).toContain(await model.getAttribute('data-label'));
+        const score = Number(await model.getAttribute('data-score'));
+        expect(score).toBeGreaterThan(0);
+        expect(score).toBeLessThanOrEqual(1);
+      }
+      // Models the app cannot run say why, by name.
+      await expect.poll(() => page.locator('[data-model-status="fixture-svm"]').textContent()).toMatch(/not supported yet/);
+      expect(await page.locator('[data-model-status="fixture-missing"]').textContent()).toMatch(/missing.*fixture-missing\/model\.json/);
+      // HUD
+      await expect.poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 }).toBeGreaterThan(0);
+      expect(await page.locator('[data-hud]').getAttribute('data-backend')).toMatch(/^(webgpu|webgl|wasm|cpu)$/);
+      expect(await page.locator('[data-hud]').getAttribute('data-faces')).toBe('1');
+      // Bars toggle
+      await page.check('[data-control="bars"]');
+      await page.waitForSelector('[data-face="0"] [data-model="fixture-cnn"] [data-bar="happy"]');
+      await page.screenshot({ path: join(artifacts, 'live-webcam.png') });
+      // Stop
+      await page.click('[data-action="stop"]');
+      await page.waitForSelector('[data-face]', { state: 'detached' });
+      expect(foreign).toEqual([]);
+      expect(await cspViolations(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('still image through the file input, and a file that is neither image nor video', async () => {
+    const { page, foreign } = await openApp(browser, app.url);
+    try {
+      await page.setInputFiles('[data-action="file"]', STILL);
+      for (const id of FIXTURE_CNNS) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 30_000 });
+      await page.screenshot({ path: join(artifacts, 'live-still.png') });
+      await page.setInputFiles('[data-action="file"]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+      await expect.poll(() => page.locator('[data-state="bad-file"]').textContent()).toMatch(/"notes\.txt" is not an image or a video/);
+      expect(foreign).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('report view shows accuracy, per-class table and confusion matrix', async () => {
+    const { page } = await openApp(browser, app.url);
+    try {
+      await page.click('[data-nav="reports"]');
+      await expect.poll(() => page.locator('[data-report="fixture-cnn"] [data-accuracy]').textContent()).toBe('50.0 %');
+      expect(await page.locator('[data-report="fixture-cnn"] svg[aria-label="Confusion matrix"] rect').count()).toBe(49);
+      expect(await page.locator('[data-report="fixture-cnn"] tbody tr').count()).toBe(7);
+      expect(await page.locator('[data-report="fixture-seed"]').textContent()).toMatch(/No report|could not be read/);
+    } finally {
+      await page.close();
+    }
+  });
+
+  for (const backend of ['wasm', 'webgl', 'webgpu'] as const) {
+    it(`runs every model on the ${backend} backend${backend === 'wasm' ? '' : ' (SwiftShader)'}`, async () => {
+      const b = backend === 'webgpu' ? await launchChromium({ fakeVideo: happyY4m, webgpu: true }) : browser;
+      const { page } = await openApp(b, app.url, `?backend=${backend}`);
+      try {
+        expect(await page.locator('[data-hud]').getAttribute('data-backend')).toBe(backend);
+        await startAndRead(page, FIXTURE_CNNS, 90_000);
+      } finally {
+        await page.close();
+        if (b !== browser) await b.close();
+      }
+    }, 180_000);
+  }
+
+  it('says so when camera permission is denied', async () => {
+    const b = await launchChromium({ fakeVideo: happyY4m, grantCamera: false });
+    try {
+      const { page } = await openApp(b, app.url);
+      await page.click('[data-action="start"]');
+      await expect.poll(() => page.locator('[data-state="camera-denied"]').textContent(), { timeout: 20_000 }).toMatch(/Camera permission denied/);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it.skipIf(!hasRealCnn)(`the trained CNN reads a clearly happy face as happy${hasRealCnn ? '' : ' (skipped: models/fer-cnn not trained yet)'}`, async () => {
+    const real = await serveApp(outDir, realModels);
+    try {
+      const { page } = await openApp(browser, real.url);
+      try {
+        await page.click('[data-action="start"]');
+        await page.waitForSelector('[data-face="0"] [data-model="fer-cnn"][data-label]', { timeout: 60_000 });
+        await expect.poll(() => page.locator('[data-face="0"] [data-model="fer-cnn"]').getAttribute('data-label'), { timeout: 20_000 }).toBe('happy');
+        await page.screenshot({ path: join(artifacts, 'live-real-model.png') });
+        // Every CNN in the manifest shows a label.
+        const ids = await page.locator('[data-model-status][data-status="ready"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
+        for (const id of ids) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 30_000 });
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await real.close();
+    }
+  });
+});
