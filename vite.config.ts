@@ -13,6 +13,8 @@ export default defineConfig({
     target: 'es2022',
     // The app fetches models/ and public/ assets at run time; nothing is inlined as data: URLs.
     assetsInlineLimit: 0,
+    // TensorFlow.js and MediaPipe are large by nature (and cached after the first visit).
+    chunkSizeWarningLimit: 4096,
   },
   test: {
     environment: 'node',

@@ -3,7 +3,11 @@
  * every manifest model on every frame. Per backend: FPS, p50/p95 latency per stage and end to end,
  * tfjs tensor count and JS heap after warm-up and at the end.
  *
- *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--models DIR] [--max-seconds 120] [--json FILE]
+ *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,page]
+ *                         [--models DIR] [--max-seconds 120] [--json FILE]
+ *
+ * --where: run the models on the page thread (default, as the app does) and/or in the inference
+ * worker (?worker=1; overlaps with the landmarker).
  *
  * --models defaults to ./models when it has an index.json, else untrained fixture models of the
  * same shapes (timings are then still representative). GPU backends on a GPU-less machine run on
@@ -26,14 +30,17 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'wasm,webgl,webgpu' },
     models: { type: 'string' },
     'max-seconds': { type: 'string', default: '120' },
-    warmup: { type: 'string', default: '30' },
+    // Long enough for JIT and first-use allocations to settle before the heap is measured.
+    warmup: { type: 'string', default: '150' },
     json: { type: 'string' },
+    where: { type: 'string', default: 'page' },
   },
 });
 const FRAMES = Number(values.frames);
 const WARMUP = Number(values.warmup);
 const MAX_MS = Number(values['max-seconds']) * 1000;
 const backends = values.backends!.split(',').map((b) => b.trim()).filter(Boolean);
+const wheres = values.where!.split(',').map((w) => w.trim()).filter((w) => w === 'worker' || w === 'page');
 
 const root = resolve(import.meta.dirname, '..');
 const jaffe = resolve(root, '../shared/data/faces/jaffe');
@@ -78,7 +85,7 @@ try {
   }
   const app = await serveApp(outDir, modelsDir);
   try {
-    for (const backend of backends) {
+    for (const backend of backends) for (const where of wheres) {
       const browser = await launchChromium({
         fakeVideo: video,
         webgpu: backend === 'webgpu',
@@ -86,30 +93,39 @@ try {
       });
       try {
         const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-        const query = backend === 'auto' ? '' : `?backend=${backend}`;
+        const params = new URLSearchParams();
+        if (backend !== 'auto') params.set('backend', backend);
+        if (where === 'worker') params.set('worker', '1');
+        const query = params.size ? `?${params}` : '';
         await page.goto(`${app.url}/${query}`);
         await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 120_000 });
         const models = await page.locator('[data-model-status][data-status="ready"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
         await page.click('[data-action="start"]');
-        const snap = () =>
-          page.evaluate(() => {
+        // Polls leave the timing log out (copying it each time would itself churn the heap).
+        const snap = (withLog = false) =>
+          page.evaluate((withLog) => {
             (globalThis as unknown as { gc?: () => void }).gc?.();
-            return (window as unknown as { __emotionLens: { snapshot(): Snapshot } }).__emotionLens.snapshot();
-          });
+            return (window as unknown as { __emotionLens: { snapshot(withLog: boolean): Promise<Snapshot> } }).__emotionLens.snapshot(withLog);
+          }, withLog);
         const started = Date.now();
         while ((await snap()).frames < WARMUP && Date.now() - started < MAX_MS) await page.waitForTimeout(200);
         await page.evaluate(() => (window as unknown as { __emotionLens: { resetStats(): void } }).__emotionLens.resetStats());
         const first = await snap();
         const t0 = Date.now();
         let last = first;
+        // Heap after GC every ~250 frames, to tell steady growth from noise.
+        const heapCurve: [number, number][] = [];
+        const mb = (bytes: number | null) => (bytes === null ? NaN : +(bytes / 2 ** 20).toFixed(2));
         while (last.frames < FRAMES && Date.now() - t0 < MAX_MS) {
           await page.waitForTimeout(500);
           last = await snap();
+          if (last.frames >= (heapCurve.length + 1) * 250) heapCurve.push([last.frames, mb(last.heapBytes)]);
         }
         const seconds = (Date.now() - t0) / 1000;
-        const log = last.log;
+        const log = (await snap(true)).log.slice(0, last.frames);
         const row = {
           backend: last.backend,
+          where,
           frames: log.length,
           fps: +(log.length / seconds).toFixed(1),
           total: stage(log.map((t) => t.total)),
@@ -121,6 +137,7 @@ try {
             start: first.heapBytes === null ? null : +(first.heapBytes / 2 ** 20).toFixed(2),
             end: last.heapBytes === null ? null : +(last.heapBytes / 2 ** 20).toFixed(2),
           },
+          heapCurve,
           truncated: log.length < FRAMES,
         };
         results.push(row);
@@ -138,12 +155,19 @@ try {
 }
 
 const fmt = (s: { p50: number; p95: number }) => `${s.p50} / ${s.p95}`;
+/** Start, the first curve point (one-time warm-up allocations are done by then) and end. */
+function heapText(r: any): string {
+  const first = r.heapCurve[0] as [number, number] | undefined;
+  if (!first) return `${r.heapMB.start} -> ${r.heapMB.end} MB`;
+  const growth = ((r.heapMB.end - first[1]) / first[1]) * 100;
+  return `${r.heapMB.start} MB at start, ${first[1]} at frame ${first[0]}, ${r.heapMB.end} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% after frame ${first[0]})`;
+}
 console.log(`\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}`);
 console.log('ms p50 / p95 per frame; FPS = frames processed per second of wall time');
 for (const r of results as any[]) {
   const modelCols = Object.entries(r.models).map(([id, s]) => `${id} ${fmt(s as { p50: number; p95: number })}`).join(', ');
   console.log(
-    `${r.backend.padEnd(7)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  ${modelCols}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${r.heapMB.start}->${r.heapMB.end} MB${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
+    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  ${modelCols}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
   );
 }
 if (values.json) await writeFile(values.json, JSON.stringify(results, null, 2));

@@ -24,7 +24,8 @@ export type Gpu = 'webgl' | 'webgpu';
 export interface LaunchOptions {
   /** A .y4m file Chromium plays as the webcam. */
   fakeVideo?: string;
-  /** Auto-accept the camera permission prompt (default true when fakeVideo is set). */
+  /** Auto-accept the camera permission prompt (default true when fakeVideo is set; without
+   *  fakeVideo, true means "real cameras only", e.g. none on a server). */
   grantCamera?: boolean;
   /** Also enable WebGPU on the SwiftShader adapter (CPU). */
   webgpu?: boolean;
@@ -49,9 +50,12 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
     '--ignore-gpu-blocklist',
     '--enable-unsafe-swiftshader',
   ];
-  if (options.fakeVideo || options.grantCamera) {
+  if (options.fakeVideo) {
     args.push('--use-fake-device-for-media-stream');
     if (options.grantCamera ?? true) args.push('--use-fake-ui-for-media-stream');
+  } else if (options.grantCamera) {
+    // Permission granted but no fake device: the machine's real cameras (none on a server).
+    args.push('--use-fake-ui-for-media-stream');
   }
   if (options.fakeVideo) args.push(`--use-file-for-fake-video-capture=${options.fakeVideo}`);
   if (options.webgpu) args.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan');

@@ -11,7 +11,9 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { keypointsFromLandmarks } from '../src/core/framing/landmarks.ts';
+import { keypointsFromLandmarks, landmarkBox } from '../src/core/framing/landmarks.ts';
+import { cropTransform } from '../src/core/framing/transform.ts';
+import { warpGray } from '../src/core/framing/warp.ts';
 import { loadFer2013, resolveFer2013Path } from '../src/train/fer2013.ts';
 import { launchChromium, serveStatic } from './browser.ts';
 
@@ -85,6 +87,45 @@ try {
     console.error(`${results.length}/${train.count}`);
   }
 
+  // Round trip: re-crop each image through the canonical framing and compare with the original;
+  // a plain square around the landmarks' bounding box is the baseline. Sampling the 48x48 original
+  // directly stands in for sampling its 4x upscale.
+  const sim = { canonical: { mad: [] as number[], r: [] as number[] }, bbox: { mad: [] as number[], r: [] as number[] } };
+  const compare = (a: Float32Array, b: Float32Array, into: { mad: number[]; r: number[] }) => {
+    let mad = 0;
+    let ma = 0;
+    let mb = 0;
+    for (let i = 0; i < a.length; i++) {
+      mad += Math.abs(a[i]! - b[i]!);
+      ma += a[i]!;
+      mb += b[i]!;
+    }
+    ma /= a.length;
+    mb /= b.length;
+    let sab = 0;
+    let saa = 0;
+    let sbb = 0;
+    for (let i = 0; i < a.length; i++) {
+      sab += (a[i]! - ma) * (b[i]! - mb);
+      saa += (a[i]! - ma) ** 2;
+      sbb += (b[i]! - mb) ** 2;
+    }
+    into.mad.push(mad / a.length);
+    into.r.push(sab / Math.sqrt(saa * sbb || 1));
+  };
+  results.forEach((lm, i) => {
+    if (!lm) return;
+    const pixels = train.pixels.subarray(i * 2304, (i + 1) * 2304);
+    const src = { data: pixels, width: 48, height: 48, channels: 1 as const };
+    const original = Float32Array.from(pixels, (v) => v / 255);
+    compare(original, warpGray(src, cropTransform(keypointsFromLandmarks(lm, 1, 1)).toSource, 48), sim.canonical);
+    const box = landmarkBox(lm, 1, 1);
+    const side = Math.max(box.width, box.height);
+    const s = side / 48;
+    const toSource = { a: s, b: 0, c: 0, d: s, e: box.x + box.width / 2 - side / 2, f: box.y + box.height / 2 - side / 2 };
+    compare(original, warpGray(src, toSource, 48), sim.bbox);
+  });
+
   const eyeX: number[] = [];
   const eyeY: number[] = [];
   const iod: number[] = [];
@@ -124,6 +165,10 @@ try {
         interocular: summary(iod),
         mouthDrop: summary(mouthDrop),
         rollDeg: summary(roll),
+        roundTrip: {
+          canonicalFraming: { meanAbsDiff: summary(sim.canonical.mad), correlation: summary(sim.canonical.r) },
+          landmarkBoxSquare: { meanAbsDiff: summary(sim.bbox.mad), correlation: summary(sim.bbox.r) },
+        },
       },
       null,
       2,

@@ -12,7 +12,7 @@ import { saveLayersModel } from '../../src/train/model-io.ts';
 const INPUT = { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48 };
 
 export interface FixtureOptions {
-  /** Add the svm and missing entries (default true). */
+  /** Add the svm, missing and corrupt entries (default true). */
   extras?: boolean;
 }
 
@@ -27,7 +27,8 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
     model.dispose();
     models.push({ id, name, kind: 'cnn', path: `${id}/model.json`, report: `${id}/report.json`, input: { ...INPUT, tta } });
   };
-  await add('fixture-cnn', 'Fixture CNN', 'default', [32, 64, 128, 256], 'hflip-mean');
+  // Widths of the trained default CNN (README "Design of the default CNN").
+  await add('fixture-cnn', 'Fixture CNN', 'default', [16, 32, 64, 128], 'hflip-mean');
   await add('fixture-seed', 'Fixture seed CNN', 'seed', undefined, 'none');
   await writeFile(
     join(dir, 'fixture-cnn', 'report.json'),
@@ -44,6 +45,9 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
   if (options.extras ?? true) {
     models.push({ id: 'fixture-svm', name: 'Fixture SVM', kind: 'svm', path: 'fixture-svm/model.json', input: {} });
     models.push({ id: 'fixture-missing', name: 'Fixture missing', kind: 'cnn', path: 'fixture-missing/model.json', input: INPUT });
+    await mkdir(join(dir, 'fixture-corrupt'));
+    await writeFile(join(dir, 'fixture-corrupt', 'model.json'), '{"modelTopology": trunc');
+    models.push({ id: 'fixture-corrupt', name: 'Fixture corrupt', kind: 'cnn', path: 'fixture-corrupt/model.json', input: INPUT });
   }
   await writeFile(join(dir, 'index.json'), JSON.stringify({ models }, null, 2));
   return dir;

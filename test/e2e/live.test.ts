@@ -7,7 +7,7 @@
  * browser assets (npm run setup-assets); skips with the reason otherwise.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,13 +15,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, serveApp } from '../../scripts/app-server.ts';
 import { findChromium, launchChromium } from '../../scripts/browser.ts';
 import { makeFixtureModels } from './fixture-models.ts';
-import { composeFrames, writeY4m } from './y4m.ts';
+import { composeFrames, HEIGHT, WIDTH, writeY4m } from './y4m.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const jaffe = resolve(root, '../shared/data/faces/jaffe');
-const HAPPY = join(jaffe, 'happy/KA.HA4.32.png');
+// A broad smile (an epoch-8 checkpoint of fer-cnn already read it as happy at 0.94).
+const HAPPY = join(jaffe, 'happy/YM.HA2.53.png');
 const STILL = join(jaffe, 'surprise/KA.SU1.36.png');
-const realModels = resolve(root, 'models');
+// E2E_REAL_MODELS points the trained-model test at another folder (e.g. a checkpoint export).
+const realModels = resolve(process.env.E2E_REAL_MODELS ?? join(root, 'models'));
 const hasRealCnn = existsSync(join(realModels, 'fer-cnn/model.json')) && existsSync(join(realModels, 'index.json'));
 
 const skipReason = !findChromium()
@@ -122,6 +124,7 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       // Models the app cannot run say why, by name.
       await expect.poll(() => page.locator('[data-model-status="fixture-svm"]').textContent()).toMatch(/not supported yet/);
       expect(await page.locator('[data-model-status="fixture-missing"]').textContent()).toMatch(/missing.*fixture-missing\/model\.json/);
+      expect(await page.locator('[data-model-status="fixture-corrupt"]').textContent()).toMatch(/corrupt.*fixture-corrupt\/model\.json/);
       // HUD
       await expect.poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 }).toBeGreaterThan(0);
       expect(await page.locator('[data-hud]').getAttribute('data-backend')).toMatch(/^(webgpu|webgl|wasm|cpu)$/);
@@ -155,6 +158,45 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     }
   });
 
+  it('plays a video file dropped on the page', async () => {
+    const { page } = await openApp(browser, app.url);
+    try {
+      const png = `data:image/png;base64,${(await readFile(STILL)).toString('base64')}`;
+      // Record a short WebM of the photo in the page itself, then drop it as a file.
+      await page.evaluate(async (url) => {
+        const img = new Image();
+        img.src = url;
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = 320;
+        canvas.height = 240;
+        const ctx = canvas.getContext('2d')!;
+        const stream = canvas.captureStream(15);
+        const recorder = new MediaRecorder(stream, { mimeType: 'video/webm' });
+        const chunks: Blob[] = [];
+        recorder.ondataavailable = (e) => chunks.push(e.data);
+        const done = new Promise((r) => (recorder.onstop = r));
+        recorder.start();
+        for (let i = 0; i < 20; i++) {
+          ctx.fillStyle = '#808080';
+          ctx.fillRect(0, 0, 320, 240);
+          ctx.drawImage(img, 60 + (i % 3), 20, 200, 200);
+          await new Promise((r) => setTimeout(r, 66));
+        }
+        recorder.stop();
+        await done;
+        const file = new File(chunks, 'clip.webm', { type: 'video/webm' });
+        const dt = new DataTransfer();
+        dt.items.add(file);
+        document.querySelector('.live')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, png);
+      for (const id of FIXTURE_CNNS) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 30_000 });
+      expect(await page.locator('[data-action="close-file"]').count()).toBe(1);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('report view shows accuracy, per-class table and confusion matrix', async () => {
     const { page } = await openApp(browser, app.url);
     try {
@@ -182,12 +224,73 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     }, 180_000);
   }
 
+  it('runs the models in the inference worker too (?worker=1)', async () => {
+    const { page } = await openApp(browser, app.url, '?backend=wasm&worker=1');
+    try {
+      expect(await page.locator('[data-hud]').getAttribute('data-models-in')).toBe('worker');
+      await startAndRead(page, FIXTURE_CNNS);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('says when no face is in view', async () => {
+    const empty = join(work, 'empty.y4m');
+    await writeY4m(empty, [new Uint8Array(WIDTH * HEIGHT).fill(128)], 2, 30);
+    const b = await launchChromium({ fakeVideo: empty });
+    try {
+      const { page } = await openApp(b, app.url);
+      await page.click('[data-action="start"]');
+      await expect.poll(() => page.locator('[data-state="no-face"]').textContent(), { timeout: 30_000 }).toMatch(/No face in view/);
+      expect(await page.locator('[data-face]').count()).toBe(0);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('still boxes faces when no model is trained yet', async () => {
+    const empty = join(work, 'no-models');
+    await mkdir(empty, { recursive: true });
+    const bare = await serveApp(outDir, empty);
+    try {
+      const { page } = await openApp(browser, bare.url);
+      try {
+        expect(await page.locator('[data-state="no-models"]').textContent()).toMatch(/No trained models yet/);
+        await page.click('[data-action="start"]');
+        await page.waitForSelector('[data-face="0"] rect.box', { timeout: 30_000 });
+        expect(await page.locator('[data-face="0"] [data-model]').count()).toBe(0);
+        await page.click('[data-nav="reports"]');
+        await expect.poll(() => page.locator('section[aria-label="Model reports"]').textContent()).toMatch(/No trained models yet/);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('says so when camera permission is denied', async () => {
     const b = await launchChromium({ fakeVideo: happyY4m, grantCamera: false });
     try {
       const { page } = await openApp(b, app.url);
       await page.click('[data-action="start"]');
       await expect.poll(() => page.locator('[data-state="camera-denied"]').textContent(), { timeout: 20_000 }).toMatch(/Camera permission denied/);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('says so when there is no camera', async () => {
+    const b = await launchChromium({ grantCamera: true });
+    try {
+      const { page } = await openApp(b, app.url);
+      const cameras = await page.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length);
+      if (cameras > 0) {
+        console.warn('[e2e] "no camera" state not checked: this machine has a real camera');
+        return;
+      }
+      await page.click('[data-action="start"]');
+      await expect.poll(() => page.locator('[data-state="camera-none"]').textContent(), { timeout: 20_000 }).toMatch(/No camera found/);
     } finally {
       await b.close();
     }

@@ -15,7 +15,8 @@ export interface Snapshot {
 }
 
 export interface AutomationHook {
-  snapshot(): Promise<Snapshot>;
+  /** `withLog: false` leaves out the timing log (cheap, for polling). */
+  snapshot(withLog?: boolean): Promise<Snapshot>;
   /** Clears the timing log (e.g. after warm-up). */
   resetStats(): void;
 }
@@ -23,12 +24,12 @@ export interface AutomationHook {
 /** `memory` asks the inference worker, where tfjs lives, for its tensor count and backend. */
 export function installAutomationHook(stats: FrameStats, memory: () => Promise<{ numTensors: number; backend: string }>): void {
   const hook: AutomationHook = {
-    snapshot: async () => {
+    snapshot: async (withLog = true) => {
       // Heap first, before the copy of the log below adds garbage. (The page's heap: the worker's
       // is separate.)
       const heapBytes = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
       const { numTensors, backend } = await memory();
-      return { frames: stats.frames, log: [...stats.log], numTensors, heapBytes, backend };
+      return { frames: stats.frames, log: withLog ? [...stats.log] : [], numTensors, heapBytes, backend };
     },
     resetStats: () => stats.reset(),
   };

@@ -57,8 +57,9 @@ async function gpuName(name: BackendName): Promise<string> {
 async function tryBackend(name: BackendName, auto: boolean): Promise<string | undefined> {
   try {
     if (auto && (name === 'webgl' || name === 'webgpu')) {
-      // Measured on a GPU-less machine: a FER2013 CNN took ~400 ms per face on WebGL/SwiftShader
-      // and ~13 ms on wasm, so automatic choice skips software GPUs (?backend= still forces them).
+      // Measured on a GPU-less machine: the default FER2013 CNN (flip TTA) took ~160 ms per face
+      // on WebGL/SwiftShader and ~5 ms on wasm, so automatic choice skips software GPUs
+      // (?backend= still forces them).
       const gpu = await gpuName(name);
       if (SOFTWARE_RENDERER.test(gpu)) return `software renderer (${gpu}); wasm is faster`;
     }

@@ -1,6 +1,6 @@
 /**
- * The page's handle on the models: by default an inference worker (so models and landmarker
- * overlap), or the same engine on the page thread (?worker=0, for comparison and debugging).
+ * The page's handle on the models: the inference engine on the page thread (default), or in an
+ * inference worker (?worker=1) so that models and landmarker overlap across frames.
  */
 import type { ModelEntry } from '../manifest.ts';
 import type { Prediction } from './inference-engine.ts';

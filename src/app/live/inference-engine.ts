@@ -1,6 +1,6 @@
 /**
- * Picks the tfjs backend, loads the manifest's models and runs them on batches of crops. Used
- * inside the inference worker (default) or on the page itself (?worker=0).
+ * Picks the tfjs backend, loads the manifest's models and runs them on batches of crops. Used on
+ * the page itself (default) or inside the inference worker (?worker=1).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelEntry } from '../manifest.ts';

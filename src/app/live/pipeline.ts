@@ -41,12 +41,13 @@ const PREVIEW_SIZE = 48;
 export class LivePipeline {
   private readonly tracker = new FaceTracker();
   private readonly smoother = new ProbabilitySmoother(0);
-  private readonly reader = new CropReader();
 
   constructor(
-    private readonly landmarker: Landmarker,
-    private readonly inference: Inference | undefined,
+    private readonly landmarker: Pick<Landmarker, 'detectVideo' | 'detectImage'>,
+    private readonly inference: Pick<Inference, 'models' | 'predict'> | undefined,
     public settings: PipelineSettings,
+    // Injectable so the pipeline's logic can be tested without a canvas.
+    private readonly reader: Pick<CropReader, 'read'> = new CropReader(),
   ) {}
 
   get modelIds(): string[] {
@@ -63,10 +64,17 @@ export class LivePipeline {
     const startMs = performance.now();
     const result = mode === 'video' ? await this.landmarker.detectVideo(source, startMs) : await this.landmarker.detectImage(source);
     const t1 = performance.now();
-    const meshes = result.faceLandmarks;
-    const boxes = meshes.map((lm) => landmarkBox(lm, width, height));
+    // A degenerate mesh (e.g. both eyes on one point) cannot be framed: drop that face, not the frame.
+    const framed = result.faceLandmarks.flatMap((lm) => {
+      try {
+        return [{ box: landmarkBox(lm, width, height), transform: cropTransform(keypointsFromLandmarks(lm, width, height)) }];
+      } catch {
+        return [];
+      }
+    });
+    const boxes = framed.map((f) => f.box);
+    const transforms = framed.map((f) => f.transform);
     const ids = this.tracker.update(boxes, startMs);
-    const transforms = meshes.map((lm) => cropTransform(keypointsFromLandmarks(lm, width, height)));
     // One crop per face per input size in use (all FER2013 models share 48); 48 for the preview
     // when no model is loaded.
     const sizes = new Set(this.inference?.models.map((m) => m.size) ?? []);

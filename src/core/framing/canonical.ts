@@ -18,6 +18,11 @@
  *   eye-line roll      0.14 deg (0.18, sd 11.3)  -> FER2013 faces are level on average, so crops
  *                                                  are rotated to level eyes.
  * The medians are used below (robust to the few odd detections).
+ *
+ * Check (same script, same images): re-cropping each image through this framing and comparing with
+ * the original gives a median mean-absolute pixel difference of 0.168 (of 1) and a median
+ * correlation of 0.67; a plain square around the landmarks' bounding box gives 0.192 and 0.60. The
+ * rest is FER2013's own spread of framings (eye position sd ~3 px, see above).
  */
 import type { CanonicalFraming } from './types.ts';
 
