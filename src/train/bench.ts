@@ -77,7 +77,7 @@ async function profileStep(arch: string, batchSize: number): Promise<[string, nu
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      arch: { type: 'string', default: 'all' }, steps: { type: 'string', default: '12' },
+      arch: { type: 'string', default: 'all' }, steps: { type: 'string', default: '30' },
       'batch-size': { type: 'string', default: '64' }, workers: { type: 'string' }, profile: { type: 'boolean', default: false },
     },
   });
