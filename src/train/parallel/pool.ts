@@ -8,19 +8,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
-import type { AugmentOptions } from '../augment.ts';
-import type { TrainBackend } from '../backend.ts';
 import type { FromWorker, NamedArray, ToWorker, WorkerInit } from './protocol.ts';
 
-export interface PoolOptions {
+/** What every worker is started with, less its own index and the shared buffers made here. */
+export interface PoolOptions extends Omit<WorkerInit, 'index' | 'pixels' | 'labels' | 'grads' | 'averaged'> {
   workers: number;
-  arch: string;
-  widths?: number[];
-  seed: number;
-  backend: 'auto' | TrainBackend;
-  fastKernels: boolean;
-  labelSmoothing: number;
-  augment: AugmentOptions;
   pixels: Uint8Array;
   labels: Uint8Array;
 }
