@@ -63,7 +63,8 @@ export interface ModelReport {
   notes?: string;
 }
 
-export interface BuildReportInput {
+export interface BuildReportInput
+  extends Partial<Pick<ModelReport, 'epochs' | 'bestEpoch' | 'wallTimeSec' | 'imagesPerSec' | 'backend' | 'params' | 'tta' | 'history' | 'notes'>> {
   id: string;
   name: string;
   kind: string;
@@ -76,15 +77,6 @@ export interface BuildReportInput {
   yPred?: ArrayLike<number>;
   /** Defaults to EMOTIONS. */
   labels?: readonly string[];
-  epochs?: number;
-  bestEpoch?: number;
-  wallTimeSec?: number;
-  imagesPerSec?: number;
-  backend?: string;
-  params?: number;
-  tta?: boolean;
-  history?: HistoryPoint[];
-  notes?: string;
   /** Defaults to now. */
   createdAt?: Date | string;
 }

@@ -23,6 +23,16 @@ const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial,
 /** Round for compact coordinates. */
 const r = (v: number): string => (Math.round(v * 100) / 100).toString();
 
+/** The <svg> tag, title, white background and heading every chart starts with. */
+function svgOpening(width: number, height: number, title: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
+    text(width / 2, 24, title, 'text-anchor="middle" font-size="16" font-weight="bold"'),
+  ];
+}
+
 function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${r(x)}" y="${r(y)}" ${attrs}>${escapeXml(s)}</text>`;
 }
@@ -49,12 +59,7 @@ export function confusionSvg(cm: number[][], labels: readonly string[], title: s
   const width = left + gridW + 30 + legendW;
   const height = top + gridW + 80;
   const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
-  );
-  out.push(`<title>${escapeXml(title)}</title>`);
-  out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(text(width / 2, 24, title, 'text-anchor="middle" font-size="16" font-weight="bold"'));
+  out.push(...svgOpening(width, height, title));
 
   // Axis titles.
   out.push(text(left + gridW / 2, top - 30, 'predicted', 'text-anchor="middle" font-size="13" font-style="italic"'));
@@ -249,12 +254,7 @@ export function curvesSvg(history: readonly HistoryPoint[], title: string): stri
   const xDomain: [number, number] = epochs.length ? [Math.min(...epochs), Math.max(...epochs)] : [0, 1];
   const pts = (f: (h: HistoryPoint) => number): [number, number][] => history.map((h) => [h.epoch, f(h)]);
   const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
-  );
-  out.push(`<title>${escapeXml(title)}</title>`);
-  out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(text(width / 2, 24, title, 'text-anchor="middle" font-size="16" font-weight="bold"'));
+  out.push(...svgOpening(width, height, title));
   if (history.length === 0) {
     out.push(text(width / 2, height / 2, 'no training history', 'text-anchor="middle" fill="#888888"'));
   } else {
