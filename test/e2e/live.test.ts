@@ -123,8 +123,8 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       }
       // Models the app cannot run say why, by name.
       await expect.poll(() => page.locator('[data-model-status="fixture-svm"]').textContent()).toMatch(/not supported yet/);
-      expect(await page.locator('[data-model-status="fixture-missing"]').textContent()).toMatch(/missing.*fixture-missing\/model\.json/);
-      expect(await page.locator('[data-model-status="fixture-corrupt"]').textContent()).toMatch(/corrupt.*fixture-corrupt\/model\.json/);
+      await expect.poll(() => page.locator('[data-model-status="fixture-missing"]').textContent()).toMatch(/missing.*fixture-missing\/model\.json/);
+      await expect.poll(() => page.locator('[data-model-status="fixture-corrupt"]').textContent()).toMatch(/corrupt.*fixture-corrupt\/model\.json/);
       // HUD
       await expect.poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 }).toBeGreaterThan(0);
       expect(await page.locator('[data-hud]').getAttribute('data-backend')).toMatch(/^(webgpu|webgl|wasm|cpu)$/);
@@ -204,7 +204,8 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       await expect.poll(() => page.locator('[data-report="fixture-cnn"] [data-accuracy]').textContent()).toBe('50.0 %');
       expect(await page.locator('[data-report="fixture-cnn"] svg[aria-label="Confusion matrix"] rect').count()).toBe(49);
       expect(await page.locator('[data-report="fixture-cnn"] tbody tr').count()).toBe(7);
-      expect(await page.locator('[data-report="fixture-seed"]').textContent()).toMatch(/No report|could not be read/);
+      // Reports load independently; wait for this one to settle rather than read it mid-load.
+      await expect.poll(() => page.locator('[data-report="fixture-seed"]').textContent()).toMatch(/No report|could not be read/);
     } finally {
       await page.close();
     }
