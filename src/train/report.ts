@@ -31,10 +31,14 @@ export interface ModelReport {
   /** Architecture description, e.g. 'mini-xception' or 'linear-svm-hog'. */
   arch: string;
   dataset: {
-    name: 'FER2013';
+    /** e.g. 'FER2013' or a personal folder's name. */
+    name: string;
     path: string;
     splits: SplitCounts;
-    evaluatedOn: 'PrivateTest';
+    /** e.g. 'PrivateTest' or 'validation split'. */
+    evaluatedOn: string;
+    /** Anything the reader must know to judge the figure (e.g. images with no face found). */
+    note?: string;
   };
   /** Accuracy on the evaluation split (0..1). */
   accuracy: number;
@@ -61,16 +65,23 @@ export interface ModelReport {
   createdAt: string;
   history: HistoryPoint[];
   notes?: string;
+  /** Model-specific figures (e.g. an SVM's chosen C and gamma, cross-validation scores). */
+  extra?: Record<string, unknown>;
 }
 
 export interface BuildReportInput
-  extends Partial<Pick<ModelReport, 'epochs' | 'bestEpoch' | 'wallTimeSec' | 'imagesPerSec' | 'backend' | 'params' | 'tta' | 'history' | 'notes'>> {
+  extends Partial<Pick<ModelReport, 'epochs' | 'bestEpoch' | 'wallTimeSec' | 'imagesPerSec' | 'backend' | 'params' | 'tta' | 'history' | 'notes' | 'extra'>> {
   id: string;
   name: string;
   kind: string;
   arch: string;
   datasetPath: string;
   splits: SplitCounts;
+  /** Defaults to 'FER2013'. */
+  datasetName?: string;
+  /** Defaults to 'PrivateTest'. */
+  evaluatedOn?: string;
+  datasetNote?: string;
   /** Either a ready confusion matrix, or yTrue + yPred on the evaluation split. */
   confusionMatrix?: number[][];
   yTrue?: ArrayLike<number>;
@@ -109,7 +120,13 @@ export function buildReport(input: BuildReportInput): ModelReport {
     name: input.name,
     kind: input.kind,
     arch: input.arch,
-    dataset: { name: 'FER2013', path: input.datasetPath, splits: { ...input.splits }, evaluatedOn: 'PrivateTest' },
+    dataset: {
+      name: input.datasetName ?? 'FER2013',
+      path: input.datasetPath,
+      splits: { ...input.splits },
+      evaluatedOn: input.evaluatedOn ?? 'PrivateTest',
+      ...(input.datasetNote !== undefined ? { note: input.datasetNote } : {}),
+    },
     accuracy: metrics.accuracy,
     perClass: metrics.perClass,
     macroAvg: metrics.macroAvg,
@@ -127,6 +144,7 @@ export function buildReport(input: BuildReportInput): ModelReport {
   if (input.params !== undefined) report.params = input.params;
   if (input.tta !== undefined) report.tta = input.tta;
   if (input.notes !== undefined) report.notes = input.notes;
+  if (input.extra !== undefined) report.extra = input.extra;
   return report;
 }
 
@@ -152,7 +170,7 @@ export async function writeReportFiles(
     curves: join(dir, REPORT_FILES.curves),
   };
   const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
-  const evalName = `${report.name} - FER2013 ${report.dataset.evaluatedOn}${report.tta ? ' (TTA)' : ''}`;
+  const evalName = `${report.name} - ${report.dataset.name} ${report.dataset.evaluatedOn}${report.tta ? ' (TTA)' : ''}`;
   await writeFileAtomic(paths.confusion, confusionSvg(report.confusionMatrix, report.labels, `${evalName}: accuracy ${pct(report.accuracy)}`));
   await writeFileAtomic(paths.curves, curvesSvg(history, `${report.name} - training curves`));
   // JSON last: a reader that sees the new report.json also sees the new charts.
