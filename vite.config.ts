@@ -15,6 +15,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     // TensorFlow.js and MediaPipe are large by nature (and cached after the first visit).
     chunkSizeWarningLimit: 4096,
+    // batch.html: the headless page `npm run extract` and `npm run predict` drive (src/app/batch).
+    rollupOptions: { input: { main: 'index.html', batch: 'batch.html' } },
   },
   test: {
     environment: 'node',

@@ -4,7 +4,8 @@ import { EMOTIONS } from '../src/core/labels.ts';
 import type { ModelEntry } from '../src/app/manifest.ts';
 import { parseBackendParam } from '../src/app/live/backend-param.ts';
 import { cameraMessage, classifyCameraError } from '../src/app/live/camera.ts';
-import { argmax, checkModelInput, meanOfHalves, rowsOf } from '../src/app/live/model-input.ts';
+import { argmax, checkModelInput, checkSvmInput, meanOfHalves, rowsOf } from '../src/app/live/model-input.ts';
+import { FEATURE_VERSION } from '../src/core/features/index.ts';
 import { FrameStats } from '../src/app/live/stats.ts';
 import { agreement, EMOTION_COLORS, emotionColor, percent } from '../src/app/present.ts';
 import { parseReportView, polyline } from '../src/app/report.ts';
@@ -26,11 +27,21 @@ describe('checkModelInput', () => {
   });
 
   it('names what it cannot run', () => {
-    expect(checkModelInput(entry({ kind: 'svm' }))).toEqual({ ok: false, reason: 'SVM models are not supported in the live view yet' });
+    expect(checkModelInput(entry({ kind: 'svm' }))).toEqual({ ok: false, reason: 'SVM models are not CNNs' });
     expect(checkModelInput(entry({ input: { color: 'rgb' } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/colour "rgb"/) });
     expect(checkModelInput(entry({ input: { range: [-1, 1] } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/range/) });
     expect(checkModelInput(entry({ input: { size: 3 } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/size/) });
     expect(checkModelInput(entry({ input: { tta: 'ten-crop' } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/tta/) });
+  });
+});
+
+describe('checkSvmInput', () => {
+  it('accepts AU features of the current version and 48x48 pixels, and names what it cannot run', () => {
+    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'au-features', featureVersion: FEATURE_VERSION } }))).toEqual({ ok: true, input: { type: 'au-features' } });
+    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'pixels', size: 48 } }))).toEqual({ ok: true, input: { type: 'pixels', size: 48 } });
+    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'au-features', featureVersion: FEATURE_VERSION + 1 } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/feature version .* retrain/) });
+    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'au-features', featureVersion: FEATURE_VERSION, dim: 3 } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/expects 3 features/) });
+    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'hog' } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown SVM input type "hog"/) });
   });
 });
 
@@ -94,7 +105,7 @@ describe('FrameStats', () => {
   it('computes FPS over recent frames', () => {
     const s = new FrameStats();
     expect(s.fps()).toBe(0);
-    const times = { landmarker: 1, crop: 1, models: {}, total: 2 };
+    const times = { landmarker: 1, crop: 1, features: 0, models: {}, total: 2 };
     for (let i = 0; i < 10; i++) s.record(times, i * 50);
     expect(s.fps()).toBeCloseTo(20, 9);
     expect(s.frames).toBe(10);

@@ -99,6 +99,17 @@ describe('classificationReport', () => {
     expect(empty.weightedAvg).toEqual({ precision: 0, recall: 0, f1: 0, support: 0 });
   });
 
+  it('macro average leaves out classes that never occur (neither true nor predicted)', () => {
+    // 3 classes, the third absent: a personal set without that emotion.
+    const r = classificationReport([[2, 0, 0], [1, 1, 0], [0, 0, 0]], ['a', 'b', 'c']);
+    const fa = 2 * (2 / 3) * 1 / (2 / 3 + 1);
+    const fb = 2 * 1 * 0.5 / (1 + 0.5);
+    expect(r.macroAvg.f1).toBeCloseTo((fa + fb) / 2, 10);
+    // A class only predicted (never true) still counts, with F1 0.
+    const p = classificationReport([[1, 0, 1], [0, 2, 0], [0, 0, 0]], ['a', 'b', 'c']);
+    expect(p.macroAvg.recall).toBeCloseTo((0.5 + 1 + 0) / 3, 10);
+  });
+
   it('rejects mismatched labels or non-square matrices', () => {
     expect(() => classificationReport([[1, 0], [0, 1]], ['a'])).toThrow();
     expect(() => classificationReport([[1, 0], [0]], ['a', 'b'])).toThrow(/square/);

@@ -22,7 +22,10 @@ export interface AverageMetrics {
 export interface ClassificationReport {
   accuracy: number;
   perClass: ClassMetrics[];
-  /** Unweighted mean over classes. */
+  /**
+   * Unweighted mean over the classes that occur (true or predicted), as scikit-learn does when
+   * labels are inferred: a personal set without, say, disgust photos is not scored 0 for disgust.
+   */
   macroAvg: AverageMetrics;
   /** Mean over classes weighted by support. */
   weightedAvg: AverageMetrics;
@@ -82,10 +85,13 @@ export function classificationReport(cm: number[][], labels: readonly string[]):
 
   const macroAvg: AverageMetrics = { precision: 0, recall: 0, f1: 0, support: total };
   const weightedAvg: AverageMetrics = { precision: 0, recall: 0, f1: 0, support: total };
-  for (const m of perClass) {
-    macroAvg.precision += m.precision / k;
-    macroAvg.recall += m.recall / k;
-    macroAvg.f1 += m.f1 / k;
+  const occurring = perClass.filter((_, c) => rowSums[c]! > 0 || colSums[c]! > 0).length || k;
+  for (const [c, m] of perClass.entries()) {
+    if (rowSums[c]! > 0 || colSums[c]! > 0 || occurring === k) {
+      macroAvg.precision += m.precision / occurring;
+      macroAvg.recall += m.recall / occurring;
+      macroAvg.f1 += m.f1 / occurring;
+    }
     const w = div(m.support, total);
     weightedAvg.precision += m.precision * w;
     weightedAvg.recall += m.recall * w;

@@ -7,7 +7,10 @@ import { trainCnn, type TrainCnnOptions } from './train-cnn.ts';
 import { defaultWorkerCount } from './parallel/pool.ts';
 import type { TrainBackend } from './backend.ts';
 
-const USAGE = `usage: npm run train -- cnn [options]
+const USAGE = `usage: npm run train -- <cnn|svm-au|svm-pixels|finetune> [options]
+  (npm run train -- <command> --help for each command's options)
+
+npm run train -- cnn [options]
 
   --arch seed|default   seed = the reference study's CNN; default = ours (default: default)
   --epochs N            maximum epochs (default: seed 30, default 40)
@@ -32,6 +35,14 @@ const USAGE = `usage: npm run train -- cnn [options]
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === 'finetune') {
+    const { finetuneCommand } = await import('./finetune/command.ts');
+    return finetuneCommand(rest);
+  }
+  if (command === 'svm-au' || command === 'svm-pixels') {
+    const { svmCommand } = await import('./svm-command.ts');
+    return svmCommand(command, rest);
+  }
   if (command !== 'cnn') {
     console.error(command ? `unknown command "${command}"\n\n${USAGE}` : USAGE);
     process.exit(command === '--help' || command === '-h' ? 0 : 2);

@@ -3,8 +3,8 @@
  * inference worker (?worker=1) so that models and landmarker overlap across frames.
  */
 import type { ModelEntry } from '../manifest.ts';
-import type { Prediction } from './inference-engine.ts';
-import type { CropBatch, FromWorker, ToWorker } from './protocol.ts';
+import type { LoadedModel, Prediction } from './inference-engine.ts';
+import type { CropBatch, FeatureBatch, FromWorker, ToWorker } from './protocol.ts';
 import type { ModelStatus } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
 
@@ -12,10 +12,10 @@ export type { Prediction } from './inference-engine.ts';
 
 export interface Inference {
   readonly where: 'worker' | 'page';
-  /** Models that loaded, in manifest order, with their input size. */
-  readonly models: { id: string; size: number }[];
-  /** Runs every loaded model on the crops (buffers may be transferred: do not reuse them). */
-  predict(batches: CropBatch[]): Promise<Prediction>;
+  /** Models that loaded, in manifest order, with their input size and whether they read features. */
+  readonly models: LoadedModel[];
+  /** Runs every loaded model on the crops and features (buffers may be transferred: do not reuse them). */
+  predict(batches: CropBatch[], features?: FeatureBatch): Promise<Prediction>;
   memory(): Promise<{ numTensors: number; backend: string }>;
   terminate(): void;
 }
@@ -40,7 +40,7 @@ export async function startInference(
   return {
     where: 'page',
     models,
-    predict: (batches) => engine.predict(batches),
+    predict: (batches, features) => engine.predict(batches, features),
     memory: async () => engine.memory(),
     terminate: () => engine.dispose(),
   };
@@ -48,7 +48,7 @@ export async function startInference(
 
 class WorkerInference implements Inference {
   readonly where = 'worker';
-  models: { id: string; size: number }[] = [];
+  models: LoadedModel[] = [];
   private seq = 0;
   private readonly pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
 
@@ -101,8 +101,10 @@ class WorkerInference implements Inference {
     });
   }
 
-  async predict(batches: CropBatch[]): Promise<Prediction> {
-    const m = await this.request({ type: 'predict', seq: ++this.seq, batches }, batches.map((b) => b.pixels.buffer));
+  async predict(batches: CropBatch[], features?: FeatureBatch): Promise<Prediction> {
+    const transfer: Transferable[] = batches.map((b) => b.pixels.buffer);
+    if (features) transfer.push(features.values.buffer);
+    const m = await this.request({ type: 'predict', seq: ++this.seq, batches, ...(features ? { features } : {}) }, transfer);
     if (m.type !== 'result') throw new Error(`unexpected ${m.type} reply`);
     return { probs: m.probs, times: m.times };
   }

@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelEntry } from '../manifest.ts';
 import { chooseBackend } from './backend.ts';
-import type { CropBatch } from './protocol.ts';
-import { ModelLoadError, ModelRunner, type ModelStatus } from './runner.ts';
+import type { CropBatch, FeatureBatch } from './protocol.ts';
+import { ModelLoadError, ModelRunner, type ModelStatus, type Runner } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
 
 export interface Prediction {
@@ -21,8 +21,22 @@ function split(batch: CropBatch): Float32Array[] {
   return Array.from({ length: batch.count }, (_, i) => batch.pixels.subarray(i * n, (i + 1) * n));
 }
 
+function splitFeatures(batch: FeatureBatch | undefined): Float32Array[] {
+  if (!batch) return [];
+  return Array.from({ length: batch.count }, (_, i) => batch.values.subarray(i * batch.dim, (i + 1) * batch.dim));
+}
+
+/** What the pipeline must compute per face for a loaded model. */
+export interface LoadedModel {
+  id: string;
+  /** Crop side it reads. */
+  size: number;
+  /** Needs the AU-style feature vector. */
+  features: boolean;
+}
+
 export class InferenceEngine {
-  private runners: ModelRunner[] = [];
+  private runners: Runner[] = [];
 
   /** Throws when no backend works; a model that fails is reported through onStatus and skipped. */
   async init(
@@ -30,27 +44,29 @@ export class InferenceEngine {
     entries: ModelEntry[],
     onBackend: (choice: BackendChoice) => void,
     onStatus: (id: string, status: ModelStatus) => void,
-  ): Promise<{ id: string; size: number }[]> {
+  ): Promise<LoadedModel[]> {
     onBackend(await chooseBackend(backend));
     for (const entry of entries) {
       onStatus(entry.id, { state: 'loading' });
       try {
-        this.runners.push(await ModelRunner.load(entry));
+        this.runners.push(await ModelRunner.loadAny(entry));
         onStatus(entry.id, { state: 'ready' });
       } catch (error) {
         onStatus(entry.id, error instanceof ModelLoadError ? error.status : { state: 'corrupt', message: String(error) });
       }
     }
-    return this.runners.map((r) => ({ id: r.entry.id, size: r.spec.size }));
+    return this.runners.map((r) => ({ id: r.entry.id, size: r.cropSize, features: r.needsFeatures }));
   }
 
-  async predict(batches: CropBatch[]): Promise<Prediction> {
+  async predict(batches: CropBatch[], featureBatch?: FeatureBatch): Promise<Prediction> {
     const crops = new Map(batches.map((b) => [b.size, split(b)]));
+    const features = splitFeatures(featureBatch);
     const probs: Record<string, number[][]> = {};
     const times: Record<string, number> = {};
     for (const runner of this.runners) {
       const start = performance.now();
-      probs[runner.entry.id] = await runner.predict(crops.get(runner.spec.size) ?? []);
+      if (runner.needsFeatures && features.length === 0) continue;
+      probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], features);
       times[runner.entry.id] = performance.now() - start;
     }
     return { probs, times };

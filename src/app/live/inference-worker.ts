@@ -24,7 +24,7 @@ async function handle(m: ToWorker): Promise<void> {
     }
   } else if (m.type === 'predict') {
     try {
-      post({ type: 'result', seq: m.seq, ...(await engine.predict(m.batches)) });
+      post({ type: 'result', seq: m.seq, ...(await engine.predict(m.batches, m.features)) });
     } catch (error) {
       post({ type: 'error', seq: m.seq, message: (error as Error).message });
     }

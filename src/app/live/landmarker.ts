@@ -24,6 +24,8 @@ export class Landmarker {
       runningMode: 'VIDEO',
       numFaces,
       outputFaceBlendshapes: true,
+      // Head pose, used by the AU-style features to remove head rotation.
+      outputFacialTransformationMatrixes: true,
     });
     return new Landmarker(task);
   }

@@ -2,6 +2,7 @@
  * What the live view needs to know to feed a manifest model, read from its `input` block, or the
  * reason it cannot run it (pure; tested in Node).
  */
+import { FEATURE_COUNT, FEATURE_VERSION } from '../../core/features/index.ts';
 import { NUM_CLASSES } from '../../core/labels.ts';
 import type { ModelEntry } from '../manifest.ts';
 
@@ -14,8 +15,30 @@ export interface InputSpec {
 
 export type InputCheck = { ok: true; spec: InputSpec } | { ok: false; reason: string };
 
+/** What an SVM reads: the AU-style feature vector, or the 48x48 crop's pixels. */
+export type SvmInput = { type: 'au-features' } | { type: 'pixels'; size: number };
+
+export type SvmInputCheck = { ok: true; input: SvmInput } | { ok: false; reason: string };
+
+export function checkSvmInput(entry: ModelEntry): SvmInputCheck {
+  const input = entry.input;
+  if (input.type === 'au-features') {
+    if (input.featureVersion !== FEATURE_VERSION) {
+      return { ok: false, reason: `trained on AU feature version ${String(input.featureVersion)}, the app computes version ${FEATURE_VERSION}: retrain it (npm run train -- ${entry.id})` };
+    }
+    if (input.dim !== undefined && input.dim !== FEATURE_COUNT) return { ok: false, reason: `expects ${String(input.dim)} features, the app computes ${FEATURE_COUNT}` };
+    return { ok: true, input: { type: 'au-features' } };
+  }
+  if (input.type === 'pixels') {
+    const size = input.size ?? 48;
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 8 || size > 512) return { ok: false, reason: `unsupported input size ${JSON.stringify(size)}` };
+    return { ok: true, input: { type: 'pixels', size } };
+  }
+  return { ok: false, reason: `unknown SVM input type ${JSON.stringify(input.type)} (expected "au-features" or "pixels")` };
+}
+
 export function checkModelInput(entry: ModelEntry): InputCheck {
-  if (entry.kind !== 'cnn') return { ok: false, reason: `${entry.kind.toUpperCase()} models are not supported in the live view yet` };
+  if (entry.kind !== 'cnn') return { ok: false, reason: `${entry.kind.toUpperCase()} models are not CNNs` };
   const input = entry.input;
   const size = input.size ?? (Array.isArray(input.shape) ? input.shape[1] : 48);
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 8 || size > 512) {

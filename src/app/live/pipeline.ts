@@ -7,13 +7,14 @@
 import { cropTransform } from '../../core/framing/transform.ts';
 import { keypointsFromLandmarks, landmarkBox } from '../../core/framing/landmarks.ts';
 import type { Box } from '../../core/framing/types.ts';
+import { computeFeatures, FEATURE_COUNT } from '../../core/features/index.ts';
 import { ProbabilitySmoother } from '../../core/smoothing.ts';
 import { FaceTracker } from '../../core/tracking.ts';
 import { CropReader } from './crops.ts';
 import type { Inference } from './inference-client.ts';
 import type { Landmarker } from './landmarker.ts';
 import { argmax } from './model-input.ts';
-import type { CropBatch } from './protocol.ts';
+import type { CropBatch, FeatureBatch } from './protocol.ts';
 import type { FaceResult, FrameResult, ModelReading } from './types.ts';
 
 export interface PipelineSettings {
@@ -32,8 +33,11 @@ export interface Detection {
   boxes: Box[];
   /** Per input size: every face's crop. */
   crops: Map<number, Float32Array[]>;
+  /** Every face's AU-style features, when a loaded model reads them. */
+  features?: FeatureBatch;
   landmarkerMs: number;
   cropMs: number;
+  featuresMs: number;
 }
 
 const PREVIEW_SIZE = 48;
@@ -65,9 +69,9 @@ export class LivePipeline {
     const result = mode === 'video' ? await this.landmarker.detectVideo(source, startMs) : await this.landmarker.detectImage(source);
     const t1 = performance.now();
     // A degenerate mesh (e.g. both eyes on one point) cannot be framed: drop that face, not the frame.
-    const framed = result.faceLandmarks.flatMap((lm) => {
+    const framed = result.faceLandmarks.flatMap((lm, i) => {
       try {
-        return [{ box: landmarkBox(lm, width, height), transform: cropTransform(keypointsFromLandmarks(lm, width, height)) }];
+        return [{ box: landmarkBox(lm, width, height), transform: cropTransform(keypointsFromLandmarks(lm, width, height)), index: i }];
       } catch {
         return [];
       }
@@ -81,7 +85,25 @@ export class LivePipeline {
     if (sizes.size === 0) sizes.add(PREVIEW_SIZE);
     const crops = new Map<number, Float32Array[]>();
     for (const size of sizes) crops.set(size, transforms.map((t) => this.reader.read(source, width, height, t.toSource, size)));
-    return { mode, startMs, width, height, ids, boxes, crops, landmarkerMs: t1 - startMs, cropMs: performance.now() - t1 };
+    const t2 = performance.now();
+    let features: FeatureBatch | undefined;
+    if (framed.length > 0 && this.inference?.models.some((m) => m.features)) {
+      const values = new Float32Array(framed.length * FEATURE_COUNT);
+      framed.forEach((f, k) => {
+        const blendshapes = result.faceBlendshapes?.[f.index]?.categories ?? [];
+        const matrix = result.facialTransformationMatrixes?.[f.index]?.data;
+        computeFeatures(
+          { landmarks: result.faceLandmarks[f.index]!, width, height, blendshapes, ...(matrix ? { transform: matrix } : {}) },
+          values.subarray(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT),
+        );
+      });
+      features = { count: framed.length, dim: FEATURE_COUNT, values };
+    }
+    const t3 = performance.now();
+    return {
+      mode, startMs, width, height, ids, boxes, crops, ...(features ? { features } : {}),
+      landmarkerMs: t1 - startMs, cropMs: t2 - t1, featuresMs: features ? t3 - t2 : 0,
+    };
   }
 
   async classify(d: Detection): Promise<FrameResult> {
@@ -97,7 +119,7 @@ export class LivePipeline {
         list.forEach((c, i) => pixels.set(c, i * n));
         return { size, count: list.length, pixels };
       });
-      ({ probs, times } = await this.inference.predict(batches));
+      ({ probs, times } = await this.inference.predict(batches, d.features));
     }
     const now = performance.now();
     const smoothing = this.settings.smoothing && d.mode === 'video';
@@ -118,7 +140,7 @@ export class LivePipeline {
       faces,
       width: d.width,
       height: d.height,
-      times: { landmarker: d.landmarkerMs, crop: d.cropMs, models: times, total: now - d.startMs },
+      times: { landmarker: d.landmarkerMs, crop: d.cropMs, features: d.featuresMs, models: times, total: now - d.startMs },
     };
   }
 

@@ -10,15 +10,22 @@ export interface CropBatch {
   pixels: Float32Array;
 }
 
+/** Every face's AU-style feature vector (src/core/features): count * dim values. */
+export interface FeatureBatch {
+  count: number;
+  dim: number;
+  values: Float32Array;
+}
+
 export type ToWorker =
   | { type: 'init'; backend?: BackendName; entries: ModelEntry[] }
-  | { type: 'predict'; seq: number; batches: CropBatch[] }
+  | { type: 'predict'; seq: number; batches: CropBatch[]; features?: FeatureBatch }
   | { type: 'memory'; seq: number };
 
 export type FromWorker =
   | { type: 'backend'; choice: BackendChoice }
   | { type: 'status'; id: string; status: ModelStatus }
-  | { type: 'ready'; models: { id: string; size: number }[] }
+  | { type: 'ready'; models: { id: string; size: number; features: boolean }[] }
   | { type: 'fatal'; message: string }
   | { type: 'result'; seq: number; probs: Record<string, number[][]>; times: Record<string, number> }
   | { type: 'memory'; seq: number; numTensors: number; backend: string }

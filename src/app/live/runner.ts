@@ -16,12 +16,30 @@ export type ModelStatus =
   | { state: 'missing'; message: string }
   | { state: 'corrupt'; message: string };
 
-export class ModelRunner {
+/** One loaded model of any kind, as the inference engine runs it. */
+export interface Runner {
+  readonly entry: ModelEntry;
+  /** Side of the square crop it reads (also the preview size for feature-only models). */
+  readonly cropSize: number;
+  /** Reads the AU-style feature vectors instead of (or besides) the crops. */
+  readonly needsFeatures: boolean;
+  /** Probabilities (EMOTIONS order) per face. */
+  predict(crops: readonly Float32Array[], features: readonly Float32Array[]): Promise<number[][]>;
+  dispose(): void;
+}
+
+export class ModelRunner implements Runner {
+  readonly needsFeatures = false;
+
   private constructor(
     readonly entry: ModelEntry,
     readonly spec: InputSpec,
     private readonly model: tf.LayersModel,
   ) {}
+
+  get cropSize(): number {
+    return this.spec.size;
+  }
 
   /** Loads and warms up one model; throws ModelLoadError. */
   static async load(entry: ModelEntry): Promise<ModelRunner> {
@@ -53,6 +71,15 @@ export class ModelRunner {
     const blank = new Float32Array(check.spec.size * check.spec.size).fill(0.5);
     await runner.predict([blank]);
     return runner;
+  }
+
+  /** Dispatches on the manifest kind: CNNs here, SVMs in svm-runner.ts. */
+  static async loadAny(entry: ModelEntry): Promise<Runner> {
+    if (entry.kind === 'svm') {
+      const { SvmRunner } = await import('./svm-runner.ts');
+      return SvmRunner.load(entry);
+    }
+    return ModelRunner.load(entry);
   }
 
   /** Probabilities (EMOTIONS order) for each crop (size x size gray in [0,1]). */

@@ -33,6 +33,8 @@ export interface FaceResult {
 export interface StageTimes {
   landmarker: number;
   crop: number;
+  /** AU-style features (0 when no loaded model reads them). */
+  features: number;
   /** Per model id. */
   models: Record<string, number>;
   /** Whole frame: landmarker + crop + models + bookkeeping. */

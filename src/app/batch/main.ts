@@ -1,0 +1,175 @@
+/**
+ * The headless batch page (batch.html): the app's own face pipeline (MediaPipe landmarks ->
+ * src/core framing -> crop -> src/core features -> models) on still images sent by a Node job
+ * over playwright-core. See src/core/batch.ts for the contract.
+ */
+import {
+  BATCH_GLOBAL,
+  base64ToBytes,
+  bytesToBase64,
+  float32ToBase64,
+  type BatchApi,
+  type BatchFace,
+  type BatchImageResult,
+  type BatchInitOptions,
+  type BatchInitResult,
+  type EncodedImage,
+  type GrayBatchRequest,
+} from '../../core/batch.ts';
+import { computeFeatures } from '../../core/features/index.ts';
+import { keypointsFromLandmarks, landmarkBox } from '../../core/framing/landmarks.ts';
+import { cropTransform } from '../../core/framing/transform.ts';
+import { IMAGE_SIZE } from '../../core/labels.ts';
+import { loadManifest } from '../manifest.ts';
+import { CropReader } from '../live/crops.ts';
+import type { InferenceEngine } from '../live/inference-engine.ts';
+import { Landmarker } from '../live/landmarker.ts';
+
+let landmarker: Landmarker | undefined;
+let engine: InferenceEngine | undefined;
+const reader = new CropReader();
+
+async function init(options: BatchInitOptions): Promise<BatchInitResult> {
+  landmarker?.close();
+  landmarker = await Landmarker.create(options.numFaces);
+  const result: BatchInitResult = { models: [] };
+  if (!options.models) return result;
+  const manifest = await loadManifest((url) => fetch(url, { cache: 'no-cache' }));
+  if (manifest.status !== 'ready') throw new Error(`models/index.json: ${manifest.status === 'error' ? manifest.message : 'missing'}`);
+  const { InferenceEngine } = await import('../live/inference-engine.ts');
+  engine?.dispose();
+  engine = new InferenceEngine();
+  const statuses = new Map<string, string>();
+  const wanted = options.modelIds ? manifest.manifest.models.filter((m) => options.modelIds!.includes(m.id)) : manifest.manifest.models;
+  await engine.init(
+    options.backend,
+    wanted,
+    (choice) => (result.backend = choice.active),
+    (id, status) => statuses.set(id, status.state === 'ready' || status.state === 'loading' ? status.state : `${status.state}: ${'reason' in status ? status.reason : status.message}`),
+  );
+  result.models = wanted.map((m) => ({ id: m.id, name: m.name, kind: m.kind, status: statuses.get(m.id) ?? 'unknown' }));
+  return result;
+}
+
+function toBytes(gray: Float32Array): Uint8Array {
+  const out = new Uint8Array(gray.length);
+  for (let i = 0; i < gray.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, gray[i]!)) * 255);
+  return out;
+}
+
+/** Landmarks -> framed crop, features and (optionally) every model's prediction, largest face first. */
+async function facesOf(source: CanvasImageSource & TexImageSource, width: number, height: number): Promise<BatchFace[]> {
+  if (!landmarker) throw new Error('call init() first');
+  const result = await landmarker.detectImage(source);
+  const faces: (BatchFace & { area: number; cropF: Float32Array; featuresF: Float32Array })[] = [];
+  result.faceLandmarks.forEach((lm, i) => {
+    let transform;
+    try {
+      transform = cropTransform(keypointsFromLandmarks(lm, width, height));
+    } catch {
+      return; // degenerate mesh: cannot be framed
+    }
+    const box = landmarkBox(lm, width, height);
+    const crop = reader.read(source, width, height, transform.toSource, IMAGE_SIZE);
+    const categories = result.faceBlendshapes[i]?.categories ?? [];
+    const matrix = result.facialTransformationMatrixes?.[i]?.data;
+    const features = computeFeatures({
+      landmarks: lm,
+      width,
+      height,
+      blendshapes: categories,
+      ...(matrix ? { transform: matrix } : {}),
+    });
+    faces.push({
+      area: box.width * box.height,
+      cropF: crop,
+      featuresF: features,
+      box: [box.x, box.y, box.width, box.height],
+      crop: bytesToBase64(toBytes(crop)),
+      landmarks: float32ToBase64(lm.flatMap((p) => [p.x, p.y, p.z])),
+      blendshapes: float32ToBase64(categories.map((c) => c.score)),
+      blendshapeNames: categories.map((c) => c.categoryName),
+      transform: matrix ? float32ToBase64(matrix) : null,
+      features: float32ToBase64(features),
+    });
+  });
+  faces.sort((a, b) => b.area - a.area);
+  if (engine && faces.length > 0) {
+    const prediction = await engine.predict(
+      [{ size: IMAGE_SIZE, count: faces.length, pixels: concat(faces.map((f) => f.cropF)) }],
+      { count: faces.length, dim: faces[0]!.featuresF.length, values: concat(faces.map((f) => f.featuresF)) },
+    );
+    faces.forEach((f, i) => {
+      f.predictions = Object.fromEntries(Object.entries(prediction.probs).map(([id, rows]) => [id, rows[i]!]));
+    });
+  }
+  return faces.map(({ area: _a, cropF: _c, featuresF: _f, ...face }) => face);
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+async function processGray(request: GrayBatchRequest): Promise<BatchImageResult[]> {
+  const { count, size, upscale, pad } = request;
+  const pixels = base64ToBytes(request.pixels);
+  if (pixels.length !== count * size * size) throw new Error(`expected ${count * size * size} bytes, got ${pixels.length}`);
+  const big = size * upscale;
+  const border = Math.round(big * pad);
+  const side = big + 2 * border;
+  const small = new OffscreenCanvas(size, size);
+  const canvas = new OffscreenCanvas(side, side);
+  const sctx = small.getContext('2d')!;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const image = sctx.createImageData(size, size);
+  const out: BatchImageResult[] = [];
+  for (let n = 0; n < count; n++) {
+    const start = performance.now();
+    for (let i = 0; i < size * size; i++) {
+      const v = pixels[n * size * size + i]!;
+      image.data[i * 4] = image.data[i * 4 + 1] = image.data[i * 4 + 2] = v;
+      image.data[i * 4 + 3] = 255;
+    }
+    sctx.putImageData(image, 0, 0);
+    ctx.fillStyle = 'rgb(128,128,128)';
+    ctx.fillRect(0, 0, side, side);
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(small, border, border, big, big);
+    const faces = await facesOf(canvas, side, side);
+    out.push({ status: 'ok', width: side, height: side, faces, ms: performance.now() - start });
+  }
+  return out;
+}
+
+async function processEncoded(images: EncodedImage[]): Promise<BatchImageResult[]> {
+  const out: BatchImageResult[] = [];
+  for (const { name, data } of images) {
+    const start = performance.now();
+    let bitmap: ImageBitmap;
+    try {
+      const bytes = base64ToBytes(data);
+      bitmap = await createImageBitmap(new Blob([bytes as BlobPart]));
+    } catch (error) {
+      out.push({ status: 'not-image', width: 0, height: 0, faces: [], error: `${name} could not be decoded as an image (${(error as Error).message})`, ms: performance.now() - start });
+      continue;
+    }
+    try {
+      const faces = await facesOf(bitmap, bitmap.width, bitmap.height);
+      out.push({ status: 'ok', width: bitmap.width, height: bitmap.height, faces, ms: performance.now() - start });
+    } finally {
+      bitmap.close();
+    }
+  }
+  return out;
+}
+
+const api: BatchApi = { init, processGray, processEncoded };
+(globalThis as Record<string, unknown>)[BATCH_GLOBAL] = api;
+document.body.dataset.ready = 'true';

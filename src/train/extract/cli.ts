@@ -1,0 +1,93 @@
+/**
+ * npm run extract -- <fer2013.csv[.gz] | image folder> [--out DIR] [--pages N] [--limit N] [--export-csv FILE]
+ *
+ * Runs the app's face pipeline (MediaPipe landmarks, FER2013 framing, 48x48 crop, AU-style
+ * features) in headless Chromium over every image and caches the results (resumable).
+ */
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../atomic.ts';
+import { join } from 'node:path';
+import { exportFeaturesCsv } from './features-csv.ts';
+import { ExtractionInterrupted, runExtraction, type ExtractSummary } from './extract.ts';
+import { openSource } from './sources.ts';
+
+const USAGE = 'usage: npm run extract -- <fer2013.csv[.gz] | image folder> [--out DIR] [--pages N] [--limit N] [--export-csv FILE]';
+
+export function describeSummary(s: ExtractSummary): string[] {
+  const lines = [
+    `${s.total} images: face found in ${s.faces} (${((100 * s.faces) / Math.max(1, s.total)).toFixed(1)}%), no face ${s.noFace}, corrupt ${s.corrupt}, not an image ${s.notImage}` +
+      (s.severalFaces > 0 ? `; ${s.severalFaces} with several faces (largest kept)` : ''),
+  ];
+  const shown = s.problems.slice(0, 10);
+  for (const p of shown) lines.push(`  skipped ${p.id}: ${p.status}${p.error ? ` (${p.error})` : ''}`);
+  if (s.problems.length > shown.length) lines.push(`  ... and ${s.problems.length - shown.length} more (all in ${join(s.dir, 'problems.csv')})`);
+  return lines;
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        pages: { type: 'string' },
+        limit: { type: 'string' },
+        'export-csv': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length !== 1) {
+    console.error(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const int = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
+    return n;
+  };
+  const abort = new AbortController();
+  process.once('SIGINT', () => {
+    console.error('\nstopping after the chunks in progress (Ctrl-C again to quit at once)...');
+    abort.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  try {
+    const pages = int('pages', values.pages);
+    const limit = int('limit', values.limit);
+    console.error(`reading ${positionals[0]}...`);
+    const source = await openSource(positionals[0]!);
+    console.error(`${source.items.length} items (${source.kind})`);
+    const summary = await runExtraction(source, {
+      ...(values.out ? { outDir: values.out } : {}),
+      ...(pages ? { pages } : {}),
+      ...(limit ? { limit } : {}),
+      signal: abort.signal,
+      log: (line) => console.error(line),
+    });
+    const problems = ['id,status,error', ...summary.problems.map((p) => `${JSON.stringify(p.id)},${p.status},${JSON.stringify(p.error ?? '')}`)];
+    await writeFileAtomic(join(summary.dir, 'problems.csv'), problems.join('\n') + '\n');
+    for (const line of describeSummary(summary)) console.log(line);
+    console.log(`cache: ${summary.dir}`);
+    if (values['export-csv']) {
+      const rows = await exportFeaturesCsv(summary.dir, values['export-csv']);
+      console.log(`wrote ${rows} rows to ${values['export-csv']}`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof ExtractionInterrupted) {
+      console.error(error.message);
+      return 130;
+    }
+    console.error(`extract: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,113 @@
+/**
+ * Fine-tuning a trained FER2013 CNN on a small personal set: the first conv blocks frozen (run in
+ * inference mode, so their BatchNorm statistics stay as trained), the rest trained with Adam at a
+ * low learning rate on augmented crops.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES } from '../../core/labels.ts';
+import { augmentBatch, mulberry32, REFERENCE_AUGMENTATION, NO_AUGMENTATION, shuffledIndices } from '../augment.ts';
+import { smoothedCrossEntropy } from '../loss.ts';
+import { lossAndAccuracy, predictProbs } from '../evaluate.ts';
+
+export interface ImageSet {
+  /** count * 2304 gray bytes. */
+  pixels: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+export interface FinetuneOptions {
+  /** Conv blocks (each ends with a max-pooling layer) kept frozen. */
+  freeze: number;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  seed: number;
+  augment: boolean;
+  labelSmoothing?: number;
+  /** Scored after every epoch for the training curves only (never used to pick an epoch). */
+  validation?: ImageSet;
+  onEpoch?: (epoch: number, point: EpochPoint) => void;
+}
+
+export interface EpochPoint {
+  epoch: number;
+  loss: number;
+  acc: number;
+  /** NaN without a validation set. */
+  valLoss: number;
+  valAcc: number;
+}
+
+/** Index of the first trainable layer: just after the `blocks`-th max-pooling layer. */
+export function frozenLayerCount(model: tf.LayersModel, blocks: number): number {
+  if (blocks <= 0) return 0;
+  let seen = 0;
+  for (let i = 0; i < model.layers.length; i++) {
+    if (model.layers[i]!.getClassName() === 'MaxPooling2D' && ++seen === blocks) return i + 1;
+  }
+  throw new Error(`--freeze ${blocks}: the model has only ${seen} conv blocks (max-pooling layers)`);
+}
+
+/** Subset of an image set by row indices. */
+export function subset(set: ImageSet, rows: readonly number[]): ImageSet {
+  const pixels = new Uint8Array(rows.length * IMAGE_PIXELS);
+  const labels = new Uint8Array(rows.length);
+  rows.forEach((r, i) => {
+    pixels.set(set.pixels.subarray(r * IMAGE_PIXELS, (r + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
+    labels[i] = set.labels[r]!;
+  });
+  return { pixels, labels, count: rows.length };
+}
+
+/**
+ * Trains `model` in place. Frozen layers are applied with training=false and excluded from the
+ * optimizer; the others with training=true. Returns per-epoch loss/accuracy on the training set.
+ */
+export async function finetuneCnn(model: tf.LayersModel, data: ImageSet, options: FinetuneOptions): Promise<EpochPoint[]> {
+  const cut = frozenLayerCount(model, options.freeze);
+  const vars = model.layers.slice(cut).flatMap((l) => l.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+  const optimizer = tf.train.adam(options.lr);
+  const rand = mulberry32(options.seed);
+  const aug = options.augment ? REFERENCE_AUGMENTATION : NO_AUGMENTATION;
+  const history: EpochPoint[] = [];
+  const batch = new Float32Array(options.batchSize * IMAGE_PIXELS);
+  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    const order = shuffledIndices(data.count, options.seed * 1000 + epoch);
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < data.count; start += options.batchSize) {
+      const rows = Array.from(order.subarray(start, Math.min(data.count, start + options.batchSize)));
+      const n = rows.length;
+      const x = augmentBatch(data.pixels, rows, aug, rand, batch.subarray(0, n * IMAGE_PIXELS));
+      const y = Int32Array.from(rows, (r) => data.labels[r]!);
+      const { loss, hits } = tf.tidy(() => {
+        const xs = tf.tensor4d(x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+        const ys = tf.oneHot(tf.tensor1d(y, 'int32'), NUM_CLASSES);
+        let probs: tf.Tensor | undefined;
+        const cost = optimizer.minimize(
+          () => {
+            let h: tf.Tensor = xs;
+            model.layers.forEach((layer, i) => (h = layer.apply(h, { training: i >= cut }) as tf.Tensor));
+            probs = h;
+            return smoothedCrossEntropy(ys, h, options.labelSmoothing ?? 0.1);
+          },
+          true,
+          vars,
+        )!;
+        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, -1), tf.argMax(ys, -1)), 'float32'));
+        return { loss: cost.dataSync()[0]!, hits: hits.dataSync()[0]! };
+      });
+      lossSum += loss * n;
+      correct += hits;
+    }
+    const v = options.validation;
+    const val = v && v.count > 0 ? lossAndAccuracy(predictProbs(model, v.pixels, v.count), v.labels, v.count) : { loss: NaN, acc: NaN };
+    const point = { epoch, loss: lossSum / data.count, acc: correct / data.count, valLoss: val.loss, valAcc: val.acc };
+    history.push(point);
+    options.onEpoch?.(epoch, point);
+    await new Promise((r) => setImmediate(r)); // let Ctrl-C through
+  }
+  optimizer.dispose();
+  return history;
+}

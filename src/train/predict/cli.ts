@@ -1,0 +1,116 @@
+/**
+ * npm run predict -- <files or folders> [--json] [--models id,id] [--backend wasm|webgl|webgpu]
+ *
+ * Every model on every face of each image, through the app's pipeline in headless Chromium.
+ * A table on stdout, or one JSON object per image with --json. Exit status is non-zero only for
+ * usage errors; unreadable images get an "error" field.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { collectImageFiles, manifestModelIds, predictImages, type PredictedImage } from './predict.ts';
+
+const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models id,id] [--backend wasm|webgl|webgpu] [--pages N]
+
+  --json        one JSON object per image: {"file", "faces": [{"box": [x, y, w, h], "models": {"<id>": {"label", "probs"}}}]}
+  --models      only these model ids (see models/index.json)
+  --backend     tfjs backend in the headless browser (default: automatic)
+  --pages N     browser pages working in parallel (default 2)`;
+
+function formatTable(image: PredictedImage, ids: string[]): string[] {
+  if (image.error) return [`${image.file}: ${image.error}`];
+  if (image.faces.length === 0) return [`${image.file}: no face found`];
+  return image.faces.map((face, i) => {
+    const cells = ids.map((id) => {
+      const m = face.models[id];
+      if (!m) return `${id}: -`;
+      const p = Math.max(...m.probs);
+      return `${id}: ${m.label} ${(100 * p).toFixed(0)}%`;
+    });
+    return `${image.file} face ${i + 1} [${face.box.join(',')}]  ${cells.join('  ')}`;
+  });
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        models: { type: 'string' },
+        backend: { type: 'string' },
+        pages: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (!existsSync('models/index.json')) {
+    console.error('predict: models/index.json not found: run from the project folder, or train a model first (npm run train -- cnn)');
+    return 2;
+  }
+  const available = await manifestModelIds();
+  let models: string[] | undefined;
+  if (values.models) {
+    models = values.models.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = models.filter((m) => !available.includes(m));
+    if (unknown.length > 0) {
+      console.error(`predict: unknown model id ${unknown.map((u) => `"${u}"`).join(', ')}; models/index.json has: ${available.join(', ')}`);
+      return 2;
+    }
+  }
+  const backend = values.backend;
+  if (backend !== undefined && !['wasm', 'webgl', 'webgpu', 'cpu'].includes(backend)) {
+    console.error(`predict: --backend must be wasm, webgl, webgpu or cpu, got "${backend}"`);
+    return 2;
+  }
+  const pages = values.pages === undefined ? undefined : Number(values.pages);
+  if (pages !== undefined && (!Number.isInteger(pages) || pages < 1)) {
+    console.error(`predict: --pages must be a positive integer, got "${values.pages}"`);
+    return 2;
+  }
+  const { files, missing } = await collectImageFiles(positionals);
+  const ids = models ?? available;
+  const started = Date.now();
+  let count = 0;
+  const print = (image: PredictedImage): void => {
+    count++;
+    if (values.json) console.log(JSON.stringify(image));
+    else for (const line of formatTable(image, ids)) console.log(line);
+  };
+  for (const m of missing) print({ file: m, faces: [], error: `${m} does not exist` });
+  if (files.length === 0) {
+    if (missing.length === 0) console.error('predict: no image files found (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .avif)');
+    return 0;
+  }
+  console.error(`predicting ${files.length} image${files.length === 1 ? '' : 's'}...`);
+  await predictImages(files, {
+    ...(models ? { models } : {}),
+    ...(backend ? { backend: backend as 'wasm' } : {}),
+    ...(pages ? { pages } : {}),
+    onReady: (init) => {
+      const notes = init.models.filter((m) => m.status !== 'ready').map((m) => `${m.id} (${m.status})`);
+      console.error(`backend ${init.backend ?? '?'}; models: ${init.models.filter((m) => m.status === 'ready').map((m) => m.id).join(', ') || 'none'}` + (notes.length ? `; not run: ${notes.join(', ')}` : ''));
+    },
+    onImage: print,
+    onConsoleError: (t) => {
+      if (process.env.DEBUG) console.error(`page: ${t}`);
+    },
+  });
+  const seconds = (Date.now() - started) / 1000;
+  console.error(`${count} images in ${seconds.toFixed(1)} s (${(files.length / seconds).toFixed(1)} images/s, including browser start)`);
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,148 @@
+/**
+ * Every model on every face of still images, through the app's own pipeline in headless Chromium
+ * (the batch page). Used by `npm run predict` and the comparison report.
+ */
+import { readFile, stat, readdir } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { EMOTIONS } from '../../core/labels.ts';
+import type { BatchBackend, BatchImageResult, BatchInitResult } from '../../core/batch.ts';
+import { BatchPages } from '../extract/batch-page.ts';
+import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
+
+export interface ModelPrediction {
+  label: string;
+  probs: number[];
+}
+
+export interface PredictedFace {
+  /** x, y, width, height in image pixels. */
+  box: [number, number, number, number];
+  models: Record<string, ModelPrediction>;
+}
+
+export interface PredictedImage {
+  file: string;
+  faces: PredictedFace[];
+  error?: string;
+}
+
+export interface PredictOptions {
+  /** Model ids to run (default: every model in models/index.json). */
+  models?: string[];
+  backend?: BatchBackend;
+  pages?: number;
+  /** Serve models from this folder instead of ./models. */
+  modelsDir?: string;
+  /** Called once the page is ready (backend and model statuses). */
+  onReady?: (init: BatchInitResult) => void;
+  /** Called for each image as soon as it is done, in input order. */
+  onImage?: (image: PredictedImage) => void;
+  onConsoleError?: (text: string) => void;
+}
+
+/**
+ * Expands folders (recursively, image files only, sorted) and keeps explicit files as given.
+ * Paths that do not exist come back in `missing`.
+ */
+export async function collectImageFiles(paths: string[]): Promise<{ files: string[]; missing: string[] }> {
+  const files: string[] = [];
+  const missing: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) files.push(full);
+    }
+  };
+  for (const p of paths) {
+    const info = await stat(p).catch(() => undefined);
+    if (!info) missing.push(p);
+    else if (info.isDirectory()) await walk(p);
+    else files.push(p);
+  }
+  return { files, missing };
+}
+
+const round = (v: number): number => Math.round(v * 1e4) / 1e4;
+
+export function toPredictedImage(file: string, r: BatchImageResult): PredictedImage {
+  if (r.status !== 'ok') return { file, faces: [], error: r.error ?? 'could not be read as an image' };
+  return {
+    file,
+    faces: r.faces.map((f) => ({
+      box: f.box.map((v) => Math.round(v)) as [number, number, number, number],
+      models: Object.fromEntries(
+        Object.entries(f.predictions ?? {}).map(([id, probs]) => {
+          let top = 0;
+          probs.forEach((p, i) => (p > probs[top]! ? (top = i) : undefined));
+          return [id, { label: EMOTIONS[top]!, probs: probs.map(round) }];
+        }),
+      ),
+    })),
+  };
+}
+
+const FILES_PER_CALL = 8;
+
+export async function predictImages(files: string[], options: PredictOptions = {}): Promise<PredictedImage[]> {
+  const results: (PredictedImage | undefined)[] = new Array(files.length);
+  if (files.length === 0) return [];
+  const pages = await BatchPages.open({
+    numFaces: 4,
+    models: true,
+    ...(options.models ? { modelIds: options.models } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
+    pages: Math.min(options.pages ?? 2, Math.ceil(files.length / FILES_PER_CALL)),
+    ...(options.onConsoleError ? { onConsoleError: options.onConsoleError } : {}),
+  });
+  options.onReady?.(pages.init);
+  let emitted = 0;
+  const emit = (): void => {
+    // (Not `onImage?.(results[emitted++])`: an optional call skips its arguments, increment included.)
+    while (emitted < files.length && results[emitted]) {
+      const image = results[emitted++]!;
+      options.onImage?.(image);
+    }
+  };
+  try {
+    let next = 0;
+    const worker = async (page: number): Promise<void> => {
+      while (next < files.length) {
+        const start = next;
+        next += FILES_PER_CALL;
+        const group = files.slice(start, start + FILES_PER_CALL);
+        type Loaded = { file: string; bytes: Uint8Array } | { file: string; error: string };
+        const loaded = await Promise.all(
+          group.map(async (file): Promise<Loaded> => {
+            try {
+              return { file, bytes: new Uint8Array(await readFile(file)) };
+            } catch (error) {
+              return { file, error: `${file} could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+            }
+          }),
+        );
+        const readable = loaded.filter((l): l is { file: string; bytes: Uint8Array } => 'bytes' in l);
+        const out = readable.length > 0 ? await pages.processFiles(page, readable.map((l) => ({ name: l.file, bytes: l.bytes }))) : [];
+        let k = 0;
+        loaded.forEach((l, i) => {
+          results[start + i] = 'bytes' in l ? toPredictedImage(l.file, out[k++]!) : { file: l.file, faces: [], error: l.error };
+        });
+        emit();
+      }
+    };
+    await Promise.all(Array.from({ length: pages.size }, (_, p) => worker(p)));
+  } finally {
+    await pages.close();
+  }
+  return results.map((r, i) => r ?? { file: files[i]!, faces: [], error: 'not processed' });
+}
+
+/** The manifest's model ids (models/index.json or another models folder). */
+export async function manifestModelIds(modelsDir = 'models'): Promise<string[]> {
+  const file = resolve(modelsDir, 'index.json');
+  const json = JSON.parse(await readFile(file, 'utf8')) as { models?: { id?: unknown }[] };
+  return (json.models ?? []).map((m) => String(m.id));
+}

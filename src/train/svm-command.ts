@@ -1,0 +1,307 @@
+/**
+ * npm run train -- svm-au | svm-pixels [options]
+ *
+ * RBF C-SVCs with libsvm-js: C and gamma by 5-fold cross-validation on (a stratified sample of)
+ * FER2013 Training, the final model on up to --train-rows Training rows, then PrivateTest scored
+ * through the exported model by the app's own inference code (src/core/svm).
+ */
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from '../core/features/index.ts';
+import { EMOTIONS, IMAGE_PIXELS } from '../core/labels.ts';
+import { createPreprocess, predictSvm, transformRows, type SvmPreprocess } from '../core/svm/index.ts';
+import { mulberry32 } from './augment.ts';
+import { replaceDirAtomic } from './atomic.ts';
+import { loadFer2013, resolveFer2013Path } from './fer2013.ts';
+import { updateManifest } from './manifest.ts';
+import { formatDuration } from './progress.ts';
+import { buildReport, writeReportFiles } from './report.ts';
+import { libsvmToModelFiles, readSvmModel, writeSvmModel, type ExportOptions } from './svm/export.ts';
+import { gridSearch, trainSvm } from './svm/libsvm.ts';
+import { fitPca } from './svm/pca.ts';
+import { fitStandardScaler } from './svm/scaler.ts';
+import { loadFerFeatures, pixelRows, stratifiedSubsample } from './svm-data.ts';
+
+export const SVM_USAGE = `usage: npm run train -- svm-au|svm-pixels [options]
+
+  svm-au       SVM on the AU-style features of each face (extracted in headless Chromium first)
+  svm-pixels   SVM on the 48x48 pixels, reduced by PCA
+
+  --data PATH         fer2013.csv[.gz] (default: ./data/, then ../shared/data/fer2013/);
+                      svm-au also takes a personal folder (DIR/<emotion>/*.jpg): 5-fold CV, model svm-au-personal
+  --cv-rows N         Training rows for the C/gamma search (default 3000)
+  --train-rows N      Training rows for the final model (default: svm-au all, svm-pixels 12000)
+  --grid-c a,b,...    C values (default 1,4,16)
+  --grid-gamma a,...  gamma values, as multiples of 1/dims (default 0.25,0.5,1,2)
+  --components N      svm-pixels: PCA components (default 120)
+  --export-csv FILE   svm-au: also write the features as a table (OpenFace-like columns)
+  --out DIR           (default: models/svm-au or models/svm-pixels)
+  --seed N            (default 1)`;
+
+interface Fitted {
+  pre: SvmPreprocess;
+  exportPre: Pick<ExportOptions, 'scaler' | 'projection'>;
+}
+
+interface SvmRunOptions {
+  id: string;
+  name: string;
+  arch: string;
+  out: string;
+  seed: number;
+  cvRows: number;
+  trainRows: number;
+  gridC: number[];
+  gridGammaFactors: number[];
+  log: (line: string) => void;
+}
+
+function accuracy(yTrue: readonly number[], yPred: ArrayLike<number>): number {
+  let hit = 0;
+  yTrue.forEach((y, i) => (hit += y === yPred[i] ? 1 : 0));
+  return yTrue.length ? hit / yTrue.length : 0;
+}
+
+/** Grid search, final fit, export, and scoring of the exported model with the app's code. */
+async function fitExportScore(
+  o: SvmRunOptions,
+  train: { rows: Float32Array[]; labels: number[] },
+  fitted: Fitted,
+  input: Record<string, unknown>,
+) {
+  const rand = mulberry32(o.seed);
+  const z = transformRows(fitted.pre, train.rows);
+  const dims = fitted.pre.outDim;
+  const cvIdx = stratifiedSubsample(train.labels, o.cvRows, rand);
+  const grid = { cost: o.gridC, gamma: o.gridGammaFactors.map((f) => f / dims) };
+  o.log(`C/gamma search: ${grid.cost.length * grid.gamma.length} cells x 5 folds on ${cvIdx.length} Training rows (${dims} dims)`);
+  const t0 = Date.now();
+  const search = await gridSearch(
+    cvIdx.map((i) => z[i]!),
+    cvIdx.map((i) => train.labels[i]!),
+    grid,
+    5,
+    (p) => {
+      const eta = ((Date.now() - t0) / 1000 / p.done) * (p.total - p.done);
+      o.log(`  C ${p.cell.cost} gamma ${p.cell.gamma.toPrecision(3)}: CV accuracy ${p.cell.meanAccuracy.toFixed(4)} +- ${p.cell.stdAccuracy.toFixed(4)} (${p.done}/${p.total}, ETA ${formatDuration(eta)})`);
+    },
+    { seed: o.seed },
+  );
+  const best = search.best;
+  o.log(`best: C ${best.cost}, gamma ${best.gamma.toPrecision(3)} (CV ${best.meanAccuracy.toFixed(4)})`);
+  const finalIdx = stratifiedSubsample(train.labels, o.trainRows, rand);
+  o.log(`final model on ${finalIdx.length} Training rows with probability estimates...`);
+  const trained = await trainSvm(
+    finalIdx.map((i) => z[i]!),
+    finalIdx.map((i) => train.labels[i]!),
+    { cost: best.cost, gamma: best.gamma, probability: true },
+  );
+  o.log(`trained in ${formatDuration(trained.trainMs / 1000)}: ${trained.totalSV} support vectors`);
+  const files = libsvmToModelFiles(trained.svm.serializeModel(), {
+    input,
+    ...fitted.exportPre,
+    gamma: trained.params.gamma,
+    meta: { cost: best.cost, gamma: best.gamma, trainRows: finalIdx.length, cvRows: cvIdx.length, seed: o.seed },
+  });
+  trained.svm.free();
+  return { files, search, trainedRows: finalIdx.length, trainMs: trained.trainMs, totalSV: trained.totalSV };
+}
+
+async function writeModel(
+  o: SvmRunOptions,
+  result: Awaited<ReturnType<typeof fitExportScore>>,
+  test: { rows: Float32Array[]; labels: number[] },
+  report: { datasetPath: string; splits: { train: number; val: number; test: number }; datasetName?: string; evaluatedOn?: string; note?: (acc: number) => string; extra?: Record<string, unknown> },
+  manifestInput: Record<string, unknown>,
+  started: number,
+): Promise<number> {
+  const outDir = resolve(o.out);
+  let acc = 0;
+  await replaceDirAtomic(outDir, async (tmp) => {
+    await writeSvmModel(tmp, result.files);
+    // Score what was written, read back, through the app's inference path.
+    const model = await readSvmModel(tmp);
+    const t0 = performance.now();
+    const yPred = test.rows.map((x) => predictSvm(model, x).top);
+    const msPerFace = (performance.now() - t0) / Math.max(1, test.rows.length);
+    acc = accuracy(test.labels, yPred);
+    const built = buildReport({
+      id: o.id,
+      name: o.name,
+      kind: 'svm',
+      arch: o.arch,
+      datasetPath: report.datasetPath,
+      splits: report.splits,
+      ...(report.datasetName ? { datasetName: report.datasetName } : {}),
+      ...(report.evaluatedOn ? { evaluatedOn: report.evaluatedOn } : {}),
+      ...(report.note ? { datasetNote: report.note(acc) } : {}),
+      yTrue: test.labels,
+      yPred,
+      epochs: 0,
+      wallTimeSec: Math.round((Date.now() - started) / 1000),
+      backend: 'libsvm-js (wasm)',
+      params: result.totalSV * (result.files.json.svm.featureDim + result.files.json.svm.nClass - 1),
+      notes: `RBF C-SVC, C ${result.search.best.cost}, gamma ${result.search.best.gamma.toPrecision(4)} chosen by 5-fold CV (${result.search.best.meanAccuracy.toFixed(4)}); ${result.totalSV} support vectors from ${result.trainedRows} training rows; ${msPerFace.toFixed(3)} ms per face (Node, src/core/svm)`,
+      extra: {
+        cost: result.search.best.cost,
+        gamma: result.search.best.gamma,
+        cvAccuracy: result.search.best.meanAccuracy,
+        grid: result.search.cells.map((c) => ({ cost: c.cost, gamma: c.gamma, meanAccuracy: c.meanAccuracy, stdAccuracy: c.stdAccuracy, foldAccuracies: c.foldAccuracies })),
+        trainRows: result.trainedRows,
+        supportVectors: result.totalSV,
+        trainSeconds: Math.round(result.trainMs / 1000),
+        modelBytes: result.files.weights.length,
+        msPerFaceNode: msPerFace,
+        ...report.extra,
+      },
+    });
+    await writeReportFiles(tmp, built);
+  });
+  const id = basename(outDir);
+  await updateManifest(resolve(outDir, '..'), {
+    id,
+    name: o.name,
+    kind: 'svm',
+    path: `${id}/model.json`,
+    report: `${id}/report.json`,
+    input: manifestInput,
+  });
+  return acc;
+}
+
+async function runSvmAu(o: SvmRunOptions, dataPath: string, exportCsv?: string): Promise<void> {
+  const started = Date.now();
+  o.log(`FER2013 faces through the app's pipeline (headless Chromium; cached after the first run)...`);
+  const data = await loadFerFeatures(dataPath, (l) => o.log(`  ${l}`));
+  if (exportCsv) {
+    const { exportFeaturesCsv } = await import('./extract/features-csv.ts');
+    o.log(`wrote ${await exportFeaturesCsv(data.cacheDir, exportCsv)} rows to ${exportCsv}`);
+  }
+  const scaler = fitStandardScaler(data.train.rows);
+  const fitted: Fitted = {
+    pre: createPreprocess({ inputDim: FEATURE_COUNT, standardize: scaler }),
+    exportPre: { scaler },
+  };
+  const input = { type: 'au-features', featureVersion: FEATURE_VERSION, dim: FEATURE_COUNT, features: [...FEATURE_NAMES] };
+  const result = await fitExportScore(o, data.train, fitted, input);
+  const faces = data.test.rows.length;
+  const acc = await writeModel(
+    o,
+    result,
+    data.test,
+    {
+      datasetPath: data.path,
+      splits: { train: data.train.rows.length, val: data.val.rows.length, test: faces },
+      evaluatedOn: 'PrivateTest (images with a face found)',
+      note: (a) =>
+        `a face was found in ${faces} of ${data.test.images} PrivateTest images (${((100 * faces) / data.test.images).toFixed(1)}%); ` +
+        `counting the other ${data.test.images - faces} as wrong, accuracy is ${((a * faces) / data.test.images).toFixed(4)}`,
+      extra: { faceRate: faces / data.test.images, privateTestImages: data.test.images },
+    },
+    { type: 'au-features', featureVersion: FEATURE_VERSION, dim: FEATURE_COUNT },
+    started,
+  );
+  o.log(`PrivateTest accuracy ${acc.toFixed(4)} on ${faces} faces (${((acc * faces) / data.test.images).toFixed(4)} counting the ${data.test.images - faces} images without a face as wrong)`);
+  o.log(`wrote ${resolve(o.out)} in ${formatDuration((Date.now() - started) / 1000)}`);
+}
+
+async function runSvmPixels(o: SvmRunOptions, dataPath: string, components: number): Promise<void> {
+  const started = Date.now();
+  const data = await loadFer2013(dataPath);
+  o.log(`FER2013: ${data.train.count} Training, ${data.test.count} PrivateTest rows`);
+  const train = { rows: pixelRows(data.train.pixels, data.train.count), labels: Array.from(data.train.labels) };
+  const test = { rows: pixelRows(data.test.pixels, data.test.count), labels: Array.from(data.test.labels) };
+  o.log(`PCA: ${components} components of ${IMAGE_PIXELS} pixels over ${train.rows.length} rows...`);
+  const t0 = Date.now();
+  const pca = await fitPca(train.rows, components, { engine: 'tfjs' });
+  const kept = pca.explainedVariance.reduce((a, b) => a + b, 0) / pca.totalVariance;
+  o.log(`PCA done in ${formatDuration((Date.now() - t0) / 1000)}: ${(100 * kept).toFixed(1)}% of the variance kept`);
+  // Whitening folded into the components: each projected coordinate has unit variance, so one
+  // RBF gamma suits them all.
+  const whitened = new Float32Array(pca.components.length);
+  for (let c = 0; c < components; c++) {
+    const s = 1 / Math.sqrt(Math.max(pca.explainedVariance[c]!, 1e-12));
+    for (let i = 0; i < IMAGE_PIXELS; i++) whitened[c * IMAGE_PIXELS + i] = pca.components[c * IMAGE_PIXELS + i]! * s;
+  }
+  const projection = { mean: pca.mean, components: whitened, k: components };
+  const fitted: Fitted = {
+    pre: createPreprocess({ inputDim: IMAGE_PIXELS, projection: { mean: pca.mean, components: whitened, outDim: components } }),
+    exportPre: { projection },
+  };
+  const input = { type: 'pixels', size: 48, range: [0, 1], pca: components, whitened: true, varianceKept: kept };
+  const result = await fitExportScore(o, train, fitted, input);
+  const acc = await writeModel(
+    o,
+    result,
+    test,
+    {
+      datasetPath: data.path,
+      splits: { train: data.train.count, val: data.val.count, test: data.test.count },
+      extra: { pcaComponents: components, pcaVarianceKept: kept },
+    },
+    { type: 'pixels', size: 48, range: [0, 1] },
+    started,
+  );
+  o.log(`PrivateTest accuracy ${acc.toFixed(4)}`);
+  o.log(`wrote ${resolve(o.out)} in ${formatDuration((Date.now() - started) / 1000)}`);
+}
+
+export async function svmCommand(command: 'svm-au' | 'svm-pixels', args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string' },
+      'cv-rows': { type: 'string', default: '3000' },
+      'train-rows': { type: 'string' },
+      'grid-c': { type: 'string', default: '1,4,16' },
+      'grid-gamma': { type: 'string', default: '0.25,0.5,1,2' },
+      components: { type: 'string', default: '120' },
+      'export-csv': { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(SVM_USAGE);
+    return;
+  }
+  const int = (name: string, v: string, min = 1): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+  const list = (name: string, v: string): number[] =>
+    v.split(',').map((s) => {
+      const n = Number(s);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} takes positive numbers separated by commas, got "${v}"`);
+      return n;
+    });
+  const log = (line: string) => console.log(line);
+  const { stat } = await import('node:fs/promises');
+  const info = values.data ? await stat(values.data).catch(() => undefined) : undefined;
+  if (command === 'svm-au' && info?.isDirectory()) {
+    const { trainPersonalSvmCommand } = await import('./finetune/personal-svm.ts');
+    await trainPersonalSvmCommand(values.data!, { seed: int('seed', values.seed!, 0), out: values.out ?? 'models/svm-au-personal', log });
+    return;
+  }
+  const dataPath = resolveFer2013Path(values.data);
+  const base: SvmRunOptions = {
+    id: command,
+    name: command === 'svm-au' ? 'SVM on AU-style features' : 'SVM on pixels (PCA)',
+    arch: command === 'svm-au' ? `RBF SVC on ${FEATURE_COUNT} AU-style features (standardised)` : `RBF SVC on ${values.components} whitened PCA components of the 48x48 pixels`,
+    out: values.out ?? `models/${command}`,
+    seed: int('seed', values.seed!, 0),
+    cvRows: int('cv-rows', values['cv-rows']!, 10),
+    trainRows: values['train-rows'] ? int('train-rows', values['train-rows'], 10) : command === 'svm-au' ? Number.MAX_SAFE_INTEGER : 12000,
+    gridC: list('grid-c', values['grid-c']!),
+    gridGammaFactors: list('grid-gamma', values['grid-gamma']!),
+    log,
+  };
+  base.id = basename(resolve(base.out));
+  if (command === 'svm-au') await runSvmAu(base, dataPath, values['export-csv']);
+  else await runSvmPixels(base, dataPath, int('components', values.components!, 2));
+}
+
+export { EMOTIONS };
