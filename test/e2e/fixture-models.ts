@@ -1,13 +1,30 @@
 /**
  * Throwaway models for the e2e tests and the live benchmark: untrained CNNs with the real
- * architectures' shapes (so timings are realistic), an SVM entry (shown as not supported yet) and
- * an entry whose files are missing. Node only.
+ * architectures' shapes (so timings are realistic), two small SVMs trained with libsvm-js on
+ * random rows (one on AU-style features, one on PCA-projected pixels), an SVM built for another
+ * feature version (shown as unsupported, with why) and entries whose files are missing or
+ * corrupt. Node only.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArch } from '../../src/core/models/architectures.ts';
 import { saveLayersModel } from '../../src/train/model-io.ts';
+import { FEATURE_COUNT, FEATURE_VERSION } from '../../src/core/features/index.ts';
+import { mulberry32 } from '../../src/train/augment.ts';
+import { libsvmToModelFiles, writeSvmModel, type ExportOptions } from '../../src/train/svm/export.ts';
+import { trainSvm } from '../../src/train/svm/libsvm.ts';
+
+/** A small RBF SVC on random rows (7 classes), exported in the app's format. */
+async function randomSvm(dir: string, dims: number, opts: Omit<ExportOptions, 'gamma'>, seed: number): Promise<void> {
+  const rand = mulberry32(seed);
+  const rows = Array.from({ length: 140 }, () => Array.from({ length: dims }, () => rand()));
+  const labels = rows.map((_, i) => i % 7);
+  const trained = await trainSvm(rows, labels, { cost: 1, gamma: 1 / dims, probability: true });
+  const files = libsvmToModelFiles(trained.svm.serializeModel(), { ...opts, gamma: trained.params.gamma });
+  trained.svm.free();
+  await writeSvmModel(dir, files);
+}
 
 const INPUT = { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48 };
 
@@ -43,7 +60,20 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
     }),
   );
   if (options.extras ?? true) {
-    models.push({ id: 'fixture-svm', name: 'Fixture SVM', kind: 'svm', path: 'fixture-svm/model.json', input: {} });
+    const auInput = { type: 'au-features', featureVersion: FEATURE_VERSION, dim: FEATURE_COUNT };
+    await randomSvm(join(dir, 'fixture-svm-au'), FEATURE_COUNT, { input: auInput, inputDim: FEATURE_COUNT }, 1);
+    models.push({ id: 'fixture-svm-au', name: 'Fixture SVM (AU)', kind: 'svm', path: 'fixture-svm-au/model.json', input: auInput });
+    // Pixels through a 16-component projection (random directions stand in for PCA).
+    const rand = mulberry32(2);
+    const components = Float32Array.from({ length: 16 * 48 * 48 }, () => (rand() - 0.5) / 48);
+    await randomSvm(
+      join(dir, 'fixture-svm-pixels'),
+      16,
+      { input: { type: 'pixels', size: 48 }, projection: { mean: new Float64Array(48 * 48).fill(0.5), components, k: 16 } },
+      3,
+    );
+    models.push({ id: 'fixture-svm-pixels', name: 'Fixture SVM (pixels)', kind: 'svm', path: 'fixture-svm-pixels/model.json', input: { type: 'pixels', size: 48 } });
+    models.push({ id: 'fixture-svm-old', name: 'Fixture SVM (old features)', kind: 'svm', path: 'fixture-svm-au/model.json', input: { ...auInput, featureVersion: 0 } });
     models.push({ id: 'fixture-missing', name: 'Fixture missing', kind: 'cnn', path: 'fixture-missing/model.json', input: INPUT });
     await mkdir(join(dir, 'fixture-corrupt'));
     await writeFile(join(dir, 'fixture-corrupt', 'model.json'), '{"modelTopology": trunc');

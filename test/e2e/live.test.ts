@@ -36,6 +36,7 @@ const skipReason = !findChromium()
 if (skipReason) console.warn(`[e2e] live app tests skipped: ${skipReason}`);
 
 const FIXTURE_CNNS = ['fixture-cnn', 'fixture-seed'];
+const FIXTURE_SVMS = ['fixture-svm-au', 'fixture-svm-pixels'];
 const artifacts = join(root, 'test-artifacts');
 
 interface Watched {
@@ -110,11 +111,11 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
   it('webcam: boxes the face, shows every model, HUD, states, and stays on localhost', async () => {
     const { page, foreign, errors } = await openApp(browser, app.url);
     try {
-      await startAndRead(page, FIXTURE_CNNS);
+      await startAndRead(page, [...FIXTURE_CNNS, ...FIXTURE_SVMS]);
       const face = page.locator('[data-face="0"]');
       const box = face.locator('rect.box');
       expect(Number(await box.getAttribute('width'))).toBeGreaterThan(80);
-      for (const id of FIXTURE_CNNS) {
+      for (const id of [...FIXTURE_CNNS, ...FIXTURE_SVMS]) {
         const model = face.locator(`[data-model="${id}"]`);
         expect(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']).toContain(await model.getAttribute('data-label'));
         const score = Number(await model.getAttribute('data-score'));
@@ -122,7 +123,7 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
         expect(score).toBeLessThanOrEqual(1);
       }
       // Models the app cannot run say why, by name.
-      await expect.poll(() => page.locator('[data-model-status="fixture-svm"]').textContent()).toMatch(/not supported yet/);
+      await expect.poll(() => page.locator('[data-model-status="fixture-svm-old"]').textContent()).toMatch(/feature version 0.*retrain/);
       await expect.poll(() => page.locator('[data-model-status="fixture-missing"]').textContent()).toMatch(/missing.*fixture-missing\/model\.json/);
       await expect.poll(() => page.locator('[data-model-status="fixture-corrupt"]').textContent()).toMatch(/corrupt.*fixture-corrupt\/model\.json/);
       // HUD
@@ -229,7 +230,7 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     const { page } = await openApp(browser, app.url, '?backend=wasm&worker=1');
     try {
       expect(await page.locator('[data-hud]').getAttribute('data-models-in')).toBe('worker');
-      await startAndRead(page, FIXTURE_CNNS);
+      await startAndRead(page, [...FIXTURE_CNNS, ...FIXTURE_SVMS]);
     } finally {
       await page.close();
     }
