@@ -70,6 +70,8 @@ export interface BatchImageResult {
   error?: string;
   /** Milliseconds in the page for this image. */
   ms: number;
+  /** Per model id: milliseconds it took on all of this image's faces (only when models ran). */
+  modelMs?: Record<string, number>;
 }
 
 export interface BatchApi {

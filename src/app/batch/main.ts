@@ -58,7 +58,11 @@ function toBytes(gray: Float32Array): Uint8Array {
 }
 
 /** Landmarks -> framed crop, features and (optionally) every model's prediction, largest face first. */
-async function facesOf(source: CanvasImageSource & TexImageSource, width: number, height: number): Promise<BatchFace[]> {
+async function facesOf(
+  source: CanvasImageSource & TexImageSource,
+  width: number,
+  height: number,
+): Promise<{ faces: BatchFace[]; modelMs?: Record<string, number> }> {
   if (!landmarker) throw new Error('call init() first');
   const result = await landmarker.detectImage(source);
   const faces: (BatchFace & { area: number; cropF: Float32Array; featuresF: Float32Array })[] = [];
@@ -94,6 +98,7 @@ async function facesOf(source: CanvasImageSource & TexImageSource, width: number
     });
   });
   faces.sort((a, b) => b.area - a.area);
+  let modelMs: Record<string, number> | undefined;
   if (engine && faces.length > 0) {
     const prediction = await engine.predict(
       [{ size: IMAGE_SIZE, count: faces.length, pixels: concat(faces.map((f) => f.cropF)) }],
@@ -102,8 +107,9 @@ async function facesOf(source: CanvasImageSource & TexImageSource, width: number
     faces.forEach((f, i) => {
       f.predictions = Object.fromEntries(Object.entries(prediction.probs).map(([id, rows]) => [id, rows[i]!]));
     });
+    modelMs = prediction.times;
   }
-  return faces.map(({ area: _a, cropF: _c, featuresF: _f, ...face }) => face);
+  return { faces: faces.map(({ area: _a, cropF: _c, featuresF: _f, ...face }) => face), ...(modelMs ? { modelMs } : {}) };
 }
 
 function concat(parts: Float32Array[]): Float32Array {
@@ -142,8 +148,8 @@ async function processGray(request: GrayBatchRequest): Promise<BatchImageResult[
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(small, border, border, big, big);
-    const faces = await facesOf(canvas, side, side);
-    out.push({ status: 'ok', width: side, height: side, faces, ms: performance.now() - start });
+    const found = await facesOf(canvas, side, side);
+    out.push({ status: 'ok', width: side, height: side, ...found, ms: performance.now() - start });
   }
   return out;
 }
@@ -161,8 +167,8 @@ async function processEncoded(images: EncodedImage[]): Promise<BatchImageResult[
       continue;
     }
     try {
-      const faces = await facesOf(bitmap, bitmap.width, bitmap.height);
-      out.push({ status: 'ok', width: bitmap.width, height: bitmap.height, faces, ms: performance.now() - start });
+      const found = await facesOf(bitmap, bitmap.width, bitmap.height);
+      out.push({ status: 'ok', width: bitmap.width, height: bitmap.height, ...found, ms: performance.now() - start });
     } finally {
       bitmap.close();
     }

@@ -66,7 +66,7 @@ export function subset(set: ImageSet, rows: readonly number[]): ImageSet {
  */
 export async function finetuneCnn(model: tf.LayersModel, data: ImageSet, options: FinetuneOptions): Promise<EpochPoint[]> {
   const cut = frozenLayerCount(model, options.freeze);
-  const vars = model.layers.slice(cut).flatMap((l) => l.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+  const vars = model.layers.slice(cut).flatMap((l) => l.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read()));
   const optimizer = tf.train.adam(options.lr);
   const rand = mulberry32(options.seed);
   const aug = options.augment ? REFERENCE_AUGMENTATION : NO_AUGMENTATION;
@@ -81,23 +81,25 @@ export async function finetuneCnn(model: tf.LayersModel, data: ImageSet, options
       const n = rows.length;
       const x = augmentBatch(data.pixels, rows, aug, rand, batch.subarray(0, n * IMAGE_PIXELS));
       const y = Int32Array.from(rows, (r) => data.labels[r]!);
+      let predicted: tf.Tensor | undefined;
       const { loss, hits } = tf.tidy(() => {
         const xs = tf.tensor4d(x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
         const ys = tf.oneHot(tf.tensor1d(y, 'int32'), NUM_CLASSES);
-        let probs: tf.Tensor | undefined;
         const cost = optimizer.minimize(
           () => {
             let h: tf.Tensor = xs;
             model.layers.forEach((layer, i) => (h = layer.apply(h, { training: i >= cut }) as tf.Tensor));
-            probs = h;
+            // Kept: the gradient scope disposes everything else it created.
+            predicted = tf.keep(tf.argMax(h, -1));
             return smoothedCrossEntropy(ys, h, options.labelSmoothing ?? 0.1);
           },
           true,
           vars,
         )!;
-        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, -1), tf.argMax(ys, -1)), 'float32'));
+        const hits = tf.sum(tf.cast(tf.equal(predicted!, tf.argMax(ys, -1)), 'float32'));
         return { loss: cost.dataSync()[0]!, hits: hits.dataSync()[0]! };
       });
+      predicted?.dispose();
       lossSum += loss * n;
       correct += hits;
     }

@@ -26,6 +26,12 @@ export interface PredictedImage {
   error?: string;
 }
 
+/** Per-image model timings, kept apart from the JSON output. */
+export interface ImageTimings {
+  faces: number;
+  modelMs: Record<string, number>;
+}
+
 export interface PredictOptions {
   /** Model ids to run (default: every model in models/index.json). */
   models?: string[];
@@ -37,6 +43,8 @@ export interface PredictOptions {
   onReady?: (init: BatchInitResult) => void;
   /** Called for each image as soon as it is done, in input order. */
   onImage?: (image: PredictedImage) => void;
+  /** Called with each image's model timings (images with faces only). */
+  onTimings?: (timings: ImageTimings) => void;
   onConsoleError?: (text: string) => void;
 }
 
@@ -128,7 +136,13 @@ export async function predictImages(files: string[], options: PredictOptions = {
         const out = readable.length > 0 ? await pages.processFiles(page, readable.map((l) => ({ name: l.file, bytes: l.bytes }))) : [];
         let k = 0;
         loaded.forEach((l, i) => {
-          results[start + i] = 'bytes' in l ? toPredictedImage(l.file, out[k++]!) : { file: l.file, faces: [], error: l.error };
+          if (!('bytes' in l)) {
+            results[start + i] = { file: l.file, faces: [], error: l.error };
+            return;
+          }
+          const r = out[k++]!;
+          results[start + i] = toPredictedImage(l.file, r);
+          if (r.modelMs && r.faces.length > 0) options.onTimings?.({ faces: r.faces.length, modelMs: r.modelMs });
         });
         emit();
       }
