@@ -8,7 +8,7 @@
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from '../core/features/index.ts';
-import { EMOTIONS, IMAGE_PIXELS } from '../core/labels.ts';
+import { IMAGE_PIXELS } from '../core/labels.ts';
 import { createPreprocess, predictSvm, transformRows, type SvmPreprocess } from '../core/svm/index.ts';
 import { mulberry32 } from './augment.ts';
 import { replaceDirAtomic } from './atomic.ts';
@@ -304,4 +304,3 @@ export async function svmCommand(command: 'svm-au' | 'svm-pixels', args: string[
   else await runSvmPixels(base, dataPath, int('components', values.components!, 2));
 }
 
-export { EMOTIONS };
