@@ -38,7 +38,12 @@ describe('checkModelInput', () => {
 describe('checkSvmInput', () => {
   it('accepts AU features of the current version and 48x48 pixels, and names what it cannot run', () => {
     expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'au-features', featureVersion: FEATURE_VERSION } }))).toEqual({ ok: true, input: { type: 'au-features' } });
-    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'pixels', size: 48 } }))).toEqual({ ok: true, input: { type: 'pixels', size: 48 } });
+    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'pixels', size: 48 } }))).toEqual({ ok: true, input: { type: 'pixels', size: 48, descriptor: 'raw' } });
+    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'pixels', size: 48, descriptor: 'hog', hog: { cell: 6, bins: 9 } } }))).toEqual({
+      ok: true,
+      input: { type: 'pixels', size: 48, descriptor: 'hog', hog: { size: 48, cell: 6, bins: 9 } },
+    });
+    expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'pixels', size: 48, descriptor: 'hog', hog: { cell: 7 } } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/hog.cell must divide/) });
     expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'au-features', featureVersion: FEATURE_VERSION + 1 } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/feature version .* retrain/) });
     expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'au-features', featureVersion: FEATURE_VERSION, dim: 3 } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/expects 3 features/) });
     expect(checkSvmInput(entry({ kind: 'svm', input: { type: 'hog' } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown SVM input type "hog"/) });

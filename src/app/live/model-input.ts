@@ -4,6 +4,7 @@
  */
 import { FEATURE_COUNT, FEATURE_VERSION } from '../../core/features/index.ts';
 import { NUM_CLASSES } from '../../core/labels.ts';
+import { parseSvmInput, type SvmInputSpec } from '../../core/svm/input.ts';
 import type { ModelEntry } from '../manifest.ts';
 
 export interface InputSpec {
@@ -15,26 +16,23 @@ export interface InputSpec {
 
 export type InputCheck = { ok: true; spec: InputSpec } | { ok: false; reason: string };
 
-/** What an SVM reads: the AU-style feature vector, or the 48x48 crop's pixels. */
-export type SvmInput = { type: 'au-features' } | { type: 'pixels'; size: number };
+export type SvmInputCheck = { ok: true; input: SvmInputSpec } | { ok: false; reason: string };
 
-export type SvmInputCheck = { ok: true; input: SvmInput } | { ok: false; reason: string };
-
+/** An SVM entry's input (src/core/svm/input.ts), checked against what this app computes. */
 export function checkSvmInput(entry: ModelEntry): SvmInputCheck {
-  const input = entry.input;
+  let input: SvmInputSpec;
+  try {
+    input = parseSvmInput(entry.input);
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
   if (input.type === 'au-features') {
-    if (input.featureVersion !== FEATURE_VERSION) {
-      return { ok: false, reason: `trained on AU feature version ${String(input.featureVersion)}, the app computes version ${FEATURE_VERSION}: retrain it (npm run train -- ${entry.id})` };
+    if (entry.input.featureVersion !== FEATURE_VERSION) {
+      return { ok: false, reason: `trained on AU feature version ${String(entry.input.featureVersion)}, the app computes version ${FEATURE_VERSION}: retrain it (npm run train -- ${entry.id})` };
     }
-    if (input.dim !== undefined && input.dim !== FEATURE_COUNT) return { ok: false, reason: `expects ${String(input.dim)} features, the app computes ${FEATURE_COUNT}` };
-    return { ok: true, input: { type: 'au-features' } };
+    if (entry.input.dim !== undefined && entry.input.dim !== FEATURE_COUNT) return { ok: false, reason: `expects ${String(entry.input.dim)} features, the app computes ${FEATURE_COUNT}` };
   }
-  if (input.type === 'pixels') {
-    const size = input.size ?? 48;
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 8 || size > 512) return { ok: false, reason: `unsupported input size ${JSON.stringify(size)}` };
-    return { ok: true, input: { type: 'pixels', size } };
-  }
-  return { ok: false, reason: `unknown SVM input type ${JSON.stringify(input.type)} (expected "au-features" or "pixels")` };
+  return { ok: true, input };
 }
 
 export function checkModelInput(entry: ModelEntry): InputCheck {

@@ -2,9 +2,10 @@
  * SVM models in the app: model.json + weights.bin fetched from /models/ and run by the shared
  * src/core/svm inference (the same code the training scripts test against libsvm).
  */
-import { parseSvmModel, predictSvm, type SvmModel } from '../../core/svm/index.ts';
+import { FEATURE_COUNT } from '../../core/features/index.ts';
+import { parseSvmModel, predictSvm, svmInputLength, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
 import { modelUrl, type ModelEntry } from '../manifest.ts';
-import { checkSvmInput, type SvmInput } from './model-input.ts';
+import { checkSvmInput } from './model-input.ts';
 import { ModelLoadError, type Runner } from './runner.ts';
 
 async function fetchOk(url: string): Promise<Response> {
@@ -21,7 +22,7 @@ async function fetchOk(url: string): Promise<Response> {
 export class SvmRunner implements Runner {
   private constructor(
     readonly entry: ModelEntry,
-    private readonly input: SvmInput,
+    private readonly input: SvmInputSpec,
     private readonly model: SvmModel,
   ) {}
 
@@ -53,16 +54,16 @@ export class SvmRunner implements Runner {
     } catch (error) {
       throw new ModelLoadError({ state: 'corrupt', message: `${url}: ${(error as Error).message}` });
     }
-    const input = check.input;
-    if (input.type === 'pixels' && model.inputDim !== input.size * input.size) {
-      throw new ModelLoadError({ state: 'corrupt', message: `${url}: reads ${model.inputDim} values, a ${input.size}x${input.size} crop has ${input.size * input.size}` });
+    const expected = svmInputLength(check.input, FEATURE_COUNT);
+    if (model.inputDim !== expected) {
+      throw new ModelLoadError({ state: 'corrupt', message: `${url}: reads ${model.inputDim} values, its input (${check.input.type}) gives ${expected}` });
     }
     return new SvmRunner(entry, check.input, model);
   }
 
   async predict(crops: readonly Float32Array[], features: readonly Float32Array[]): Promise<number[][]> {
-    const rows = this.input.type === 'pixels' ? crops : features;
-    return rows.map((x) => predictSvm(this.model, x).probs);
+    const n = this.input.type === 'pixels' ? crops.length : features.length;
+    return Array.from({ length: n }, (_, i) => predictSvm(this.model, svmInputOf(this.input, crops[i] ?? [], features[i] ?? [])).probs);
   }
 
   dispose(): void {}

@@ -2,3 +2,4 @@
 export * from './types.ts';
 export { SvmModelError, parseSvmModel, createPreprocess, createSvmWorkspace, fnv1a32, DTYPE_BYTES } from './model.ts';
 export { applyPreprocess, transformRows, decisionValues, predictSvm, predictSvmInto, predictSvmBatch } from './predict.ts';
+export * from './input.ts';
