@@ -3,9 +3,9 @@
  * validated loosely: a missing part is left out rather than failing the whole report (pure).
  */
 import { EMOTIONS } from '../core/labels.ts';
-import type { ComparisonJson } from '../train/comparison.ts';
+import type { ComparisonJson } from '../core/comparison.ts';
 
-export type { ComparisonJson } from '../train/comparison.ts';
+export type { ComparisonJson } from '../core/comparison.ts';
 
 export interface ClassRow {
   label: string;
@@ -90,7 +90,7 @@ export const COMPARISON_FILE = 'report.json';
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /**
- * Checks the shape of models/report.json (src/train/comparison.ts, version 1) before the view
+ * Checks the shape of models/report.json (src/core/comparison.ts, version 1) before the view
  * renders it; throws an Error naming the first problem.
  */
 export function parseComparison(json: unknown): ComparisonJson {

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { EMOTIONS } from '../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../core/metrics.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { buildComparison, type ComparisonModelInput, type ComparisonReportInput, type UnknownPrediction } from './comparison.ts';
+import { buildComparison, type ComparisonModelInput, type ComparisonReportInput, type UnknownPrediction } from '../core/comparison.ts';
 import { scanPersonalFolder } from './personal-dataset.ts';
 import { predictImages, type PredictedImage } from './predict/predict.ts';
 

@@ -6,8 +6,8 @@
  * Ordering is fixed, so the same input gives byte-identical output: models by id, evaluation sets
  * by name, unknown images by file name, classes in EMOTIONS order (other labels after, sorted).
  */
-import { EMOTIONS } from '../core/labels.ts';
-import { labelFromFolderName } from '../core/label-aliases.ts';
+import { EMOTIONS } from './labels.ts';
+import { labelFromFolderName } from './label-aliases.ts';
 
 /** The parts of a ModelReport (src/train/report.ts) the comparison reads; a ModelReport fits. */
 export interface ComparisonReportInput {
