@@ -5,7 +5,7 @@ import { initWasm } from '../src/train/backend.ts';
 import { evaluateModelDir } from '../src/train/evaluate-cli.ts';
 import { parseManifest } from '../src/app/manifest.ts';
 import { findChromium } from '../scripts/browser.ts';
-import { predictSvm } from '../src/core/svm/index.ts';
+import { parseSvmInput, predictSvm, svmInputOf } from '../src/core/svm/index.ts';
 import { EMOTIONS, IMAGE_PIXELS } from '../src/core/labels.ts';
 import { argmaxRows } from '../src/core/metrics.ts';
 import { predictProbs } from '../src/train/evaluate.ts';
@@ -63,7 +63,8 @@ describe('committed models', () => {
         const data = await loadFer2013(FER);
         const rows = pixelRows(data.test.pixels, data.test.count);
         let hit = 0;
-        rows.forEach((x, i) => (hit += predictSvm(model, x).top === data.test.labels[i] ? 1 : 0));
+        const spec = parseSvmInput(model.input);
+        rows.forEach((x, i) => (hit += predictSvm(model, svmInputOf(spec, x, [])).top === data.test.labels[i] ? 1 : 0));
         expect(hit / rows.length).toBeCloseTo(reportOf(m).accuracy, 6);
       });
     }
