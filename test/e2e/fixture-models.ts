@@ -14,6 +14,7 @@ import { FEATURE_COUNT, FEATURE_VERSION } from '../../src/core/features/index.ts
 import { mulberry32 } from '../../src/train/augment.ts';
 import { libsvmToModelFiles, writeSvmModel, type ExportOptions } from '../../src/train/svm/export.ts';
 import { trainSvm } from '../../src/train/svm/libsvm.ts';
+import { buildComparison } from '../../src/core/comparison.ts';
 
 /** A small RBF SVC on random rows (7 classes), exported in the app's format. */
 async function randomSvm(dir: string, dims: number, opts: Omit<ExportOptions, 'gamma'>, seed: number): Promise<void> {
@@ -80,5 +81,20 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
     models.push({ id: 'fixture-corrupt', name: 'Fixture corrupt', kind: 'cnn', path: 'fixture-corrupt/model.json', input: INPUT });
   }
   await writeFile(join(dir, 'index.json'), JSON.stringify({ models }, null, 2));
+  // The model comparison (npm run report's models/report.json), from fixture figures.
+  const fixtureReport = (accuracy: number) => ({
+    accuracy,
+    macroAvg: { f1: accuracy - 0.05 },
+    perClass: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'].map((label) => ({ label, f1: accuracy, support: 10 })),
+  });
+  const { json } = buildComparison({
+    models: [
+      { id: 'fixture-cnn', name: 'Fixture CNN', kind: 'cnn', sizeBytes: 2_400_000, latencyMsPerFace: 4, reports: { 'FER2013 PrivateTest': fixtureReport(0.5) } },
+      { id: 'fixture-seed', name: 'Fixture seed CNN', kind: 'cnn', sizeBytes: 1_400_000, latencyMsPerFace: 1, reports: { 'FER2013 PrivateTest': fixtureReport(0.4) } },
+    ],
+    unknown: { images: [{ file: 'unknown/a.png', predictions: { 'fixture-cnn': { label: 'happy', prob: 0.9 }, 'fixture-seed': null } }], labels: { 'unknown/a.png': 'happy' } },
+    generatedAt: '2026-01-01T00:00:00.000Z',
+  });
+  await writeFile(join(dir, 'report.json'), JSON.stringify(json));
   return dir;
 }

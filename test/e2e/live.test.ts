@@ -207,6 +207,11 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       expect(await page.locator('[data-report="fixture-cnn"] tbody tr').count()).toBe(7);
       // Reports load independently; wait for this one to settle rather than read it mid-load.
       await expect.poll(() => page.locator('[data-report="fixture-seed"]').textContent()).toMatch(/No report|could not be read/);
+      // The comparison (models/report.json): one row per model, the generated summary, unknown photos.
+      await page.waitForSelector('[data-comparison]');
+      expect(await page.locator('[data-comparison-row]').count()).toBe(2);
+      expect(await page.locator('[data-comparison-summary]').textContent()).toMatch(/Fixture CNN is best/);
+      expect(await page.locator('[data-comparison-unknown]').textContent()).toMatch(/unknown\/a\.png/);
     } finally {
       await page.close();
     }
