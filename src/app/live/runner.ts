@@ -46,13 +46,8 @@ export class ModelRunner implements Runner {
     const check = checkModelInput(entry);
     if (!check.ok) throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
     const url = modelUrl(entry.path);
-    let response: Response;
-    try {
-      response = await fetch(url, { cache: 'no-cache' });
-    } catch (error) {
-      throw new ModelLoadError({ state: 'missing', message: `${url}: ${(error as Error).message}` });
-    }
-    if (!response.ok) throw new ModelLoadError({ state: 'missing', message: `${url}: HTTP ${response.status}` });
+    // Checked first so a missing file says "missing", not a parse error from tfjs.
+    await fetchModelFile(url);
     let model: tf.LayersModel;
     try {
       model = await tf.loadLayersModel(url);
@@ -108,6 +103,18 @@ export class ModelRunner implements Runner {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** Fetches one of a model's files; a network error or an HTTP error is a 'missing' ModelLoadError. */
+export async function fetchModelFile(url: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { cache: 'no-cache' });
+  } catch (error) {
+    throw new ModelLoadError({ state: 'missing', message: `${url}: ${(error as Error).message}` });
+  }
+  if (!response.ok) throw new ModelLoadError({ state: 'missing', message: `${url}: HTTP ${response.status}` });
+  return response;
 }
 
 export class ModelLoadError extends Error {

@@ -6,18 +6,7 @@ import { FEATURE_COUNT } from '../../core/features/index.ts';
 import { parseSvmModel, predictSvm, svmInputLength, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
 import { modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkSvmInput } from './model-input.ts';
-import { ModelLoadError, type Runner } from './runner.ts';
-
-async function fetchOk(url: string): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, { cache: 'no-cache' });
-  } catch (error) {
-    throw new ModelLoadError({ state: 'missing', message: `${url}: ${(error as Error).message}` });
-  }
-  if (!response.ok) throw new ModelLoadError({ state: 'missing', message: `${url}: HTTP ${response.status}` });
-  return response;
-}
+import { fetchModelFile, ModelLoadError, type Runner } from './runner.ts';
 
 export class SvmRunner implements Runner {
   private constructor(
@@ -38,7 +27,7 @@ export class SvmRunner implements Runner {
     const check = checkSvmInput(entry);
     if (!check.ok) throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
     const url = modelUrl(entry.path);
-    const response = await fetchOk(url);
+    const response = await fetchModelFile(url);
     let json: unknown;
     try {
       json = await response.json();
@@ -47,7 +36,7 @@ export class SvmRunner implements Runner {
     }
     const weightsName = (json as { weights?: { file?: unknown } }).weights?.file;
     const weightsUrl = new URL(typeof weightsName === 'string' ? weightsName : 'weights.bin', new URL(url, location.href)).pathname;
-    const weights = await (await fetchOk(weightsUrl)).arrayBuffer();
+    const weights = await (await fetchModelFile(weightsUrl)).arrayBuffer();
     let model: SvmModel;
     try {
       model = parseSvmModel(json, weights);
