@@ -241,7 +241,7 @@ export function buildComparison(input: ComparisonInput): { json: ComparisonJson;
         macroF1: finite(r.macroAvg?.f1) ? r.macroAvg.f1 : null,
         perClassF1,
         images,
-        note: notes.length ? notes.join(' ') : null,
+        note: notes.length ? notes.map((n) => n.trim()).join('; ') : null,
       };
     });
     const pick = (metric: 'accuracy' | 'macroF1'): Leader | null => {
