@@ -3,8 +3,7 @@
  * Chromium, into a resumable cache (cache.ts). Work is split into chunks; each page takes the next
  * chunk that is not on disk yet.
  */
-import { rm } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BatchImageResult } from '../../core/batch.ts';
 import { FEATURE_NAMES, FEATURE_VERSION } from '../../core/features/index.ts';
@@ -13,6 +12,7 @@ import { BatchPages } from './batch-page.ts';
 import {
   EXTRACT_VERSION,
   hasChunk,
+  readChunks,
   readMeta,
   writeChunk,
   writeMeta,
@@ -168,7 +168,6 @@ async function processSlice(pages: BatchPages, page: number, source: Source, sli
 }
 
 async function summarise(dir: string, total: number, processed: number, seconds: number): Promise<ExtractSummary> {
-  const { readChunks } = await import('./cache.ts');
   const chunks = await readChunks(dir);
   const s: ExtractSummary = { dir, total, faces: 0, noFace: 0, severalFaces: 0, corrupt: 0, notImage: 0, problems: [], processed, seconds };
   for (const c of chunks) {

@@ -62,23 +62,24 @@ export async function openFer2013(path: string, onProgress?: (rows: number) => v
   return { kind: 'fer2013', path: resolve(path), key: keyOf([resolve(path), String(info.size), String(info.mtimeMs)]), items, pixels };
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
+/** Every file below `dir` (dot files and folders skipped), sorted by path, depth first. */
+export async function listFiles(dir: string, out: string[] = []): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const full = join(dir, e.name);
-    if (e.isDirectory()) await walk(full, out);
+    if (e.isDirectory()) await listFiles(full, out);
     else if (e.isFile()) out.push(full);
   }
+  return out;
 }
 
 export async function openFolder(dir: string): Promise<Source> {
   const root = resolve(dir);
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`${dir} is not a folder`);
-  const files: string[] = [];
-  await walk(root, files);
+  const files = await listFiles(root);
   const items: FileItem[] = [];
   const keyParts = [root];
   for (const path of files) {

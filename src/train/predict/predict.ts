@@ -2,12 +2,12 @@
  * Every model on every face of still images, through the app's own pipeline in headless Chromium
  * (the batch page). Used by `npm run predict` and the comparison report.
  */
-import { readFile, stat, readdir } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
 import { EMOTIONS } from '../../core/labels.ts';
 import type { BatchBackend, BatchImageResult, BatchInitResult } from '../../core/batch.ts';
 import { BatchPages } from '../extract/batch-page.ts';
-import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
+import { IMAGE_EXTENSIONS, listFiles } from '../extract/sources.ts';
 
 export interface ModelPrediction {
   label: string;
@@ -55,19 +55,10 @@ export interface PredictOptions {
 export async function collectImageFiles(paths: string[]): Promise<{ files: string[]; missing: string[] }> {
   const files: string[] = [];
   const missing: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const full = join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) files.push(full);
-    }
-  };
   for (const p of paths) {
     const info = await stat(p).catch(() => undefined);
     if (!info) missing.push(p);
-    else if (info.isDirectory()) await walk(p);
+    else if (info.isDirectory()) files.push(...(await listFiles(p)).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())));
     else files.push(p);
   }
   return { files, missing };
