@@ -9,18 +9,16 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from '../core/features/index.ts';
 import { FER_HOG } from '../core/hog.ts';
-import { createPreprocess, parseSvmInput, predictSvm, svmInputOf, transformRows, type SvmPreprocess } from '../core/svm/index.ts';
+import { createPreprocess, parseSvmInput, svmInputOf, transformRows, type SvmPreprocess } from '../core/svm/index.ts';
 import { mulberry32 } from './augment.ts';
-import { replaceDirAtomic } from './atomic.ts';
 import { loadFer2013, resolveFer2013Path } from './fer2013.ts';
-import { updateManifest } from './manifest.ts';
 import { formatDuration } from './progress.ts';
-import { buildReport, writeReportFiles } from './report.ts';
-import { libsvmToModelFiles, readSvmModel, writeSvmModel, type ExportOptions } from './svm/export.ts';
+import { libsvmToModelFiles, type ExportOptions } from './svm/export.ts';
 import { gridSearch, trainSvm } from './svm/libsvm.ts';
 import { fitPca } from './svm/pca.ts';
 import { fitStandardScaler } from './svm/scaler.ts';
 import { loadFerFeatures, pixelRows, stratifiedSubsample } from './svm-data.ts';
+import { publishSvm } from './svm/publish.ts';
 
 export const SVM_USAGE = `usage: npm run train -- svm-au|svm-pixels [options]
 
@@ -37,7 +35,7 @@ export const SVM_USAGE = `usage: npm run train -- svm-au|svm-pixels [options]
   --components N      svm-pixels: PCA components of the HOG descriptor (default 150)
   --export-csv FILE   svm-au: also write the features as a table (OpenFace-like columns)
   --out DIR           (default: models/svm-au or models/svm-pixels)
-  --seed N            (default 1)`;
+  --seed N            (default 1; 42 with a personal folder, the fine-tune's split)`;
 
 interface Fitted {
   pre: SvmPreprocess;
@@ -57,12 +55,6 @@ interface SvmRunOptions {
   gridC: number[];
   gridGammaFactors: number[];
   log: (line: string) => void;
-}
-
-function accuracy(yTrue: readonly number[], yPred: ArrayLike<number>): number {
-  let hit = 0;
-  yTrue.forEach((y, i) => (hit += y === yPred[i] ? 1 : 0));
-  return yTrue.length ? hit / yTrue.length : 0;
 }
 
 /** Grid search, final fit, export, and scoring of the exported model with the app's code. */
@@ -110,45 +102,38 @@ async function fitExportScore(
   return { files, search, trainedRows: finalIdx.length, trainMs: trained.trainMs, totalSV: trained.totalSV };
 }
 
+/** Writes the model folder and manifest entry; PrivateTest is scored on the written model. */
 async function writeModel(
   o: SvmRunOptions,
   result: Awaited<ReturnType<typeof fitExportScore>>,
-  test: { rows: Float32Array[]; labels: number[] },
-  report: { datasetPath: string; splits: { train: number; val: number; test: number }; datasetName?: string; evaluatedOn?: string; note?: (acc: number) => string; extra?: Record<string, unknown> },
+  test: { rows: ArrayLike<number>[]; labels: number[] },
+  report: { datasetPath: string; splits: { train: number; val: number; test: number }; evaluatedOn?: string; note?: (acc: number) => string; extra?: Record<string, unknown> },
   manifestInput: Record<string, unknown>,
   started: number,
 ): Promise<number> {
-  const outDir = resolve(o.out);
-  let acc = 0;
-  await replaceDirAtomic(outDir, async (tmp) => {
-    await writeSvmModel(tmp, result.files);
-    // Score what was written, read back, through the app's inference path.
-    const model = await readSvmModel(tmp);
-    const t0 = performance.now();
-    const yPred = test.rows.map((x) => predictSvm(model, x).top);
-    const msPerFace = (performance.now() - t0) / Math.max(1, test.rows.length);
-    acc = accuracy(test.labels, yPred);
-    const built = buildReport({
-      id: o.id,
+  const best = result.search.best;
+  const scored = await publishSvm({
+    outDir: o.out,
+    name: o.name,
+    files: result.files,
+    test,
+    manifestInput,
+    report: ({ accuracy, msPerFace }) => ({
       name: o.name,
-      kind: 'svm',
       arch: o.arch,
       datasetPath: report.datasetPath,
       splits: report.splits,
-      ...(report.datasetName ? { datasetName: report.datasetName } : {}),
       ...(report.evaluatedOn ? { evaluatedOn: report.evaluatedOn } : {}),
-      ...(report.note ? { datasetNote: report.note(acc) } : {}),
-      yTrue: test.labels,
-      yPred,
+      ...(report.note ? { datasetNote: report.note(accuracy) } : {}),
       epochs: 0,
       wallTimeSec: Math.round((Date.now() - started) / 1000),
       backend: 'libsvm-js (wasm)',
       params: result.totalSV * (result.files.json.svm.featureDim + result.files.json.svm.nClass - 1),
-      notes: `RBF C-SVC, C ${result.search.best.cost}, gamma ${result.search.best.gamma.toPrecision(4)} chosen by 5-fold CV (${result.search.best.meanAccuracy.toFixed(4)}); ${result.totalSV} support vectors from ${result.trainedRows} training rows; ${msPerFace.toFixed(3)} ms per face (Node, src/core/svm)`,
+      notes: `RBF C-SVC, C ${best.cost}, gamma ${best.gamma.toPrecision(4)} chosen by 5-fold CV (${best.meanAccuracy.toFixed(4)}); ${result.totalSV} support vectors from ${result.trainedRows} training rows; ${msPerFace.toFixed(3)} ms per face (Node, src/core/svm)`,
       extra: {
-        cost: result.search.best.cost,
-        gamma: result.search.best.gamma,
-        cvAccuracy: result.search.best.meanAccuracy,
+        cost: best.cost,
+        gamma: best.gamma,
+        cvAccuracy: best.meanAccuracy,
         grid: result.search.cells.map((c) => ({ cost: c.cost, gamma: c.gamma, meanAccuracy: c.meanAccuracy, stdAccuracy: c.stdAccuracy, foldAccuracies: c.foldAccuracies })),
         trainRows: result.trainedRows,
         supportVectors: result.totalSV,
@@ -157,19 +142,9 @@ async function writeModel(
         msPerFaceNode: msPerFace,
         ...report.extra,
       },
-    });
-    await writeReportFiles(tmp, built);
+    }),
   });
-  const id = basename(outDir);
-  await updateManifest(resolve(outDir, '..'), {
-    id,
-    name: o.name,
-    kind: 'svm',
-    path: `${id}/model.json`,
-    report: `${id}/report.json`,
-    input: manifestInput,
-  });
-  return acc;
+  return scored.accuracy;
 }
 
 async function runSvmAu(o: SvmRunOptions, dataPath: string, exportCsv?: string): Promise<void> {
@@ -218,7 +193,8 @@ async function runSvmPixels(o: SvmRunOptions, dataPath: string, components: numb
   const spec = parseSvmInput({ type: 'pixels', size: 48, descriptor: 'hog', hog: { cell: FER_HOG.cell, bins: FER_HOG.bins } });
   const toRows = (pixels: Uint8Array, count: number) => pixelRows(pixels, count).map((x) => Float32Array.from(svmInputOf(spec, x, [])));
   const train = { rows: toRows(data.train.pixels, data.train.count), labels: Array.from(data.train.labels) };
-  const test = { rows: toRows(data.test.pixels, data.test.count), labels: Array.from(data.test.labels) };
+  // Raw crops: the written model is scored through its input adapter (HOG included), as the app runs it.
+  const test = { rows: pixelRows(data.test.pixels, data.test.count), labels: Array.from(data.test.labels) };
   const dim = train.rows[0]!.length;
   o.log(`HOG: ${dim} values per image; PCA: ${components} components over ${train.rows.length} rows...`);
   const t0 = Date.now();
@@ -261,7 +237,7 @@ export async function svmCommand(command: 'svm-au' | 'svm-pixels', args: string[
       components: { type: 'string', default: '150' },
       'export-csv': { type: 'string' },
       out: { type: 'string' },
-      seed: { type: 'string', default: '1' },
+      seed: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -286,7 +262,8 @@ export async function svmCommand(command: 'svm-au' | 'svm-pixels', args: string[
   const info = values.data ? await stat(values.data).catch(() => undefined) : undefined;
   if (command === 'svm-au' && info?.isDirectory()) {
     const { trainPersonalSvmCommand } = await import('./finetune/personal-svm.ts');
-    await trainPersonalSvmCommand(values.data!, { seed: int('seed', values.seed!, 0), out: values.out ?? 'models/svm-au-personal', log });
+    // Seed 42 by default: the fine-tune's split, so both personal models share validation photos.
+    await trainPersonalSvmCommand(values.data!, { seed: int('seed', values.seed ?? '42', 0), out: values.out ?? 'models/svm-au-personal', log });
     return;
   }
   const dataPath = resolveFer2013Path(values.data);
@@ -295,7 +272,7 @@ export async function svmCommand(command: 'svm-au' | 'svm-pixels', args: string[
     name: command === 'svm-au' ? 'SVM on AU-style features' : 'SVM on pixels (HOG + PCA)',
     arch: command === 'svm-au' ? `RBF SVC on ${FEATURE_COUNT} AU-style features (standardised)` : `RBF SVC on ${values.components} PCA components of the 48x48 crop's HOG (6x6 cells, 9 bins)`,
     out: values.out ?? `models/${command}`,
-    seed: int('seed', values.seed!, 0),
+    seed: int('seed', values.seed ?? '1', 0),
     cvRows: int('cv-rows', values['cv-rows']!, 10),
     trainRows: values['train-rows'] ? int('train-rows', values['train-rows'], 10) : command === 'svm-au' ? Number.MAX_SAFE_INTEGER : 12000,
     gridC: list('grid-c', values['grid-c']!),

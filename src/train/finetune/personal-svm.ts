@@ -6,15 +6,13 @@
  */
 import { basename, resolve } from 'node:path';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from '../../core/features/index.ts';
-import { createPreprocess, predictSvm, transformRows } from '../../core/svm/index.ts';
-import { replaceDirAtomic } from '../atomic.ts';
-import { updateManifest } from '../manifest.ts';
+import { createPreprocess, transformRows } from '../../core/svm/index.ts';
 import { stratifiedSplit, type Split } from '../personal-dataset.ts';
-import { buildReport, writeReportFiles } from '../report.ts';
-import { libsvmToModelFiles, readSvmModel, writeSvmModel } from '../svm/export.ts';
+import { libsvmToModelFiles } from '../svm/export.ts';
 import { crossValidate, gridSearch, trainSvm } from '../svm/libsvm.ts';
 import { fitStandardScaler } from '../svm/scaler.ts';
 import { loadPersonalData, type PersonalData } from './personal-crops.ts';
+import { publishSvm } from '../svm/publish.ts';
 
 export interface PersonalSvmOptions {
   seed: number;
@@ -58,27 +56,22 @@ export async function trainPersonalSvm(data: PersonalData, split: Split, o: Pers
   trained.svm.free();
 
   const outDir = resolve(o.out ?? resolve(o.modelsDir ?? 'models', 'svm-au-personal'));
-  const id = basename(outDir);
   const folder = basename(data.scan.dir);
-  let acc = 0;
-  await replaceDirAtomic(outDir, async (tmp) => {
-    await writeSvmModel(tmp, files);
-    const model = await readSvmModel(tmp);
-    const yTrue = split.val.map((i) => labels[i]!);
-    const yPred = split.val.map((i) => predictSvm(model, data.features[i]!).top);
-    acc = yTrue.filter((y, i) => y === yPred[i]).length / Math.max(1, yTrue.length);
-    const report = buildReport({
-      id,
+  const yTrue = split.val.map((i) => labels[i]!);
+  const { accuracy: acc } = await publishSvm({
+    outDir,
+    name: `SVM on AU-style features (${folder})`,
+    files,
+    test: { rows: split.val.map((i) => data.features[i]!), labels: yTrue },
+    manifestInput: { type: 'au-features', featureVersion: FEATURE_VERSION, dim: FEATURE_COUNT },
+    report: () => ({
       name: `SVM on AU-style features, ${folder}`,
-      kind: 'svm',
       arch: `RBF SVC on ${FEATURE_COUNT} AU-style features (standardised)`,
       datasetPath: data.scan.dir,
       datasetName: folder,
       evaluatedOn: `validation split (stratified, seed ${o.seed})`,
       datasetNote: `${yTrue.length} validation images; 5-fold CV over all ${labels.length} faces: mean ${cv.meanAccuracy.toFixed(4)}`,
       splits: { train: split.train.length, val: split.val.length, test: split.val.length },
-      yTrue,
-      yPred,
       epochs: 0,
       wallTimeSec: Math.round((Date.now() - started) / 1000),
       backend: 'libsvm-js (wasm)',
@@ -92,16 +85,7 @@ export async function trainPersonalSvm(data: PersonalData, split: Split, o: Pers
         supportVectors: trained.totalSV,
         split: { seed: o.seed, val: split.val.map((i) => data.samples[i]!.file) },
       },
-    });
-    await writeReportFiles(tmp, report);
-  });
-  await updateManifest(resolve(outDir, '..'), {
-    id,
-    name: `SVM on AU-style features (${folder})`,
-    kind: 'svm',
-    path: `${id}/model.json`,
-    report: `${id}/report.json`,
-    input: { type: 'au-features', featureVersion: FEATURE_VERSION, dim: FEATURE_COUNT },
+    }),
   });
   o.log(`wrote ${outDir} (validation accuracy ${acc.toFixed(4)})`);
 }
