@@ -104,7 +104,8 @@ async function main(): Promise<number> {
   // The personal set and its validation split: the fine-tuned CNN's, so every model is scored on
   // the same images (none of which the fine-tuned models trained on).
   const finetuned = [...reports.values()].find((r) => Array.isArray((r.extra as { split?: { val?: unknown } })?.split?.val) && r.kind === 'cnn');
-  const dataDir = resolve(values.data ?? ((finetuned?.dataset as { path?: string })?.path && existsSync((finetuned!.dataset as { path: string }).path) ? (finetuned!.dataset as { path: string }).path : '../shared/data/faces/jaffe'));
+  const trainedOn = (finetuned?.dataset as { path?: string } | undefined)?.path;
+  const dataDir = resolve(values.data ?? (trainedOn && existsSync(trainedOn) ? trainedOn : '../shared/data/faces/jaffe'));
   const models: ComparisonModelInput[] = [];
   for (const m of entries) {
     const r = reports.get(m.id);
