@@ -1,18 +1,20 @@
 /**
  * SVM models in the app: model.json + weights.bin fetched from /models/ and run by the shared
- * src/core/svm inference (the same code the training scripts test against libsvm).
+ * src/core/svm inference (the same code the training scripts test against libsvm), with the dot
+ * products against the support vectors done as one tfjs matrix product (svm-matmul.ts).
  */
 import { FEATURE_COUNT } from '../../core/features/index.ts';
-import { parseSvmModel, predictSvm, svmInputLength, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
+import { parseSvmModel, svmInputLength, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
 import { modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkSvmInput } from './model-input.ts';
 import { fetchModelFile, ModelLoadError, type Runner } from './runner.ts';
+import { SvmMatmul } from './svm-matmul.ts';
 
 export class SvmRunner implements Runner {
   private constructor(
     readonly entry: ModelEntry,
     private readonly input: SvmInputSpec,
-    private readonly model: SvmModel,
+    private readonly matmul: SvmMatmul,
   ) {}
 
   get cropSize(): number {
@@ -47,13 +49,19 @@ export class SvmRunner implements Runner {
     if (model.inputDim !== expected) {
       throw new ModelLoadError({ state: 'corrupt', message: `${url}: reads ${model.inputDim} values, its input (${check.input.type}) gives ${expected}` });
     }
-    return new SvmRunner(entry, check.input, model);
+    const runner = new SvmRunner(entry, check.input, SvmMatmul.create(model));
+    // Warm-up, as for the CNNs: the first product on a backend compiles/allocates.
+    await runner.matmul.predict([new Float32Array(model.inputDim)]);
+    return runner;
   }
 
   async predict(crops: readonly Float32Array[], features: readonly Float32Array[]): Promise<number[][]> {
     const n = this.input.type === 'pixels' ? crops.length : features.length;
-    return Array.from({ length: n }, (_, i) => predictSvm(this.model, svmInputOf(this.input, crops[i] ?? [], features[i] ?? [])).probs);
+    const rows = Array.from({ length: n }, (_, i) => svmInputOf(this.input, crops[i] ?? [], features[i] ?? []));
+    return (await this.matmul.predict(rows)).map((p) => p.probs);
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.matmul.dispose();
+  }
 }

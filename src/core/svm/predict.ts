@@ -75,36 +75,54 @@ export function transformRows(pre: SvmPreprocess, rows: readonly ArrayLike<numbe
   });
 }
 
-/** RBF kernel values between the feature vector in work.feat and every support vector. */
-function kernelValues(model: SvmModel): Float64Array {
+/**
+ * RBF kernel values between the feature vector in work.feat and every support vector, as
+ * exp(-gamma·(|f|² + |sv|² - 2·f·sv)). `dots` (f·sv per support vector) may come from elsewhere,
+ * e.g. one SIMD matrix product for a batch of faces; otherwise they are computed here.
+ */
+function kernelValues(model: SvmModel, dots?: ArrayLike<number>): Float64Array {
   const { sv, svNorm, gamma, totalSV: l, featureDim: k } = model;
   const f = model.work.feat;
   const kv = model.work.kvalue;
   let xx = 0;
   for (let t = 0; t < k; t++) xx += f[t]! * f[t]!;
   for (let s = 0, o = 0; s < l; s++, o += k) {
-    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-    let t = 0;
-    for (; t + 3 < k; t += 4) {
-      d0 += sv[o + t]! * f[t]!;
-      d1 += sv[o + t + 1]! * f[t + 1]!;
-      d2 += sv[o + t + 2]! * f[t + 2]!;
-      d3 += sv[o + t + 3]! * f[t + 3]!;
+    let dot: number;
+    if (dots) dot = dots[s]!;
+    else {
+      let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+      let t = 0;
+      for (; t + 3 < k; t += 4) {
+        d0 += sv[o + t]! * f[t]!;
+        d1 += sv[o + t + 1]! * f[t + 1]!;
+        d2 += sv[o + t + 2]! * f[t + 2]!;
+        d3 += sv[o + t + 3]! * f[t + 3]!;
+      }
+      for (; t < k; t++) d0 += sv[o + t]! * f[t]!;
+      dot = d0 + d1 + d2 + d3;
     }
-    for (; t < k; t++) d0 += sv[o + t]! * f[t]!;
-    let dist = xx + svNorm[s]! - 2 * (d0 + d1 + d2 + d3);
+    let dist = xx + svNorm[s]! - 2 * dot;
     if (dist < 0) dist = 0;
     kv[s] = Math.exp(-gamma * dist);
   }
   return kv;
 }
 
-/** svm_predict_values for classification: fills work.dec and work.vote, returns vote_max_idx. */
-function predictValues(model: SvmModel, x: ArrayLike<number>): number {
-  checkInput(x, model.inputDim);
+/**
+ * svm_predict_values for classification: fills work.dec and work.vote, returns vote_max_idx.
+ * With `dots`, x is already the SVM feature vector (see {@link predictSvmFromDots}).
+ */
+function predictValues(model: SvmModel, x: ArrayLike<number>, dots?: ArrayLike<number>): number {
   const w = model.work;
-  applyPreprocess(model.pre, x, w.feat, w.std);
-  const kv = kernelValues(model);
+  if (dots) {
+    checkInput(x, model.featureDim);
+    if (dots.length !== model.totalSV) throw new RangeError(`${dots.length} dot products for ${model.totalSV} support vectors`);
+    for (let t = 0; t < model.featureDim; t++) w.feat[t] = x[t]!;
+  } else {
+    checkInput(x, model.inputDim);
+    applyPreprocess(model.pre, x, w.feat, w.std);
+  }
+  const kv = kernelValues(model, dots);
   const { nClass, start, nSV, svCoef, rho, totalSV: l } = model;
   const vote = w.vote;
   const dec = w.dec;
@@ -212,8 +230,21 @@ function multiclassProbability(k: number, r: Float64Array, p: Float64Array, Q: F
  * most votes, ties to the earliest class in the model's order) and probs = vote fractions.
  */
 export function predictSvmInto(model: SvmModel, x: ArrayLike<number>, probs: { [i: number]: number; length: number }): number {
+  return predictFrom(model, x, undefined, probs);
+}
+
+/**
+ * {@link predictSvmInto} for an input already preprocessed (`feature`, length featureDim, e.g. from
+ * {@link applyPreprocess}) whose dot products with every support vector (`dots`, length totalSV)
+ * were computed elsewhere, e.g. by one matrix product on a tfjs backend for a batch of faces.
+ */
+export function predictSvmFromDots(model: SvmModel, feature: ArrayLike<number>, dots: ArrayLike<number>, probs: { [i: number]: number; length: number }): number {
+  return predictFrom(model, feature, dots, probs);
+}
+
+function predictFrom(model: SvmModel, x: ArrayLike<number>, dots: ArrayLike<number> | undefined, probs: { [i: number]: number; length: number }): number {
   if (probs.length < NUM_CLASSES) throw new RangeError(`probs has length ${probs.length}, expected ${NUM_CLASSES}`);
-  const voteMaxIdx = predictValues(model, x);
+  const voteMaxIdx = predictValues(model, x, dots);
   const { nClass, labels, probA, probB } = model;
   const w = model.work;
   for (let c = 0; c < NUM_CLASSES; c++) probs[c] = 0;
