@@ -3,11 +3,12 @@
  * every manifest model on every frame. Per backend: FPS, p50/p95 latency per stage and end to end,
  * tfjs tensor count and JS heap after warm-up and at the end.
  *
- *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,page]
+ *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where split,page,worker]
  *                         [--models DIR] [--max-seconds 120] [--json FILE]
  *
- * --where: run the models on the page thread (default, as the app does) and/or in the inference
- * worker (?worker=1; overlaps with the landmarker).
+ * --where: split the models between the page thread and the inference worker (default, as the app
+ * does), all on the page thread (?worker=0) and/or all in the worker (?worker=1; overlaps with the
+ * landmarker).
  *
  * --models defaults to ./models when it has an index.json, else untrained fixture models of the
  * same shapes (timings are then still representative). GPU backends on a GPU-less machine run on
@@ -33,14 +34,14 @@ const { values } = parseArgs({
     // Long enough for JIT and first-use allocations to settle before the heap is measured.
     warmup: { type: 'string', default: '150' },
     json: { type: 'string' },
-    where: { type: 'string', default: 'page' },
+    where: { type: 'string', default: 'split' },
   },
 });
 const FRAMES = Number(values.frames);
 const WARMUP = Number(values.warmup);
 const MAX_MS = Number(values['max-seconds']) * 1000;
 const backends = values.backends!.split(',').map((b) => b.trim()).filter(Boolean);
-const wheres = values.where!.split(',').map((w) => w.trim()).filter((w) => w === 'worker' || w === 'page');
+const wheres = values.where!.split(',').map((w) => w.trim()).filter((w) => w === 'worker' || w === 'page' || w === 'split');
 
 const root = resolve(import.meta.dirname, '..');
 const jaffe = resolve(root, '../shared/data/faces/jaffe');
@@ -96,10 +97,14 @@ try {
         const params = new URLSearchParams();
         if (backend !== 'auto') params.set('backend', backend);
         if (where === 'worker') params.set('worker', '1');
+        if (where === 'page') params.set('worker', '0');
         const query = params.size ? `?${params}` : '';
         await page.goto(`${app.url}/${query}`);
         await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 120_000 });
         const models = await page.locator('[data-model-status][data-status="ready"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
+        // What the app really did (split falls back to the page when it gains nothing).
+        const modelsIn = await page.locator('[data-hud]').getAttribute('data-models-in');
+        const lanes = await page.locator('[data-hud]').getAttribute('data-lanes');
         await page.click('[data-action="start"]');
         // Polls leave the timing log out (copying it each time would itself churn the heap).
         const snap = (withLog = false) =>
@@ -125,12 +130,14 @@ try {
         const log = (await snap(true)).log.slice(0, last.frames);
         const row = {
           backend: last.backend,
-          where,
+          where: modelsIn ?? where,
+          ...(lanes ? { lanes } : {}),
           frames: log.length,
           fps: +(log.length / seconds).toFixed(1),
           total: stage(log.map((t) => t.total)),
           landmarker: stage(log.map((t) => t.landmarker)),
           crop: stage(log.map((t) => t.crop)),
+          features: stage(log.map((t) => t.features)),
           models: Object.fromEntries(models.map((id) => [id, stage(log.map((t) => t.models[id] ?? NaN).filter(Number.isFinite))])),
           tensors: { start: first.numTensors, end: last.numTensors },
           heapMB: {
@@ -167,7 +174,7 @@ console.log('ms p50 / p95 per frame; FPS = frames processed per second of wall t
 for (const r of results as any[]) {
   const modelCols = Object.entries(r.models).map(([id, s]) => `${id} ${fmt(s as { p50: number; p95: number })}`).join(', ');
   console.log(
-    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  ${modelCols}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
+    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
   );
 }
 if (values.json) await writeFile(values.json, JSON.stringify(results, null, 2));

@@ -241,6 +241,36 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     }
   });
 
+  it('splits the models between the page and the worker (?worker=split), every model read once', async () => {
+    const { page } = await openApp(browser, app.url, '?backend=wasm&worker=split');
+    try {
+      const hud = page.locator('[data-hud]');
+      expect(await hud.getAttribute('data-models-in')).toBe('split');
+      const lanes = (await hud.getAttribute('data-lanes'))!;
+      const [pageIds, workerIds] = lanes.replace(/^page: /, '').split('; worker: ').map((l) => l.split(', ').filter(Boolean));
+      expect(pageIds!.length).toBeGreaterThan(0);
+      expect(workerIds!.length).toBeGreaterThan(0);
+      expect([...pageIds!, ...workerIds!].sort()).toEqual([...FIXTURE_CNNS, ...FIXTURE_SVMS].sort());
+      await startAndRead(page, [...FIXTURE_CNNS, ...FIXTURE_SVMS]);
+      for (const id of [...FIXTURE_CNNS, ...FIXTURE_SVMS]) expect(await page.locator(`[data-face="0"] [data-model="${id}"]`).count()).toBe(1);
+      // Timings come back for the models of both lanes.
+      const times = await page.evaluate(() => (window as unknown as { __emotionLens: { snapshot(): Promise<{ log: { models: Record<string, number> }[] }> } }).__emotionLens.snapshot());
+      expect(Object.keys(times.log.at(-1)!.models).sort()).toEqual([...FIXTURE_CNNS, ...FIXTURE_SVMS].sort());
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('keeps every model on the page thread with ?worker=0', async () => {
+    const { page } = await openApp(browser, app.url, '?backend=wasm&worker=0');
+    try {
+      expect(await page.locator('[data-hud]').getAttribute('data-models-in')).toBe('page');
+      await startAndRead(page, [...FIXTURE_CNNS, ...FIXTURE_SVMS]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('says when no face is in view', async () => {
     const empty = join(work, 'empty.y4m');
     await writeY4m(empty, [new Uint8Array(WIDTH * HEIGHT).fill(128)], 2, 30);

@@ -1,17 +1,23 @@
 /**
- * The page's handle on the models: the inference engine on the page thread (default), or in an
- * inference worker (?worker=1) so that models and landmarker overlap across frames.
+ * The page's handle on the models: split between the page thread and an inference worker so both
+ * read the same frame at once (default where workers exist), all on the page thread (?worker=0),
+ * or all in the worker (?worker=1, so that models and landmarker overlap across frames).
  */
 import type { ModelEntry } from '../manifest.ts';
-import type { LoadedModel, Prediction } from './inference-engine.ts';
+import type { InferenceEngine, LoadedModel, Prediction } from './inference-engine.ts';
+import { assignLanes, type LaneAssignment } from './lanes.ts';
 import type { CropBatch, FeatureBatch, FromWorker, ToWorker } from './protocol.ts';
 import type { ModelStatus } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
 
 export type { Prediction } from './inference-engine.ts';
 
+export type ModelsWhere = 'worker' | 'page' | 'split';
+
 export interface Inference {
-  readonly where: 'worker' | 'page';
+  readonly where: ModelsWhere;
+  /** With where = 'split': which models run where, and the expected milliseconds of each lane. */
+  readonly lanes?: LaneAssignment;
   /** Models that loaded, in manifest order, with their input size and whether they read features. */
   readonly models: LoadedModel[];
   /** Runs every loaded model on the crops and features (buffers may be transferred: do not reuse them). */
@@ -25,18 +31,37 @@ type OnStatus = (id: string, status: ModelStatus) => void;
 
 /** Picks the backend and loads `entries`; rejects when no backend works. */
 export async function startInference(
-  where: 'worker' | 'page',
+  where: ModelsWhere,
   backend: BackendName | undefined,
   entries: ModelEntry[],
   onBackend: OnBackend,
   onStatus: OnStatus,
+  /** With where = 'split': split even when the worker's overhead outweighs the gain (tests). */
+  forceSplit = false,
 ): Promise<Inference> {
   // A plain copy: reactive proxies can be neither posted nor safely kept.
   const plain = JSON.parse(JSON.stringify(entries)) as ModelEntry[];
   if (where === 'worker') return WorkerInference.start(backend, plain, onBackend, onStatus);
   const { InferenceEngine } = await import('./inference-engine.ts');
   const engine = new InferenceEngine();
-  const models = await engine.init(backend, plain, onBackend, onStatus);
+  let chosen: BackendName | undefined;
+  const models = await engine.init(
+    backend,
+    plain,
+    (choice) => {
+      chosen = choice.active;
+      onBackend(choice);
+    },
+    onStatus,
+  );
+  if (where === 'split' && models.length > 1) {
+    const split = await SplitInference.start(engine, models, plain, chosen ?? backend, forceSplit);
+    if (split) return split;
+  }
+  return pageInference(engine, models);
+}
+
+function pageInference(engine: InferenceEngine, models: LoadedModel[]): Inference {
   return {
     where: 'page',
     models,
@@ -44,6 +69,85 @@ export async function startInference(
     memory: async () => engine.memory(),
     terminate: () => engine.dispose(),
   };
+}
+
+function copyBatch(b: CropBatch): CropBatch {
+  return { size: b.size, count: b.count, pixels: b.pixels.slice() };
+}
+
+/**
+ * Both lanes on every frame: the worker's share is posted first, then the page's share runs here,
+ * then the worker's answer is awaited. Every model was loaded and timed on the page first
+ * (engine.measure); the worker then loads its share, which the page drops.
+ */
+class SplitInference implements Inference {
+  readonly where = 'split';
+
+  private constructor(
+    private readonly page: InferenceEngine,
+    private readonly worker: WorkerInference,
+    readonly models: LoadedModel[],
+    readonly lanes: LaneAssignment,
+  ) {}
+
+  /** undefined when the split gains nothing or the worker fails: then everything stays on the page. */
+  static async start(engine: InferenceEngine, models: LoadedModel[], entries: ModelEntry[], backend: BackendName | undefined, force: boolean): Promise<SplitInference | undefined> {
+    if (typeof Worker === 'undefined' || (!force && (navigator.hardwareConcurrency ?? 1) < 2)) return undefined;
+    const lanes = assignLanes(await engine.measure(), force ? 0 : undefined);
+    if (lanes.worker.length === 0) return undefined;
+    const moving = new Set(lanes.worker);
+    let worker: WorkerInference;
+    try {
+      // Statuses were already reported by the page's load; the worker's are not shown again.
+      worker = await WorkerInference.start(backend, entries.filter((e) => moving.has(e.id)), () => {}, () => {});
+    } catch {
+      return undefined;
+    }
+    const loaded = new Set(worker.models.map((m) => m.id));
+    if (loaded.size === 0) {
+      worker.terminate();
+      return undefined;
+    }
+    // A model the worker could not load stays on the page.
+    engine.remove(loaded);
+    const actual = { ...lanes, page: models.filter((m) => !loaded.has(m.id)).map((m) => m.id), worker: [...loaded] };
+    return new SplitInference(engine, worker, models, actual);
+  }
+
+  async predict(batches: CropBatch[], features?: FeatureBatch): Promise<Prediction> {
+    // The worker's copies are transferred; the page keeps the originals.
+    const remote = this.worker.predict(batches.map(copyBatch), features ? { ...features, values: features.values.slice() } : undefined);
+    let local: Prediction;
+    try {
+      local = await this.page.predict(batches, features);
+    } catch (error) {
+      await remote.catch(() => undefined);
+      throw error;
+    }
+    const other = await remote;
+    // Manifest order, whichever lane ran each model.
+    const probs: Record<string, number[][]> = {};
+    const times: Record<string, number> = {};
+    for (const { id } of this.models) {
+      const from = id in local.probs ? local : other;
+      if (id in from.probs) {
+        probs[id] = from.probs[id]!;
+        times[id] = from.times[id]!;
+      }
+    }
+    return { probs, times };
+  }
+
+  async memory(): Promise<{ numTensors: number; backend: string }> {
+    const worker = await this.worker.memory();
+    const page = this.page.memory();
+    return { numTensors: page.numTensors + worker.numTensors, backend: page.backend };
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+    this.page.dispose();
+  }
 }
 
 class WorkerInference implements Inference {

@@ -3,6 +3,7 @@
  * the page itself (default) or inside the inference worker (?worker=1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { FEATURE_COUNT } from '../../core/features/index.ts';
 import type { ModelEntry } from '../manifest.ts';
 import { chooseBackend } from './backend.ts';
 import type { CropBatch, FeatureBatch } from './protocol.ts';
@@ -70,6 +71,33 @@ export class InferenceEngine {
       times[runner.entry.id] = performance.now() - start;
     }
     return { probs, times };
+  }
+
+  /**
+   * Milliseconds per call of each loaded model on one blank face (median of `runs`), on this
+   * thread: what assignLanes (lanes.ts) balances.
+   */
+  async measure(runs = 5): Promise<[string, number][]> {
+    const features = [new Float32Array(FEATURE_COUNT)];
+    const out: [string, number][] = [];
+    for (const runner of this.runners) {
+      const crop = new Float32Array(runner.cropSize * runner.cropSize).fill(0.5);
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const start = performance.now();
+        await runner.predict([crop], features);
+        times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      out.push([runner.entry.id, times[Math.floor(runs / 2)]!]);
+    }
+    return out;
+  }
+
+  /** Disposes and forgets these models (they now run on another thread). */
+  remove(ids: ReadonlySet<string>): void {
+    for (const r of this.runners) if (ids.has(r.entry.id)) r.dispose();
+    this.runners = this.runners.filter((r) => !ids.has(r.entry.id));
   }
 
   memory(): { numTensors: number; backend: string } {

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../../core/labels.ts';
 import { flipHorizontal } from '../../core/framing/warp.ts';
+import { foldBatchNorm } from '../../core/models/fold-batchnorm.ts';
 import { modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkModelInput, meanOfHalves, rowsOf, type InputSpec } from './model-input.ts';
 
@@ -60,6 +61,12 @@ export class ModelRunner implements Runner {
     if (!shape || shape[shape.length - 1] !== NUM_CLASSES) {
       model.dispose();
       throw new ModelLoadError({ state: 'corrupt', message: `${url}: output shape ${JSON.stringify(shape)}, expected [null, ${NUM_CLASSES}]` });
+    }
+    // Same function, fewer ops: BatchNorm folded into the convolutions (~25 % faster on wasm).
+    const folded = foldBatchNorm(model);
+    if (folded) {
+      model.dispose();
+      model = folded;
     }
     const runner = new ModelRunner(entry, check.spec, model);
     // Warm-up: compiles kernels/shaders for the common batch sizes before the first real frame.
