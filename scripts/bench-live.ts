@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { makeFixtureModels } from '../test/e2e/fixture-models.ts';
 import { composeFrames, writeY4m } from '../test/e2e/y4m.ts';
 import type { Snapshot } from '../src/app/live/automation.ts';
+import type { StageTimes } from '../src/app/live/types.ts';
 import { buildApp, serveApp } from './app-server.ts';
 import { findChromium, launchChromium } from './browser.ts';
 
@@ -106,15 +107,24 @@ try {
         const modelsIn = await page.locator('[data-hud]').getAttribute('data-models-in');
         const lanes = await page.locator('[data-hud]').getAttribute('data-lanes');
         await page.click('[data-action="start"]');
-        // Polls leave the timing log out (copying it each time would itself churn the heap).
-        const snap = (withLog = false) =>
-          page.evaluate((withLog) => {
+        // Each poll moves the timing log gathered so far out of the page (so the log does not grow
+        // the heap being measured), then forces a GC and reads the heap.
+        const log: StageTimes[] = [];
+        type Hook = { snapshot(withLog: boolean): Promise<Snapshot>; takeLog(): StageTimes[] };
+        const snap = async () => {
+          const r = await page.evaluate(async () => {
+            const hook = (window as unknown as { __emotionLens: Hook }).__emotionLens;
+            const taken = hook.takeLog();
             (globalThis as unknown as { gc?: () => void }).gc?.();
-            return (window as unknown as { __emotionLens: { snapshot(withLog: boolean): Promise<Snapshot> } }).__emotionLens.snapshot(withLog);
-          }, withLog);
+            return { taken, snapshot: await hook.snapshot(false) };
+          });
+          log.push(...r.taken);
+          return r.snapshot;
+        };
         const started = Date.now();
         while ((await snap()).frames < WARMUP && Date.now() - started < MAX_MS) await page.waitForTimeout(200);
         await page.evaluate(() => (window as unknown as { __emotionLens: { resetStats(): void } }).__emotionLens.resetStats());
+        log.length = 0;
         const first = await snap();
         const t0 = Date.now();
         let last = first;
@@ -126,8 +136,8 @@ try {
           last = await snap();
           if (last.frames >= (heapCurve.length + 1) * 250) heapCurve.push([last.frames, mb(last.heapBytes)]);
         }
+        log.push(...(await page.evaluate(() => (window as unknown as { __emotionLens: Hook }).__emotionLens.takeLog())));
         const seconds = (Date.now() - t0) / 1000;
-        const log = (await snap(true)).log.slice(0, last.frames);
         const row = {
           backend: last.backend,
           where: modelsIn ?? where,

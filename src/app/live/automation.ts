@@ -19,6 +19,8 @@ export interface AutomationHook {
   snapshot(withLog?: boolean): Promise<Snapshot>;
   /** Clears the timing log (e.g. after warm-up). */
   resetStats(): void;
+  /** Returns the timing log so far and empties it, so a long run's log does not grow the heap. */
+  takeLog(): StageTimes[];
 }
 
 /** `memory` asks the inference worker, where tfjs lives, for its tensor count and backend. */
@@ -32,6 +34,7 @@ export function installAutomationHook(stats: FrameStats, memory: () => Promise<{
       return { frames: stats.frames, log: withLog ? [...stats.log] : [], numTensors, heapBytes, backend };
     },
     resetStats: () => stats.reset(),
+    takeLog: () => stats.takeLog(),
   };
   (window as unknown as { __emotionLens: AutomationHook }).__emotionLens = hook;
 }

@@ -29,6 +29,13 @@ export class FrameStats {
     return span > 0 ? ((n - 1) * 1000) / span : 0;
   }
 
+  /** Returns the log and empties it (the frame count goes on): scripts drain it as they go. */
+  takeLog(): StageTimes[] {
+    const log = this.log;
+    this.log = [];
+    return log;
+  }
+
   reset(): void {
     this.stamps = [];
     this.log = [];
