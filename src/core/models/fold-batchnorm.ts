@@ -37,10 +37,10 @@ function batchNormParts(bn: LayerInfo): { gamma?: tf.Tensor; beta?: tf.Tensor; m
 function foldable(layer: LayerInfo | undefined, bn: LayerInfo | undefined): boolean {
   if (!layer || !bn || bn.cls !== 'BatchNormalization') return false;
   if (layer.cls !== 'Conv2D' && layer.cls !== 'Dense') return false;
-  if ((layer.config.activation ?? 'linear') !== 'linear') return false;
-  const axis = bn.config.axis;
-  const lastAxis = axis === -1 || axis === 3 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3));
-  return layer.cls === 'Dense' ? axis === -1 || axis === 1 || (Array.isArray(axis) && (axis[0] === -1 || axis[0] === 1)) : lastAxis && layer.config.dataFormat !== 'channelsFirst';
+  if ((layer.config.activation ?? 'linear') !== 'linear' || layer.config.dataFormat === 'channelsFirst') return false;
+  // Only a BatchNorm over the output channels (the last axis: 3 after a Conv2D, 1 after a Dense).
+  const axes = Array.isArray(bn.config.axis) ? bn.config.axis : [bn.config.axis];
+  return axes.length === 1 && (axes[0] === -1 || axes[0] === (layer.cls === 'Conv2D' ? 3 : 1));
 }
 
 /**

@@ -147,25 +147,21 @@ function forward(args: Args): TensorInfo[] {
   const sum = new Float64Array(c);
   const sq = new Float64Array(c);
   channelSums(xv, c, shiftBy, sum, sq);
-  const mean = new Float64Array(c);
-  for (let k = 0; k < c; k++) {
-    const m = sum[k]! / rows;
-    mean[k] = shiftBy[k]! + m;
-    sq[k] = Math.max(0, sq[k]! / rows - m * m) * rows;
-  }
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
   const mv = backend.typedArrayFromHeap(meanOut);
   const vv = backend.typedArrayFromHeap(varOut);
   const iv = backend.typedArrayFromHeap(invstdOut);
   for (let k = 0; k < c; k++) {
-    const variance = sq[k]! / rows;
+    const m = sum[k]! / rows;
+    const mean = shiftBy[k]! + m;
+    const variance = Math.max(0, sq[k]! / rows - m * m);
     const invstd = 1 / Math.sqrt(variance + epsilon);
-    mv[k] = mean[k]!;
+    mv[k] = mean;
     vv[k] = variance;
     iv[k] = invstd;
     scale[k] = gv[k]! * invstd;
-    shift[k] = bv[k]! - mean[k]! * scale[k]!;
+    shift[k] = bv[k]! - mean * scale[k]!;
   }
   channelAffine(yv, c, xv, scale, shift);
   return [y, meanOut, varOut, invstdOut];
@@ -270,12 +266,11 @@ interface BatchNormLayerInternals {
  * were switched. Needs the wasm backend active.
  */
 export function useFusedBatchNorm(model: tf.LayersModel): number {
-  registerBatchNormTrainKernels();
   let count = 0;
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
     const bn = layer as unknown as BatchNormLayerInternals;
-    if (!bn.center || !bn.scale || (bn.axis !== -1 && bn.axis !== (layer.inputSpec?.[0]?.ndim ?? 0) - 1)) continue;
+    if (!bn.center || !bn.scale) continue;
     const original = bn.call.bind(bn);
     bn.call = (inputs, kwargs) => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
