@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { filterGradientSimd, filterGradientSimdSupports } from './filter-gradient-simd.ts';
 
 /** The parts of BackendWasm we use (the class is not exported with these members typed). */
 export interface WasmBackendLike {
@@ -136,7 +137,33 @@ export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorIn
   return { dataId: prod.dataId, shape: [kh, kw, ci, co], dtype: 'float32' };
 }
 
-export type FilterGradientForm = 'auto' | 'conv' | 'gemm';
+/** The same gradient by our WebAssembly SIMD kernel (stride 1; see filter-gradient-simd.ts). */
+export function conv2DBackpropFilterSimd(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const info = filterGradientInfo(args);
+  const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow,
+    inChannels: ci, outChannels: co } = info;
+  const dw = filterGradientSimd({
+    x: backend.typedArrayFromHeap(x), dy: backend.typedArrayFromHeap(dy),
+    n, h, w, ci, co, kh, kw, oh, ow, top: info.padInfo.top, left: info.padInfo.left,
+  });
+  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
+  backend.typedArrayFromHeap(out).set(dw);
+  return out;
+}
+
+function filterGradientInfo(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap }): backend_util.Conv2DInfo {
+  const x = (args.inputs as { x: TensorInfo }).x;
+  const { strides, pad, dimRoundingMode, filterShape } = args.attrs as unknown as {
+    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+  };
+  return backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad,
+    dimRoundingMode, false, 'channelsLast');
+}
+
+export type FilterGradientForm = 'auto' | 'conv' | 'gemm' | 'simd';
 let filterGradientForm: FilterGradientForm = 'auto';
 
 /**
@@ -147,10 +174,15 @@ let filterGradientForm: FilterGradientForm = 'auto';
 export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
   let form = filterGradientForm;
   if (form === 'auto') {
+    const info = filterGradientInfo(args);
+    if (filterGradientSimdSupports(info.inChannels, info.outChannels, info.strideHeight, info.strideWidth)) {
+      return conv2DBackpropFilterSimd(args);
+    }
     const x = (args.inputs as { x: TensorInfo }).x;
     const dy = (args.inputs as { dy: TensorInfo }).dy;
     form = x.shape[3] < 8 || dy.shape[1] * dy.shape[2] <= 100 ? 'gemm' : 'conv';
   }
+  if (form === 'simd') return conv2DBackpropFilterSimd(args);
   return form === 'gemm' ? conv2DBackpropFilterGemm(args) : conv2DBackpropFilterConv(args);
 }
 
