@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { filterGradientSimd, filterGradientSimdSupports } from './filter-gradient-simd.ts';
+import { conv2dSimd, filterGradientSimd, inputGradientSimd } from './conv-simd.ts';
 
 /** The parts of BackendWasm we use (the class is not exported with these members typed). */
 export interface WasmBackendLike {
@@ -137,22 +137,6 @@ export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorIn
   return { dataId: prod.dataId, shape: [kh, kw, ci, co], dtype: 'float32' };
 }
 
-/** The same gradient by our WebAssembly SIMD kernel (stride 1; see filter-gradient-simd.ts). */
-export function conv2DBackpropFilterSimd(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const info = filterGradientInfo(args);
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow,
-    inChannels: ci, outChannels: co } = info;
-  const dw = filterGradientSimd({
-    x: backend.typedArrayFromHeap(x), dy: backend.typedArrayFromHeap(dy),
-    n, h, w, ci, co, kh, kw, oh, ow, top: info.padInfo.top, left: info.padInfo.left,
-  });
-  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
-  backend.typedArrayFromHeap(out).set(dw);
-  return out;
-}
-
 function filterGradientInfo(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap }): backend_util.Conv2DInfo {
   const x = (args.inputs as { x: TensorInfo }).x;
   const { strides, pad, dimRoundingMode, filterShape } = args.attrs as unknown as {
@@ -174,19 +158,44 @@ let filterGradientForm: FilterGradientForm = 'auto';
 export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
   let form = filterGradientForm;
   if (form === 'auto') {
-    const info = filterGradientInfo(args);
-    if (filterGradientSimdSupports(info.inChannels, info.outChannels, info.strideHeight, info.strideWidth)) {
-      return conv2DBackpropFilterSimd(args);
-    }
-    const x = (args.inputs as { x: TensorInfo }).x;
-    const dy = (args.inputs as { dy: TensorInfo }).dy;
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const simd = filterGradientSimd(args.backend as WasmBackendLike, x, dy, filterGradientInfo(args));
+    if (simd) return simd;
     form = x.shape[3] < 8 || dy.shape[1] * dy.shape[2] <= 100 ? 'gemm' : 'conv';
   }
-  if (form === 'simd') return conv2DBackpropFilterSimd(args);
+  if (form === 'simd') {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const simd = filterGradientSimd(args.backend as WasmBackendLike, x, dy, filterGradientInfo(args));
+    if (!simd) throw new Error('Conv2DBackpropFilter: the SIMD kernel does not take this shape or is not loaded');
+    return simd;
+  }
   return form === 'gemm' ? conv2DBackpropFilterGemm(args) : conv2DBackpropFilterConv(args);
 }
 
 let originalBackpropInput: KernelFunc | undefined;
+let originalFusedConv2D: KernelFunc | undefined;
+/** Whether the forward convolution and the input gradient use the SIMD kernels where they apply. */
+let useSimd = true;
+
+/**
+ * FusedConv2D without bias or activation (our conv layers: BatchNorm follows) by the SIMD kernel;
+ * every other case, and shapes the kernel does not take, by the wasm backend's own kernel.
+ */
+export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = args.attrs as unknown as {
+    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
+    dilations: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; activation?: string;
+  };
+  if (useSimd && x && filter && !bias && !preluActivationWeights && (activation ?? 'linear') === 'linear' && dataFormat !== 'NCHW') {
+    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+    const out = conv2dSimd(args.backend as WasmBackendLike, x, filter, info);
+    if (out) return out;
+  }
+  if (!originalFusedConv2D) throw new Error('FusedConv2D (wasm): original kernel not captured');
+  return originalFusedConv2D(args as Parameters<KernelFunc>[0]) as TensorInfo;
+}
 
 /** dx = conv2d(dy, rot180(W) with in/out channels swapped), padded to give back the input size. */
 export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
@@ -201,6 +210,10 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dataFormat !== 'channelsLast') {
     if (!originalBackpropInput) throw new Error('Conv2DBackpropInput (wasm): original kernel not captured');
     return originalBackpropInput(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  }
+  if (useSimd) {
+    const simd = inputGradientSimd(backend, dy, filter, info);
+    if (simd) return simd;
   }
   const { filterHeight: kh, filterWidth: kw } = info;
   const { top, bottom, left, right } = info.padInfo;
@@ -391,6 +404,8 @@ export interface GradientKernelOptions {
   fast?: boolean;
   /** Force one form of Conv2DBackpropFilter (tests); default 'auto' picks by shape. */
   filterGradient?: FilterGradientForm;
+  /** With `fast`: forward convolutions and input gradients by the SIMD kernels where they apply (default true). */
+  simd?: boolean;
 }
 
 const registered = new Set<string>();
@@ -410,6 +425,7 @@ export function registerWasmGradientKernels(options: GradientKernelOptions = {})
   const fast = options.fast ?? true;
   // The reference keeps the plain conv composition only.
   filterGradientForm = fast ? options.filterGradient ?? 'auto' : 'conv';
+  useSimd = options.simd ?? true;
   const currentInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (!originalBackpropInput && currentInput) originalBackpropInput = currentInput.kernelFunc;
   const currentMatMul = tf.getKernel('BatchMatMul', 'wasm');
@@ -418,6 +434,8 @@ export function registerWasmGradientKernels(options: GradientKernelOptions = {})
   if (!originalSum && currentSum) originalSum = currentSum.kernelFunc;
   const currentTile = tf.getKernel('Tile', 'wasm');
   if (!originalTile && currentTile) originalTile = currentTile.kernelFunc;
+  const currentFused = tf.getKernel('FusedConv2D', 'wasm');
+  if (!originalFusedConv2D && currentFused) originalFusedConv2D = currentFused.kernelFunc;
   const currentPool = tf.getKernel('MaxPoolGrad', 'wasm');
   if (!originalMaxPoolGrad && currentPool) originalMaxPoolGrad = currentPool.kernelFunc;
 
@@ -428,7 +446,9 @@ export function registerWasmGradientKernels(options: GradientKernelOptions = {})
     replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as unknown as KernelFunc });
     replaceKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as unknown as KernelFunc });
     replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: sum as unknown as KernelFunc });
+    replaceKernel({ kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: fusedConv2D as unknown as KernelFunc });
   } else {
+    if (originalFusedConv2D) replaceKernel({ kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: originalFusedConv2D });
     if (originalSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: originalSum });
     if (originalTile) replaceKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: originalTile });
     if (originalBatchMatMul) replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: originalBatchMatMul });
