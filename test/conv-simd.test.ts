@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { initWasm } from '../src/train/backend.ts';
-import { conv2dSimd, convSimdLoaded, filterGradientSimd, inputGradientSimd } from '../src/train/kernels/conv-simd.ts';
+import { conv2dSimd, filterGradientSimd, inputGradientSimd } from '../src/train/kernels/conv-simd.ts';
+import { simdKernelsLoaded } from '../src/train/kernels/simd-module.ts';
 import type { WasmBackendLike } from '../src/train/kernels/wasm-gradients.ts';
 
 /** Deterministic pseudo-random values in [-1, 1). */
@@ -74,7 +75,7 @@ describe('WebAssembly SIMD convolution kernels match the cpu backend', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
     await initWasm(true);
-    expect(convSimdLoaded(tf.findBackend('wasm'))).toBe(true);
+    expect(simdKernelsLoaded(tf.findBackend('wasm'))).toBe(true);
   });
 
   const forward: Case[] = [

@@ -107,6 +107,9 @@ describe('wasm gradient kernels match the cpu backend', () => {
     { x: [2, 7, 7, 3], size: 3, stride: 2, pad: 'same' as const },
     { x: [3, 12, 10, 5], size: 2, stride: 2, pad: 'valid' as const },
     { x: [2, 7, 7, 3], size: 2, stride: 2, pad: 'same' as const },
+    // Channels in fours: the SIMD kernel (exact cover, and odd sizes with an uncovered row/column).
+    { x: [2, 8, 8, 8], size: 2, stride: 2, pad: 'valid' as const },
+    { x: [3, 12, 10, 16], size: 2, stride: 2, pad: 'valid' as const },
   ]) {
     it(`MaxPoolGrad x ${p.x.join('x')} size ${p.size} stride ${p.stride} ${p.pad}`, () => {
       const [n, h, w, c] = p.x;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { registerWasmGradientKernels } from './kernels/wasm-gradients.ts';
-import { loadConvSimd } from './kernels/conv-simd.ts';
+import { loadSimdKernels } from './kernels/simd-module.ts';
 
 export type TrainBackend = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -35,7 +35,7 @@ export async function initWasm(fastKernels = true): Promise<void> {
   wasm.setWasmPaths(dir + path.sep);
   if (!(await tf.setBackend('wasm'))) throw new Error('could not initialise the tfjs wasm backend');
   await tf.ready();
-  if (fastKernels) await loadConvSimd(tf.backend());
+  if (fastKernels) await loadSimdKernels(tf.backend());
   registerWasmGradientKernels({ fast: fastKernels });
 }
 

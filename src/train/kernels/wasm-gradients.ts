@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { conv2dSimd, filterGradientSimd, inputGradientSimd } from './conv-simd.ts';
+import { simdKernelsFor } from './simd-module.ts';
 
 /** The parts of BackendWasm we use (the class is not exported with these members typed). */
 export interface WasmBackendLike {
@@ -244,9 +245,17 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: N
   const xv = backend.typedArrayFromHeap(input);
   const dyv = backend.typedArrayFromHeap(dy);
   const dxv = backend.typedArrayFromHeap(dx);
-  dxv.fill(0);
   const rowStride = w * c;
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * oh <= h && 2 * ow <= w) {
+  const common = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * oh <= h && 2 * ow <= w;
+  const simd = simdKernelsFor(backend);
+  if (common && simd && c % 4 === 0 && useSimd) {
+    // The SIMD kernel writes every element of the windows; rows or columns past them get 0 here.
+    if (2 * oh !== h || 2 * ow !== w) dxv.fill(0);
+    simd.maxPoolGrad2x2(xv.byteOffset, dyv.byteOffset, dxv.byteOffset, n, oh, ow, c, rowStride * 4, h * rowStride * 4);
+    return dx;
+  }
+  dxv.fill(0);
+  if (common) {
     // The common case (2x2 pooling, stride 2, no padding): four loads, no window bounds.
     for (let b = 0; b < n; b++) {
       const xBase = b * h * rowStride;
