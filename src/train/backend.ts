@@ -53,6 +53,6 @@ export async function chooseBackend(preferred: 'auto' | TrainBackend = 'auto', f
     return { name: 'cpu', description: 'backend: cpu (pure JS; very slow, for checks only)' };
   }
   await initWasm(fastKernels);
-  const kernels = fastKernels ? 'fast gradient kernels (conv2d-based filter/input gradients, JS MaxPoolGrad, fused training BatchNorm)' : 'reference kernels (plain Conv2DBackpropFilter only)';
+  const kernels = fastKernels ? 'fast kernels (our WebAssembly SIMD convolutions, their gradients and MaxPoolGrad; fused training BatchNorm)' : 'reference kernels (plain Conv2DBackpropFilter only)';
   return { name: 'wasm', description: `backend: wasm (XNNPACK SIMD, 1 thread per worker) with ${kernels}` };
 }
