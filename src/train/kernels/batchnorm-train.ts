@@ -11,14 +11,17 @@
  * Gradient (the full one: mean and var depend on x), with xc = x - mean:
  *   dbeta = Σdy, dgamma = invstd·Σ(dy·xc)
  *   dx = gamma·invstd·dy - gamma·invstd³·Σ(dy·xc)/R · xc - gamma·invstd·Σdy/R    (2 passes)
- * Sums in double precision. Both kernels are backend-level JS loops over the wasm heap (see
- * wasm-gradients.ts for why not tf.* ops inside a kernel); tf.customGrad ties them together, and
+ * Sums in double precision (the SIMD path: float32 within 512-row blocks, double across). Both
+ * kernels work at the backend level on the wasm heap (see wasm-gradients.ts for why not tf.* ops
+ * inside a kernel): with channels in fours, the passes over the activations are our SIMD kernels
+ * (simd-module.ts), otherwise JS loops; tf.customGrad ties them together, and
  * useFusedBatchNorm swaps them into a model's BatchNormalization layers for training only
  * (inference, e.g. frozen fine-tuning blocks, keeps tfjs's own path). Tested against the cpu
  * backend running tfjs's own layer (values, gradients, moving statistics).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { simdKernelsFor } from './simd-module.ts';
 import type { WasmBackendLike } from './wasm-gradients.ts';
 
 export const BN_TRAIN_FORWARD = 'EmotionLensBatchNormTrain';
@@ -130,25 +133,43 @@ function forward(args: Args): TensorInfo[] {
   const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   const epsilon = Number((args.attrs as { epsilon: number }).epsilon);
   const c = x.shape[x.shape.length - 1]!;
+  const rows = c === 0 ? 0 : x.shape.reduce((p, d) => p * d, 1) / c;
+  const simd = c % 4 === 0 && rows > 0 ? simdKernelsFor(backend) : undefined;
   const y = backend.makeOutput(x.shape.slice(), 'float32');
   const meanOut = backend.makeOutput([c], 'float32');
   const varOut = backend.makeOutput([c], 'float32');
   const invstdOut = backend.makeOutput([c], 'float32');
+  // SIMD path scratch: shift f32[c] | sum f64[c] | sq f64[c] | scale f32[c] | offset f32[c].
+  const scratch = simd ? backend.makeOutput([7 * c], 'float32') : undefined;
   // Views after every makeOutput: allocation may grow (and move) the heap.
   const xv = backend.typedArrayFromHeap(x);
   const gv = backend.typedArrayFromHeap(gamma);
   const bv = backend.typedArrayFromHeap(beta);
   const yv = backend.typedArrayFromHeap(y);
-  const rows = c === 0 ? 0 : xv.length / c;
   // One pass for both sums, shifted by the first row's values so that E[d²] - E[d]² does not
-  // cancel catastrophically (double precision; d = x - shift).
-  const shiftBy = new Float64Array(c);
-  for (let k = 0; k < c && rows > 0; k++) shiftBy[k] = xv[k]!;
-  const sum = new Float64Array(c);
-  const sq = new Float64Array(c);
-  channelSums(xv, c, shiftBy, sum, sq);
-  const scale = new Float64Array(c);
-  const shift = new Float64Array(c);
+  // cancel catastrophically (d = x - shift; float64 sums, see simd-module.ts for the SIMD kernel's).
+  let shiftBy: Float32Array | Float64Array, sum: Float64Array, sq: Float64Array;
+  let scale: Float32Array | Float64Array, shift: Float32Array | Float64Array;
+  const sv = scratch ? backend.typedArrayFromHeap(scratch) : undefined;
+  if (simd && sv) {
+    shiftBy = sv.subarray(0, c);
+    sum = new Float64Array(sv.buffer, sv.byteOffset + 4 * c, c);
+    sq = new Float64Array(sv.buffer, sv.byteOffset + 12 * c, c);
+    scale = sv.subarray(5 * c, 6 * c);
+    shift = sv.subarray(6 * c, 7 * c);
+    shiftBy.set(xv.subarray(0, c));
+    sum.fill(0);
+    sq.fill(0);
+    simd.bnSums(xv.byteOffset, rows, c, shiftBy.byteOffset, sum.byteOffset, sq.byteOffset);
+  } else {
+    shiftBy = new Float64Array(c);
+    for (let k = 0; k < c && rows > 0; k++) shiftBy[k] = xv[k]!;
+    sum = new Float64Array(c);
+    sq = new Float64Array(c);
+    channelSums(xv, c, shiftBy as Float64Array, sum, sq);
+    scale = new Float64Array(c);
+    shift = new Float64Array(c);
+  }
   const mv = backend.typedArrayFromHeap(meanOut);
   const vv = backend.typedArrayFromHeap(varOut);
   const iv = backend.typedArrayFromHeap(invstdOut);
@@ -161,9 +182,14 @@ function forward(args: Args): TensorInfo[] {
     vv[k] = variance;
     iv[k] = invstd;
     scale[k] = gv[k]! * invstd;
-    shift[k] = bv[k]! - mean * scale[k]!;
+    shift[k] = bv[k]! - mean * gv[k]! * invstd;
   }
-  channelAffine(yv, c, xv, scale, shift);
+  if (simd && scratch) {
+    simd.bnAffine(yv.byteOffset, xv.byteOffset, 0, rows, c, scale.byteOffset, shift.byteOffset, 0);
+    backend.disposeData(scratch.dataId);
+  } else {
+    channelAffine(yv, c, xv, scale as Float64Array, shift as Float64Array);
+  }
   return [y, meanOut, varOut, invstdOut];
 }
 
@@ -171,37 +197,60 @@ function gradient(args: Args): TensorInfo[] {
   const backend = args.backend as WasmBackendLike;
   const { dy, x, gamma, mean, invstd } = args.inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'invstd', TensorInfo>;
   const c = x.shape[x.shape.length - 1]!;
+  const rows = c === 0 ? 0 : x.shape.reduce((p, d) => p * d, 1) / c;
+  const simd = c % 4 === 0 && rows > 0 ? simdKernelsFor(backend) : undefined;
   const dx = backend.makeOutput(x.shape.slice(), 'float32');
   const dgammaOut = backend.makeOutput([c], 'float32');
   const dbetaOut = backend.makeOutput([c], 'float32');
+  // SIMD path scratch: sdy f64[c] | sdyx f64[c] | a f32[c] | b f32[c] | d f32[c].
+  const scratch = simd ? backend.makeOutput([7 * c], 'float32') : undefined;
   const dyv = backend.typedArrayFromHeap(dy);
   const xv = backend.typedArrayFromHeap(x);
   const gv = backend.typedArrayFromHeap(gamma);
   const mv = backend.typedArrayFromHeap(mean);
   const iv = backend.typedArrayFromHeap(invstd);
   const dxv = backend.typedArrayFromHeap(dx);
-  const rows = c === 0 ? 0 : xv.length / c;
   // Σdy·(x - mean) = Σdy·x - mean·Σdy (double precision).
-  const sdy = new Float64Array(c);
-  const sdyxc = new Float64Array(c);
-  channelGradSums(dyv, xv, c, sdy, sdyxc);
+  let sdy: Float64Array, sdyxc: Float64Array;
+  let a: Float32Array | Float64Array, b: Float32Array | Float64Array, d: Float32Array | Float64Array;
+  const sv = scratch ? backend.typedArrayFromHeap(scratch) : undefined;
+  if (simd && sv) {
+    sdy = new Float64Array(sv.buffer, sv.byteOffset, c);
+    sdyxc = new Float64Array(sv.buffer, sv.byteOffset + 8 * c, c);
+    a = sv.subarray(4 * c, 5 * c);
+    b = sv.subarray(5 * c, 6 * c);
+    d = sv.subarray(6 * c, 7 * c);
+    sdy.fill(0);
+    sdyxc.fill(0);
+    simd.bnGradSums(dyv.byteOffset, xv.byteOffset, rows, c, sdy.byteOffset, sdyxc.byteOffset);
+  } else {
+    sdy = new Float64Array(c);
+    sdyxc = new Float64Array(c);
+    channelGradSums(dyv, xv, c, sdy, sdyxc);
+    a = new Float64Array(c);
+    b = new Float64Array(c);
+    d = new Float64Array(c);
+  }
   for (let k = 0; k < c; k++) sdyxc[k] -= mv[k]! * sdy[k]!;
-  const a = new Float64Array(c);
-  const b = new Float64Array(c);
-  const d = new Float64Array(c);
   const dg = backend.typedArrayFromHeap(dgammaOut);
   const db = backend.typedArrayFromHeap(dbetaOut);
   for (let k = 0; k < c; k++) {
     const s = iv[k]!;
     const gs = gv[k]! * s;
+    const bk = (-gs * s * s * sdyxc[k]!) / rows;
     a[k] = gs;
-    b[k] = (-gs * s * s * sdyxc[k]!) / rows;
+    b[k] = bk;
     // dx = a·dy + b·(x - mean) + e, folded: a·dy + b·x + (e - b·mean)
-    d[k] = (-gs * sdy[k]!) / rows - b[k]! * mv[k]!;
+    d[k] = (-gs * sdy[k]!) / rows - bk * mv[k]!;
     dg[k] = sdyxc[k]! * s;
     db[k] = sdy[k]!;
   }
-  channelAffine(dxv, c, dyv, a, b, xv, d);
+  if (simd && scratch) {
+    simd.bnAffine(dxv.byteOffset, dyv.byteOffset, xv.byteOffset, rows, c, a.byteOffset, b.byteOffset, d.byteOffset);
+    backend.disposeData(scratch.dataId);
+  } else {
+    channelAffine(dxv, c, dyv, a as Float64Array, b as Float64Array, xv, d as Float64Array);
+  }
   return [dx, dgammaOut, dbetaOut];
 }
 

@@ -25,6 +25,12 @@ import initWabt from 'wabt';
  *   layout [n, h, w, c] (rowStep = w*c*4, imageStep = h*rowStep bytes); dy: [n, oh, ow, c]. Writes
  *   every dx element of the windows only: rows or columns past 2*oh, 2*ow are left as they are.
  *   Needs c % 4 == 0.
+ * bnSums(x, rows, c, shift, sum, sq) / bnGradSums(dy, x, rows, c, sdy, sdyx)
+ *   Per channel of rows x c floats: sum += Σ(x - shift), sq += Σ(x - shift)² (shift: float32 [c]);
+ *   sdy += Σdy, sdyx += Σdy·x. The sums are float64 [c] in memory; within blocks of 512 rows the
+ *   kernel adds in float32 (4 channels per SIMD register), across blocks in float64. c % 4 == 0, rows > 0.
+ * bnAffine(out, u, v, rows, c, a, b, d)
+ *   Per channel (float32 [c] vectors a, b, d): out = a·u + b, or, where v != 0, out = a·u + b·v + d.
  */
 const WAT = `
 (module
@@ -242,6 +248,80 @@ const WAT = `
           (br_if $jLoop (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $ow))))
         (br_if $iLoop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $oh))))
       (br_if $bLoop (i32.lt_u (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $n)))))
+
+  (func (export "bnSums")
+    (param $x i32) (param $rows i32) (param $c i32) (param $shift i32) (param $sum i32) (param $sq i32)
+    (call $blockSums (local.get $x) (local.get $x) (local.get $rows) (local.get $c) (local.get $shift) (local.get $sum) (local.get $sq) (i32.const 0)))
+  (func (export "bnGradSums")
+    (param $dy i32) (param $x i32) (param $rows i32) (param $c i32) (param $sdy i32) (param $sdyx i32)
+    (call $blockSums (local.get $dy) (local.get $x) (local.get $rows) (local.get $c) (i32.const 0) (local.get $sdy) (local.get $sdyx) (i32.const 1)))
+  ;; Per channel over rows x c floats, in blocks of 512 rows (float32 within a block, float64 across):
+  ;; mode 0: d = u - shift; s += d; q += d*d.   mode 1: d = u; s += d; q += d*v.
+  (func $blockSums
+    (param $u i32) (param $v i32) (param $rows i32) (param $c i32) (param $shift i32) (param $s64 i32) (param $q64 i32) (param $mode i32)
+    (local $c4 i32) (local $r0 i32) (local $rEnd i32) (local $g i32) (local $p i32) (local $end i32) (local $dv i32) (local $o i32)
+    (local $s v128) (local $q v128) (local $d v128) (local $h v128)
+    (local.set $c4 (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $dv (i32.sub (local.get $v) (local.get $u)))
+    (local.set $r0 (i32.const 0))
+    (loop $blockLoop
+      (local.set $rEnd (i32.add (local.get $r0) (i32.const 512)))
+      (if (i32.gt_u (local.get $rEnd) (local.get $rows)) (then (local.set $rEnd (local.get $rows))))
+      (local.set $g (i32.const 0))
+      (loop $groupLoop
+        (local.set $h (v128.const i32x4 0 0 0 0))
+        (if (i32.eqz (local.get $mode)) (then (local.set $h (v128.load (i32.add (local.get $shift) (local.get $g))))))
+        (local.set $s (v128.const i32x4 0 0 0 0))
+        (local.set $q (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.add (i32.add (local.get $u) (i32.mul (local.get $r0) (local.get $c4))) (local.get $g)))
+        (local.set $end (i32.add (i32.add (local.get $u) (i32.mul (local.get $rEnd) (local.get $c4))) (local.get $g)))
+        (if (i32.eqz (local.get $mode))
+          (then
+            (loop $rowLoop
+              (local.set $d (f32x4.sub (v128.load (local.get $p)) (local.get $h)))
+              (local.set $s (f32x4.add (local.get $s) (local.get $d)))
+              (local.set $q (f32x4.add (local.get $q) (f32x4.mul (local.get $d) (local.get $d))))
+              (br_if $rowLoop (i32.lt_u (local.tee $p (i32.add (local.get $p) (local.get $c4))) (local.get $end)))))
+          (else
+            (loop $gradLoop
+              (local.set $d (v128.load (local.get $p)))
+              (local.set $s (f32x4.add (local.get $s) (local.get $d)))
+              (local.set $q (f32x4.add (local.get $q) (f32x4.mul (local.get $d) (v128.load (i32.add (local.get $p) (local.get $dv))))))
+              (br_if $gradLoop (i32.lt_u (local.tee $p (i32.add (local.get $p) (local.get $c4))) (local.get $end))))))
+        ;; float64 accumulators: channel k = g/4 sits at byte 8k = 2g
+        (local.set $o (i32.add (local.get $s64) (i32.shl (local.get $g) (i32.const 1))))
+        (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $s))))
+        (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s) (local.get $s)))))
+        (local.set $o (i32.add (local.get $q64) (i32.shl (local.get $g) (i32.const 1))))
+        (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $q))))
+        (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $q) (local.get $q)))))
+        (br_if $groupLoop (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 16))) (local.get $c4))))
+      (br_if $blockLoop (i32.lt_u (local.tee $r0 (local.get $rEnd)) (local.get $rows)))))
+  ;; out = a*u + b, or with v: out = a*u + b*v + d (a, b, d: float32 per channel)
+  (func (export "bnAffine")
+    (param $out i32) (param $u i32) (param $v i32) (param $rows i32) (param $c i32) (param $a i32) (param $b i32) (param $d i32)
+    (local $c4 i32) (local $p i32) (local $end i32) (local $g i32) (local $du i32) (local $dv i32) (local $x v128)
+    (local.set $c4 (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $du (i32.sub (local.get $u) (local.get $out)))
+    (local.set $dv (i32.sub (local.get $v) (local.get $out)))
+    (local.set $p (local.get $out))
+    (local.set $end (i32.add (local.get $out) (i32.mul (local.get $rows) (local.get $c4))))
+    (loop $rowLoop
+      (local.set $g (i32.const 0))
+      (loop $groupLoop
+        (local.set $x (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $g))) (v128.load (i32.add (local.get $p) (local.get $du)))))
+        (if (local.get $v)
+          (then
+            (local.set $x (f32x4.add (local.get $x)
+              (f32x4.mul (v128.load (i32.add (local.get $b) (local.get $g))) (v128.load (i32.add (local.get $p) (local.get $dv))))))
+            (local.set $x (f32x4.add (local.get $x) (v128.load (i32.add (local.get $d) (local.get $g))))))
+          (else (local.set $x (f32x4.add (local.get $x) (v128.load (i32.add (local.get $b) (local.get $g)))))))
+        (v128.store (local.get $p) (local.get $x))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $groupLoop (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 16))) (local.get $c4))))
+      (br_if $rowLoop (i32.lt_u (local.get $p) (local.get $end)))))
 )
 `;
 
@@ -252,6 +332,9 @@ export interface SimdKernels {
     kw: number, xRowStep: number, xImageStep: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, oh: number, ow: number, c: number, rowStep: number,
     imageStep: number): void;
+  bnSums(x: number, rows: number, c: number, shift: number, sum: number, sq: number): void;
+  bnGradSums(dy: number, x: number, rows: number, c: number, sdy: number, sdyx: number): void;
+  bnAffine(out: number, u: number, v: number, rows: number, c: number, a: number, b: number, d: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;

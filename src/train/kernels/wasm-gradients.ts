@@ -1,20 +1,25 @@
 /**
  * Gradient kernels for the tfjs wasm backend, composed at the backend level from the wasm
- * backend's own (XNNPACK-backed) kernel functions.
+ * backend's own (XNNPACK-backed) kernel functions and from our WebAssembly SIMD kernels
+ * (simd-module.ts, conv-simd.ts), which work on the same heap.
  *
  * Why backend level: calling `tf.*` ops inside a `kernelFunc` re-enters the engine while it is
  * recording a kernel, which broke reference counting in a probe. Here every step calls another
  * wasm kernelFunc on TensorInfos and frees its intermediates with `backend.disposeData`, so the
  * engine only ever sees the one output we return.
  *
- * - Conv2DBackpropFilter: missing from tfjs-backend-wasm 4.x. Written as one conv2d in which the
- *   batch plays the role of the channels and the output gradient plays the filter (the reference
- *   composition), or, where faster, as an explicit patch-matrix GEMM.
- * - Conv2DBackpropInput: wasm has it, but as a naive loop that dominated training steps.
- *   For stride 1 (all our architectures) it is a conv2d with the flipped, transposed filter;
- *   other strides fall back to the original kernel.
+ * - Conv2DBackpropFilter: missing from tfjs-backend-wasm 4.x. Stride 1 with output channels in
+ *   eights (every layer we train): our SIMD kernel. Otherwise one conv2d in which the batch plays
+ *   the role of the channels and the output gradient plays the filter (the reference composition),
+ *   or, where faster, an explicit patch-matrix GEMM.
+ * - Conv2DBackpropInput: wasm has it, but as a naive loop that dominated training steps. Stride 1:
+ *   our SIMD convolution of dy with the turned filter where it takes the shape, else a conv2d with
+ *   the flipped, transposed filter; other strides fall back to the original kernel.
+ * - FusedConv2D without bias or activation (our conv layers): our SIMD convolution where it takes
+ *   the shape; everything else goes to the original kernel.
  * - MaxPoolGrad: the wasm kernel is a slow naive loop too (and disagrees with the cpu backend on
- *   overlapping padded windows); a tight JS loop over the wasm heap replaces it.
+ *   overlapping padded windows); 2x2/stride 2 with channels in fours runs our SIMD kernel, the rest
+ *   a tight JS loop over the wasm heap.
  * - BatchMatMul (2-D): run as a 1x1 conv2d (XNNPACK GEMM); the wasm kernel is slow for most shapes.
  * - Tile of a per-channel vector (BatchNorm gradients): a repeated memcpy.
  * - Sum over every axis but the last (bias and BatchNorm gradients): one sequential pass.
