@@ -152,7 +152,7 @@ describe('WebAssembly SIMD convolution kernels match the cpu backend', () => {
     expect(decline({ x: [2, 8, 8, 8], k: 3, co: 8, stride: 2, pad: 'valid' }, 'filter')).toBeUndefined();
   });
 
-  it('FusedConv2D uses the kernel without bias or activation and the wasm kernel otherwise, both matching cpu', () => {
+  it('FusedConv2D uses the kernel without bias or activation and the wasm kernel otherwise, Conv2D uses it, all matching cpu', () => {
     const xShape = [2, 8, 8, 4] as [number, number, number, number];
     const wShape = [3, 3, 4, 8] as [number, number, number, number];
     const xd = values(size(xShape), 10);
@@ -169,5 +169,12 @@ describe('WebAssembly SIMD convolution kernels match the cpu backend', () => {
       expectClose(cpu, Float32Array.from(out.dataSync()));
       out.dispose();
     }
+    // Plain Conv2D (conv layers with a nonlinear activation run unfused while training) too.
+    const plain = () => tf.conv2d(tf.tensor4d(xd, xShape), tf.tensor4d(wd, wShape), 1, 'same');
+    const cpu = onCpu(plain);
+    tf.setBackend('wasm');
+    const out = tf.tidy(plain);
+    expectClose(cpu, Float32Array.from(out.dataSync()));
+    out.dispose();
   });
 });

@@ -14,7 +14,7 @@ import { buildArch } from '../core/models/architectures.ts';
 import { REFERENCE_AUGMENTATION, mulberry32 } from './augment.ts';
 import { chooseBackend } from './backend.ts';
 import { TrainingPool, defaultWorkerCount } from './parallel/pool.ts';
-import { useFusedBatchNorm } from './kernels/batchnorm-train.ts';
+import { useFastTrainingPaths } from './kernels/model-paths.ts';
 
 const DEFAULT_WIDTHS = [16, 32, 64, 128];
 
@@ -66,7 +66,7 @@ async function inferenceSpeed(arch: string, batchSize: number): Promise<{ batche
  */
 async function profileStep(arch: string, batchSize: number): Promise<{ wallMs: number; kernels: [string, number][] }> {
   const model = buildArch(arch, 1, arch === 'default' ? DEFAULT_WIDTHS : undefined);
-  if (tf.getBackend() === 'wasm') useFusedBatchNorm(model);
+  if (tf.getBackend() === 'wasm') useFastTrainingPaths(model);
   const optimizer = tf.train.adam(1e-3);
   const x = tf.randomUniform([batchSize, IMAGE_SIZE, IMAGE_SIZE, 1]);
   const y = tf.oneHot(tf.randomUniform([batchSize], 0, NUM_CLASSES, 'int32'), NUM_CLASSES);

@@ -15,8 +15,8 @@
  * - Conv2DBackpropInput: wasm has it, but as a naive loop that dominated training steps. Stride 1:
  *   our SIMD convolution of dy with the turned filter where it takes the shape, else a conv2d with
  *   the flipped, transposed filter; other strides fall back to the original kernel.
- * - FusedConv2D without bias or activation (our conv layers): our SIMD convolution where it takes
- *   the shape; everything else goes to the original kernel.
+ * - FusedConv2D without bias or activation (our conv layers), and Conv2D: our SIMD convolution
+ *   where it takes the shape; everything else goes to the original kernel.
  * - MaxPoolGrad: the wasm kernel is a slow naive loop too (and disagrees with the cpu backend on
  *   overlapping padded windows); 2x2/stride 2 with channels in fours runs our SIMD kernel, the rest
  *   a tight JS loop over the wasm heap.
@@ -40,6 +40,8 @@ export interface WasmBackendLike {
 type Pad = [[number, number], [number, number], [number, number], [number, number]];
 
 function kernel(name: string): KernelFunc {
+  // Our compositions need XNNPACK's own Conv2D, not our replacement of it.
+  if (name === 'Conv2D' && originalConv2D) return originalConv2D;
   const config = tf.getKernel(name, 'wasm');
   if (!config) throw new Error(`wasm backend has no ${name} kernel; is @tensorflow/tfjs-backend-wasm loaded?`);
   return config.kernelFunc;
@@ -201,6 +203,25 @@ export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; attrs: N
   }
   if (!originalFusedConv2D) throw new Error('FusedConv2D (wasm): original kernel not captured');
   return originalFusedConv2D(args as Parameters<KernelFunc>[0]) as TensorInfo;
+}
+
+let originalConv2D: KernelFunc | undefined;
+
+/** Plain Conv2D (tfjs runs conv layers with a nonlinear activation unfused while training) likewise. */
+export function conv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as {
+    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
+    dilations: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  if (useSimd && dataFormat !== 'NCHW') {
+    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+    const out = conv2dSimd(args.backend as WasmBackendLike, x, filter, info);
+    if (out) return out;
+  }
+  if (!originalConv2D) throw new Error('Conv2D (wasm): original kernel not captured');
+  return originalConv2D(args as Parameters<KernelFunc>[0]) as TensorInfo;
 }
 
 /** dx = conv2d(dy, rot180(W) with in/out channels swapped), padded to give back the input size. */
@@ -448,6 +469,8 @@ export function registerWasmGradientKernels(options: GradientKernelOptions = {})
   if (!originalSum && currentSum) originalSum = currentSum.kernelFunc;
   const currentTile = tf.getKernel('Tile', 'wasm');
   if (!originalTile && currentTile) originalTile = currentTile.kernelFunc;
+  const currentConv = tf.getKernel('Conv2D', 'wasm');
+  if (!originalConv2D && currentConv) originalConv2D = currentConv.kernelFunc;
   const currentFused = tf.getKernel('FusedConv2D', 'wasm');
   if (!originalFusedConv2D && currentFused) originalFusedConv2D = currentFused.kernelFunc;
   const currentPool = tf.getKernel('MaxPoolGrad', 'wasm');
@@ -461,7 +484,9 @@ export function registerWasmGradientKernels(options: GradientKernelOptions = {})
     replaceKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as unknown as KernelFunc });
     replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: sum as unknown as KernelFunc });
     replaceKernel({ kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: fusedConv2D as unknown as KernelFunc });
+    replaceKernel({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: conv2D as unknown as KernelFunc });
   } else {
+    if (originalConv2D) replaceKernel({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: originalConv2D });
     if (originalFusedConv2D) replaceKernel({ kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: originalFusedConv2D });
     if (originalSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: originalSum });
     if (originalTile) replaceKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: originalTile });

@@ -11,7 +11,7 @@ import { augmentBatch, mulberry32 } from '../augment.ts';
 import { IMAGE_SIZE, NUM_CLASSES } from '../../core/labels.ts';
 import type { FromWorker, NamedArray, ToWorker, WorkerInit } from './protocol.ts';
 import { smoothedCrossEntropy } from '../loss.ts';
-import { useFusedBatchNorm } from '../kernels/batchnorm-train.ts';
+import { useFastTrainingPaths } from '../kernels/model-paths.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -20,8 +20,8 @@ const send = (m: FromWorker) => port.postMessage(m);
 async function main() {
   const choice = await chooseBackend(init.backend, init.fastKernels);
   const model = buildArch(init.arch, init.seed, init.widths);
-  // Training-mode BatchNorm as two fused kernels (kernels/batchnorm-train.ts) on the fast path.
-  if (choice.name === 'wasm' && init.fastKernels) useFusedBatchNorm(model);
+  // Fused training BatchNorm and the first conv without the images' gradient, on the fast path.
+  if (choice.name === 'wasm' && init.fastKernels) useFastTrainingPaths(model);
   const vars = model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
   const sizes = vars.map((v) => v.size);
   const paramCount = sizes.reduce((a, b) => a + b, 0);
