@@ -89,15 +89,36 @@ export function filterGradientSimd(backend: WasmBackendLike, x: TensorInfo, dy: 
   return dw;
 }
 
-/** out = conv2d(xp, w) on an already padded input: the shared part of the forward pass and dx. */
+/** Rounded up to even: the conv kernel computes 2x2 blocks of output positions. */
+const even = (v: number) => v + (v & 1);
+
+/**
+ * out [n, oh, ow, co] = conv2d(xp, w) on an input padded for even output sizes (hp >= even(oh) + kh - 1,
+ * likewise wp): the shared part of the forward pass and dx. Odd sizes are computed one row or
+ * column wider into a scratch tensor and copied out.
+ */
 function convPadded(k: SimdKernels, backend: WasmBackendLike, xp: TensorInfo, filter: TensorInfo,
   oh: number, ow: number): TensorInfo {
   const [n, hp, wp, ci] = xp.shape;
   const [kh, kw, , co] = filter.shape;
   const out = backend.makeOutput([n, oh, ow, co], 'float32');
+  const exact = even(oh) === oh && even(ow) === ow;
+  const full = exact ? out : backend.makeOutput([n, even(oh), even(ow), co], 'float32');
   const xRowStep = wp * ci * 4;
+  const fullView = backend.typedArrayFromHeap(full);
   k.conv2d(backend.typedArrayFromHeap(xp).byteOffset, backend.typedArrayFromHeap(filter).byteOffset,
-    backend.typedArrayFromHeap(out).byteOffset, n, oh, ow, ci, co, kh, kw, xRowStep, hp * xRowStep);
+    fullView.byteOffset, n, even(oh), even(ow), ci, co, kh, kw, xRowStep, hp * xRowStep);
+  if (!exact) {
+    const outView = backend.typedArrayFromHeap(out);
+    const rowFloats = ow * co;
+    for (let b = 0; b < n; b++) {
+      for (let r = 0; r < oh; r++) {
+        const src = ((b * even(oh) + r) * even(ow)) * co;
+        outView.set(fullView.subarray(src, src + rowFloats), (b * oh + r) * rowFloats);
+      }
+    }
+    backend.disposeData(full.dataId);
+  }
   return out;
 }
 
@@ -106,8 +127,8 @@ export function conv2dSimd(backend: WasmBackendLike, x: TensorInfo, filter: Tens
   info: backend_util.Conv2DInfo): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
   const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  if (!k || !stride1(info) || oh % 2 !== 0 || ow % 2 !== 0 || co % 8 !== 0) return undefined;
-  const xp = padded(backend, x, oh + kh - 1, ow + kw - 1, info.padInfo.top, info.padInfo.left);
+  if (!k || !stride1(info) || co % 8 !== 0) return undefined;
+  const xp = padded(backend, x, even(oh) + kh - 1, even(ow) + kw - 1, info.padInfo.top, info.padInfo.left);
   const out = convPadded(k, backend, xp, filter, oh, ow);
   backend.disposeData(xp.dataId);
   return out;
@@ -121,7 +142,7 @@ export function inputGradientSimd(backend: WasmBackendLike, dy: TensorInfo, filt
   info: backend_util.Conv2DInfo): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
   const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
-  if (!k || !stride1(info) || h % 2 !== 0 || w % 2 !== 0 || ci % 8 !== 0) return undefined;
+  if (!k || !stride1(info) || ci % 8 !== 0) return undefined;
   const turned = backend.makeOutput([kh, kw, co, ci], 'float32');
   const tv = backend.typedArrayFromHeap(turned);
   const fv = backend.typedArrayFromHeap(filter);
@@ -132,7 +153,7 @@ export function inputGradientSimd(backend: WasmBackendLike, dy: TensorInfo, filt
       for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) tv[dst + o * ci + c] = fv[src + c * co + o];
     }
   }
-  const dyp = padded(backend, dy, h + kh - 1, w + kw - 1, kh - 1 - info.padInfo.top, kw - 1 - info.padInfo.left);
+  const dyp = padded(backend, dy, even(h) + kh - 1, even(w) + kw - 1, kh - 1 - info.padInfo.top, kw - 1 - info.padInfo.left);
   const dx = convPadded(k, backend, dyp, turned, h, w);
   backend.disposeData(dyp.dataId);
   backend.disposeData(turned.dataId);
