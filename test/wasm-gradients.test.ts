@@ -134,6 +134,24 @@ describe('wasm gradient kernels match the cpu backend', () => {
     });
   }
 
+  it('Identity shares the buffer: a clone keeps its values after the original is disposed, and nothing leaks', () => {
+    tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const before = backend.numDataIds();
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const y = tf.clone(x);
+    expect(backend.numDataIds()).toBe(before + 1); // one buffer, two tensors
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
+    y.dispose();
+    expect(backend.numDataIds()).toBe(before);
+    // Gradients through saved (cloned) tensors still come out right: d/dx sum(x*x) = 2x.
+    const v = tf.variable(tf.tensor([1, -2, 3]));
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(t, t)))(v);
+    expect(Array.from(g.dataSync())).toEqual([2, -4, 6]);
+    tf.dispose([v, g]);
+  });
+
   for (const m of [
     { a: [7, 5], b: [5, 3], ta: false, tb: false },
     { a: [5, 7], b: [5, 3], ta: true, tb: false },

@@ -23,6 +23,10 @@
  * - BatchMatMul (2-D): run as a 1x1 conv2d (XNNPACK GEMM); the wasm kernel is slow for most shapes.
  * - Tile of a per-channel vector (BatchNorm gradients): a repeated memcpy.
  * - Sum over every axis but the last (bias and BatchNorm gradients): one sequential pass.
+ * - Identity: the wasm kernel copies; tfjs clones every tensor it saves for a gradient (the inputs
+ *   and outputs of each conv and BatchNorm layer), ~5 ms of copies per default-CNN step. Ours
+ *   shares the buffer and counts a reference, as the cpu backend's does: no kernel writes into its
+ *   inputs, so a shared buffer is never changed behind a tensor's back.
  */
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
@@ -206,6 +210,18 @@ export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; attrs: N
 }
 
 let originalConv2D: KernelFunc | undefined;
+let originalIdentity: KernelFunc | undefined;
+
+/** A new tensor on the same buffer (see the note on Identity above). */
+export function identity(args: { inputs: Record<string, TensorInfo>; backend: unknown }): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (x.dtype === 'string') {
+    if (!originalIdentity) throw new Error('Identity (wasm): original kernel not captured');
+    return originalIdentity(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  }
+  (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
 
 /** Plain Conv2D (tfjs runs conv layers with a nonlinear activation unfused while training) likewise. */
 export function conv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
@@ -469,6 +485,8 @@ export function registerWasmGradientKernels(options: GradientKernelOptions = {})
   if (!originalSum && currentSum) originalSum = currentSum.kernelFunc;
   const currentTile = tf.getKernel('Tile', 'wasm');
   if (!originalTile && currentTile) originalTile = currentTile.kernelFunc;
+  const currentIdentity = tf.getKernel('Identity', 'wasm');
+  if (!originalIdentity && currentIdentity) originalIdentity = currentIdentity.kernelFunc;
   const currentConv = tf.getKernel('Conv2D', 'wasm');
   if (!originalConv2D && currentConv) originalConv2D = currentConv.kernelFunc;
   const currentFused = tf.getKernel('FusedConv2D', 'wasm');
@@ -485,7 +503,9 @@ export function registerWasmGradientKernels(options: GradientKernelOptions = {})
     replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: sum as unknown as KernelFunc });
     replaceKernel({ kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: fusedConv2D as unknown as KernelFunc });
     replaceKernel({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: conv2D as unknown as KernelFunc });
+    replaceKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: identity as unknown as KernelFunc });
   } else {
+    if (originalIdentity) replaceKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: originalIdentity });
     if (originalConv2D) replaceKernel({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: originalConv2D });
     if (originalFusedConv2D) replaceKernel({ kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: originalFusedConv2D });
     if (originalSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: originalSum });
