@@ -8,8 +8,9 @@
  * of thousands). XNNPACK's GEMM does not block K, so every 4-row tile of the output re-streams the
  * whole packed operand from L3: those products ran at 7-15 GMAC/s here. The input gradient paid for a
  * new XNNPACK operator (weight packing) on every call because its turned filter is a new tensor.
- * Our kernels keep an 8-channel x 4-position (forward) or 4 x 8 (filter) tile of the result in SIMD
- * registers and run at ~25 GMAC/s on this machine (runs/probe figures; `npm run bench:train`).
+ * Our kernels keep a tile of the result in eight SIMD registers (8 output channels x 2x2 positions
+ * for the convolution, 4 input x 8 output channels for the filter gradient) and ran at 25-28 GMAC/s
+ * on the 2-core dev machine (per-kernel times from `npm run bench:train -- --profile`).
  */
 import { backend_util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
