@@ -4,7 +4,9 @@
  * Training images/s of the real data-parallel training step (augmentation included) on random
  * 48x48 images, for: our fast kernels with every core, our fast kernels on one worker, and the
  * reference (one worker, only the plain Conv2DBackpropFilter composition added to wasm); plus
- * inference images/s. Prints figures only: speed goals are checked by reading them, not by tests.
+ * inference images/s. With --profile: the per-kernel time of one step on one thread, the GMAC/s of
+ * its convolutions, and the SIMD multiply-add ceiling of this CPU. Prints figures only: speed goals
+ * are checked by reading them, not by tests.
  */
 import { parseArgs } from 'node:util';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import { REFERENCE_AUGMENTATION, mulberry32 } from './augment.ts';
 import { chooseBackend } from './backend.ts';
 import { TrainingPool, defaultWorkerCount } from './parallel/pool.ts';
 import { useFastTrainingPaths } from './kernels/model-paths.ts';
+import initWabt from 'wabt';
 
 const DEFAULT_WIDTHS = [16, 32, 64, 128];
 
@@ -86,6 +89,50 @@ async function profileStep(arch: string, batchSize: number): Promise<{ wallMs: n
   return { wallMs, kernels: [...totals].sort((a, b) => b[1] - a[1]) };
 }
 
+/**
+ * What 128-bit wasm SIMD multiply-adds can reach on this CPU: 12 independent chains of
+ * a = a*y + z on f32x4 (no memory traffic), in GMAC/s. The ceiling for our convolution kernels.
+ */
+async function simdMultiplyAddCeiling(): Promise<number> {
+  const chains = [...Array(12).keys()];
+  const wat = `(module (func (export "run") (param $n i32) (result f32)
+    ${chains.map((i) => `(local $a${i} v128)`).join(' ')} (local $y v128) (local $z v128)
+    (local.set $y (f32x4.splat (f32.const 0.5))) (local.set $z (f32x4.splat (f32.const 0.25)))
+    ${chains.map((i) => `(local.set $a${i} (f32x4.splat (f32.const ${i})))`).join(' ')}
+    (loop $l
+      ${chains.map((i) => `(local.set $a${i} (f32x4.add (f32x4.mul (local.get $a${i}) (local.get $y)) (local.get $z)))`).join(' ')}
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (f32x4.extract_lane 0 ${chains.slice(1).reduce((e, i) => `(f32x4.add ${e} (local.get $a${i}))`, '(local.get $a0)')})))`;
+  const wabt = await initWabt();
+  const parsed = wabt.parseWat('ceiling.wat', wat, { simd: true });
+  const binary = new Uint8Array(parsed.toBinary({}).buffer);
+  parsed.destroy();
+  const { exports } = await WebAssembly.instantiate(await WebAssembly.compile(binary));
+  const run = exports.run as (n: number) => number;
+  run(1e6);
+  const iterations = 6e6;
+  const t0 = performance.now();
+  run(iterations);
+  return (iterations * chains.length * 4) / ((performance.now() - t0) / 1000) / 1e9;
+}
+
+/** Multiply-adds of one training step's convolutions: forward, input gradients (not the first layer's), filter gradients. */
+function convolutionMacs(arch: string, batchSize: number): { forward: number; input: number; filter: number } {
+  const model = buildArch(arch, 1, arch === 'default' ? DEFAULT_WIDTHS : undefined);
+  let forward = 0;
+  let input = 0;
+  model.layers.forEach((layer, i) => {
+    if (layer.getClassName() !== 'Conv2D') return;
+    const [kh, kw, ci, co] = layer.getWeights()[0]!.shape;
+    const [, oh, ow] = layer.outputShape as number[];
+    const macs = batchSize * oh! * ow! * kh! * kw! * ci! * co!;
+    forward += macs;
+    if (i > 0) input += macs; // the first layer's input gradient is never computed
+  });
+  model.dispose();
+  return { forward, input, filter: forward };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -108,7 +155,12 @@ async function main(): Promise<void> {
       const total = kernels.reduce((a, r) => a + r[1], 0);
       console.log(`${arch}: one training step, batch ${batchSize}, one thread: ${wallMs.toFixed(1)} ms wall time, ${total.toFixed(1)} ms in kernels`);
       for (const [name, ms] of kernels.slice(0, 12)) console.log(`  ${name.padEnd(30)} ${ms.toFixed(1).padStart(7)} ms  ${((100 * ms) / total).toFixed(0).padStart(3)}%`);
+      const ms = (...names: string[]) => kernels.filter(([n]) => names.includes(n)).reduce((a, [, t]) => a + t, 0);
+      const macs = convolutionMacs(arch, batchSize);
+      const rate = (m: number, t: number) => (t > 0 ? `${(m / t / 1e6).toFixed(1)} GMAC/s` : 'n/a');
+      console.log(`  convolutions: forward ${rate(macs.forward, ms('FusedConv2D', 'Conv2D'))}, input gradients ${rate(macs.input, ms('Conv2DBackpropInput'))}, filter gradients ${rate(macs.filter, ms('Conv2DBackpropFilter'))}\n`);
     }
+    console.log(`f32x4 multiply-add ceiling of this CPU under wasm SIMD: ${(await simdMultiplyAddCeiling()).toFixed(1)} GMAC/s (12 independent chains, no memory traffic)`);
     return;
   }
   for (const arch of archs) {
