@@ -151,6 +151,10 @@ describe('WebAssembly SIMD convolution kernels match the cpu backend', () => {
     expect(decline({ x: [2, 8, 8, 1], k: 3, co: 8, pad: 'same' }, 'input')).toBeUndefined(); // ci % 8
     expect(decline({ x: [2, 8, 8, 8], k: 3, co: 12, pad: 'same' }, 'filter')).toBeUndefined(); // co % 8
     expect(decline({ x: [2, 8, 8, 8], k: 3, co: 8, stride: 2, pad: 'valid' }, 'filter')).toBeUndefined();
+    // Empty batches: the kernels' loops run at least once.
+    for (const which of ['forward', 'input', 'filter'] as const) {
+      expect(decline({ x: [0, 8, 8, 8], k: 3, co: 8, pad: 'same' }, which)).toBeUndefined();
+    }
   });
 
   it('FusedConv2D uses the kernel without bias or activation and the wasm kernel otherwise, Conv2D uses it, all matching cpu', () => {

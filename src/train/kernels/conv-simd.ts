@@ -66,7 +66,7 @@ export function filterGradientSimd(backend: WasmBackendLike, x: TensorInfo, dy: 
   const k = simdKernelsFor(backend);
   const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow,
     inChannels: ci, outChannels: co } = info;
-  if (!k || !stride1(info) || co % 8 !== 0) return undefined;
+  if (!k || !stride1(info) || co % 8 !== 0 || n * oh * ow * ci === 0) return undefined;
   const { top, left } = info.padInfo;
   const hp = Math.max(oh + kh - 1, h + top);
   const wp = Math.max(ow + kw - 1, w + left);
@@ -127,8 +127,10 @@ function convPadded(k: SimdKernels, backend: WasmBackendLike, xp: TensorInfo, fi
 export function conv2dSimd(backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo,
   info: backend_util.Conv2DInfo): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
-  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  if (!k || !stride1(info) || co % 8 !== 0) return undefined;
+  const { batchSize: n, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inChannels: ci,
+    outChannels: co } = info;
+  // The kernel's loops run at least once: empty tensors go to XNNPACK.
+  if (!k || !stride1(info) || co % 8 !== 0 || n * oh * ow * ci === 0) return undefined;
   const xp = padded(backend, x, even(oh) + kh - 1, even(ow) + kw - 1, info.padInfo.top, info.padInfo.left);
   const out = convPadded(k, backend, xp, filter, oh, ow);
   backend.disposeData(xp.dataId);
@@ -142,8 +144,8 @@ export function conv2dSimd(backend: WasmBackendLike, x: TensorInfo, filter: Tens
 export function inputGradientSimd(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo,
   info: backend_util.Conv2DInfo): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
-  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
-  if (!k || !stride1(info) || ci % 8 !== 0) return undefined;
+  const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  if (!k || !stride1(info) || ci % 8 !== 0 || n * h * w * co === 0) return undefined;
   const turned = backend.makeOutput([kh, kw, co, ci], 'float32');
   const tv = backend.typedArrayFromHeap(turned);
   const fv = backend.typedArrayFromHeap(filter);

@@ -290,7 +290,7 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: N
   const rowStride = w * c;
   const common = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * oh <= h && 2 * ow <= w;
   const simd = simdKernelsFor(backend);
-  if (common && simd && c % 4 === 0 && useSimd) {
+  if (common && simd && c % 4 === 0 && n * oh * ow * c > 0 && useSimd) {
     // The SIMD kernel writes every element of the windows; rows or columns past them get 0 here.
     if (2 * oh !== h || 2 * ow !== w) dxv.fill(0);
     simd.maxPoolGrad2x2(xv.byteOffset, dyv.byteOffset, dxv.byteOffset, n, oh, ow, c, rowStride * 4, h * rowStride * 4);
