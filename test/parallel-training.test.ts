@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { TrainingPool } from '../src/train/parallel/pool.ts';
-import { NO_AUGMENTATION, mulberry32 } from '../src/train/augment.ts';
+import { NO_AUGMENTATION, REFERENCE_AUGMENTATION, mulberry32 } from '../src/train/augment.ts';
 import { IMAGE_PIXELS, NUM_CLASSES } from '../src/core/labels.ts';
 
 // The tiny arch has neither dropout nor BatchNorm, so a step is a deterministic function of the
@@ -33,7 +33,32 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
   return m;
 }
 
+/** Augmented steps, telling the workers the next batch ahead ('right'), a wrong one, or nothing. */
+async function runAugmented(next: 'none' | 'right' | 'wrong') {
+  const pool = await TrainingPool.start({
+    workers: 2, arch: 'tiny', seed: 5, backend: 'wasm', fastKernels: true, labelSmoothing: 0.1, augment: REFERENCE_AUGMENTATION, pixels, labels,
+  });
+  pools.push(pool);
+  const rows = (s: number) => Int32Array.from({ length: 32 }, (_, i) => (s * 32 + i * 7) % n);
+  const losses: number[] = [];
+  for (let s = 0; s < 4; s++) {
+    const ahead = next === 'right' ? { rows: rows(s + 1), stepSeed: 100 + s + 1 } : next === 'wrong' ? { rows: rows(s + 2), stepSeed: 100 + s + 1 } : undefined;
+    losses.push((await pool.step(rows(s), 5e-3, 100 + s, ahead)).loss);
+  }
+  return { losses, weights: await pool.getWeights() };
+}
+
 describe('data-parallel training', () => {
+  it('augmenting the next batch ahead (while gradients are averaged) does not change results', async () => {
+    const plain = await runAugmented('none');
+    const ahead = await runAugmented('right');
+    const wrong = await runAugmented('wrong'); // a stale prepared batch must not be used
+    expect(ahead.losses).toEqual(plain.losses);
+    expect(wrong.losses).toEqual(plain.losses);
+    expect(maxDiff(ahead.weights, plain.weights)).toBe(0);
+    expect(maxDiff(wrong.weights, plain.weights)).toBe(0);
+  });
+
   it('1 worker and 2 workers give the same losses and weights (fast kernels)', async () => {
     const one = await run(1, true);
     const two = await run(2, true);

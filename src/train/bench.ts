@@ -35,7 +35,7 @@ async function trainSpeed(arch: string, workers: number, fastKernels: boolean, s
     for (let s = 0; s < 2; s++) await pool.step(rows(s), 1e-3, s); // warm-up: XNNPACK operator setup
     await pool.flush();
     const t0 = performance.now();
-    for (let s = 0; s < steps; s++) await pool.step(rows(s + 2), 1e-3, s + 2);
+    for (let s = 0; s < steps; s++) await pool.step(rows(s + 2), 1e-3, s + 2, { rows: rows(s + 3), stepSeed: s + 3 });
     await pool.flush();
     return (steps * batchSize) / ((performance.now() - t0) / 1000);
   } finally {

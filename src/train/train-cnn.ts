@@ -193,7 +193,10 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
       for (let s = 0; s < stepsPerEpoch && !stop.requested; s++) {
         const rows = order.subarray(s * o.batchSize, Math.min(nTrain, (s + 1) * o.batchSize));
         const lr = learningRate(o, state.globalStep, stepsPerEpoch);
-        const r = await pool.step(rows, lr, o.seed * 1_000_003 + state.globalStep);
+        const next = s + 1 < stepsPerEpoch
+          ? { rows: order.subarray((s + 1) * o.batchSize, Math.min(nTrain, (s + 2) * o.batchSize)), stepSeed: o.seed * 1_000_003 + state.globalStep + 1 }
+          : undefined;
+        const r = await pool.step(rows, lr, o.seed * 1_000_003 + state.globalStep, next);
         state.globalStep++;
         lossSum += r.loss * r.n;
         correct += r.correct;

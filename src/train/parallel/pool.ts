@@ -119,15 +119,20 @@ export class TrainingPool {
 
   /**
    * One optimisation step over `rows` (indices into the training table): split across workers,
-   * gradients averaged; the update itself is applied at the start of the next request.
+   * gradients averaged; the update itself is applied at the start of the next request. `next`, the
+   * following step's rows and seed if known, lets each worker augment that batch while the
+   * gradients are averaged (same result as without: the augmentation depends only on rows and seed).
    */
-  async step(rows: Int32Array, lr: number, stepSeed: number): Promise<{ loss: number; correct: number; n: number }> {
+  async step(rows: Int32Array, lr: number, stepSeed: number, next?: { rows: Int32Array; stepSeed: number }): Promise<{ loss: number; correct: number; n: number }> {
     const k = this.handles.length;
-    const per = Math.ceil(rows.length / k);
+    const shard = (r: Int32Array, i: number) => {
+      const per = Math.ceil(r.length / k);
+      return r.slice(i * per, Math.min(r.length, (i + 1) * per));
+    };
     const apply = this.pendingApply;
     const results = await Promise.all(this.handles.map((h, i) => h.request({
-      type: 'step', apply: apply !== undefined, lr: apply?.lr ?? 0,
-      rows: rows.slice(i * per, Math.min(rows.length, (i + 1) * per)), stepSeed: stepSeed * 65537 + i,
+      type: 'step', apply: apply !== undefined, lr: apply?.lr ?? 0, rows: shard(rows, i), stepSeed: stepSeed * 65537 + i,
+      next: next && { rows: shard(next.rows, i), stepSeed: next.stepSeed * 65537 + i },
     })));
     let n = 0;
     let loss = 0;

@@ -21,7 +21,11 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  | { type: 'step'; apply: boolean; lr: number; rows: Int32Array; stepSeed: number }
+  /**
+   * next: the batch of the following step, which the worker augments right after replying, while
+   * the coordinator averages gradients, so augmentation stays off the critical path.
+   */
+  | { type: 'step'; apply: boolean; lr: number; rows: Int32Array; stepSeed: number; next?: { rows: Int32Array; stepSeed: number } }
   | { type: 'apply'; lr: number }
   | { type: 'getWeights' }
   | { type: 'getOptimizer' }

@@ -44,9 +44,18 @@ async function main() {
     tf.dispose(grads.map((g) => g.tensor));
   };
 
+  // A batch augmented ahead of its step (see ToWorker 'step'.next); used only if rows and seed match.
+  let prepared: { rows: Int32Array; stepSeed: number; x: Float32Array } | undefined;
+  const augmented = (rows: Int32Array, stepSeed: number): Float32Array => {
+    const p = prepared;
+    prepared = undefined;
+    if (p && p.stepSeed === stepSeed && p.rows.length === rows.length && p.rows.every((r, i) => r === rows[i])) return p.x;
+    return augmentBatch(pixels, rows, init.augment, mulberry32(stepSeed));
+  };
+
   const step = (rows: Int32Array, stepSeed: number) => {
     const n = rows.length;
-    const xData = augmentBatch(pixels, rows, init.augment, mulberry32(stepSeed));
+    const xData = augmented(rows, stepSeed);
     const yData = new Int32Array(n);
     for (let i = 0; i < n; i++) yData[i] = labels[rows[i]];
     const x = tf.tensor4d(xData, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
@@ -77,6 +86,10 @@ async function main() {
           const r = m.rows.length > 0 ? step(m.rows, m.stepSeed) : { loss: 0, correct: 0, n: 0 };
           if (m.rows.length === 0) slot.fill(0);
           send({ type: 'stepped', ...r });
+          if (m.next && m.next.rows.length > 0) {
+            prepared = { rows: m.next.rows, stepSeed: m.next.stepSeed,
+              x: augmentBatch(pixels, m.next.rows, init.augment, mulberry32(m.next.stepSeed)) };
+          }
           break;
         }
         case 'apply':
