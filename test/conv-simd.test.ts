@@ -6,17 +6,7 @@ import { initWasm } from '../src/train/backend.ts';
 import { conv2dSimd, filterGradientSimd, inputGradientSimd } from '../src/train/kernels/conv-simd.ts';
 import { simdKernelsLoaded } from '../src/train/kernels/simd-module.ts';
 import type { WasmBackendLike } from '../src/train/kernels/wasm-gradients.ts';
-
-/** Deterministic pseudo-random values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { values } from './helpers/values.ts';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const infoOf = (t: tf.Tensor): TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });

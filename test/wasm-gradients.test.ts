@@ -2,17 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initWasm } from '../src/train/backend.ts';
 import { registerWasmGradientKernels } from '../src/train/kernels/wasm-gradients.ts';
-
-/** Deterministic pseudo-random values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { values } from './helpers/values.ts';
 
 function runOn(backend: string, kernelName: string, inputs: Record<string, { shape: number[]; data: Float32Array }>, attrs: Record<string, unknown>) {
   tf.setBackend(backend);

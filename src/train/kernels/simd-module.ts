@@ -32,6 +32,17 @@ import initWabt from 'wabt';
  * bnAffine(out, u, v, rows, c, a, b, d)
  *   Per channel (float32 [c] vectors a, b, d): out = a·u + b, or, where v != 0, out = a·u + b·v + d.
  */
+/**
+ * The register tile both convolution kernels share: for k = 0..3, x = the float at splats[k]
+ * broadcast to four lanes, then acc(2k) += x * a and acc(2k+1) += x * b (8 accumulators, 4 x 8 floats).
+ */
+function tileUpdate(splats: string[], a: string, b: string): string {
+  return splats.map((address, k) => `
+                  (local.set $x (v128.load32_splat ${address}))
+                  (local.set $acc${2 * k} (f32x4.add (local.get $acc${2 * k}) (f32x4.mul (local.get $x) (local.get ${a}))))
+                  (local.set $acc${2 * k + 1} (f32x4.add (local.get $acc${2 * k + 1}) (f32x4.mul (local.get $x) (local.get ${b}))))`).join('');
+}
+
 const WAT = `
 (module
   (import "env" "memory" (memory 1))
@@ -92,18 +103,7 @@ const WAT = `
                 (loop $jLoop
                   (local.set $d0 (v128.load (local.get $dyp)))
                   (local.set $d1 (v128.load offset=16 (local.get $dyp)))
-                  (local.set $x (v128.load32_splat (local.get $xq)))
-                  (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $x) (local.get $d0))))
-                  (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (local.get $x) (local.get $d1))))
-                  (local.set $x (v128.load32_splat offset=4 (local.get $xq)))
-                  (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $x) (local.get $d0))))
-                  (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (local.get $x) (local.get $d1))))
-                  (local.set $x (v128.load32_splat offset=8 (local.get $xq)))
-                  (local.set $acc4 (f32x4.add (local.get $acc4) (f32x4.mul (local.get $x) (local.get $d0))))
-                  (local.set $acc5 (f32x4.add (local.get $acc5) (f32x4.mul (local.get $x) (local.get $d1))))
-                  (local.set $x (v128.load32_splat offset=12 (local.get $xq)))
-                  (local.set $acc6 (f32x4.add (local.get $acc6) (f32x4.mul (local.get $x) (local.get $d0))))
-                  (local.set $acc7 (f32x4.add (local.get $acc7) (f32x4.mul (local.get $x) (local.get $d1))))
+${tileUpdate(['(local.get $xq)', 'offset=4 (local.get $xq)', 'offset=8 (local.get $xq)', 'offset=12 (local.get $xq)'], '$d0', '$d1')}
                   (local.set $xq (i32.add (local.get $xq) (local.get $xStep)))
                   (local.set $dyp (i32.add (local.get $dyp) (local.get $co4)))
                   (br_if $jLoop (local.tee $j (i32.sub (local.get $j) (i32.const 1)))))
@@ -168,18 +168,8 @@ const WAT = `
                 (loop $cLoop
                   (local.set $w0 (v128.load (local.get $wq)))
                   (local.set $w1 (v128.load offset=16 (local.get $wq)))
-                  (local.set $x (v128.load32_splat (local.get $xq)))
-                  (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $x) (local.get $w0))))
-                  (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (local.get $x) (local.get $w1))))
-                  (local.set $x (v128.load32_splat (i32.add (local.get $xq) (local.get $xStep))))
-                  (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $x) (local.get $w0))))
-                  (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (local.get $x) (local.get $w1))))
-                  (local.set $x (v128.load32_splat (i32.add (local.get $xq) (local.get $xRowStep))))
-                  (local.set $acc4 (f32x4.add (local.get $acc4) (f32x4.mul (local.get $x) (local.get $w0))))
-                  (local.set $acc5 (f32x4.add (local.get $acc5) (f32x4.mul (local.get $x) (local.get $w1))))
-                  (local.set $x (v128.load32_splat (i32.add (local.get $xq) (local.get $s3))))
-                  (local.set $acc6 (f32x4.add (local.get $acc6) (f32x4.mul (local.get $x) (local.get $w0))))
-                  (local.set $acc7 (f32x4.add (local.get $acc7) (f32x4.mul (local.get $x) (local.get $w1))))
+${tileUpdate(['(local.get $xq)', '(i32.add (local.get $xq) (local.get $xStep))',
+                    '(i32.add (local.get $xq) (local.get $xRowStep))', '(i32.add (local.get $xq) (local.get $s3))'], '$w0', '$w1')}
                   (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
                   (local.set $wq (i32.add (local.get $wq) (local.get $co4)))
                   (br_if $cLoop (local.tee $c (i32.sub (local.get $c) (i32.const 1)))))

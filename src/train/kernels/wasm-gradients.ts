@@ -163,23 +163,19 @@ export type FilterGradientForm = 'auto' | 'conv' | 'gemm' | 'simd';
 let filterGradientForm: FilterGradientForm = 'auto';
 
 /**
- * Picks the faster form by shape (measured per layer, batch 64): with few input channels the conv
+ * 'auto': our SIMD kernel wherever it takes the shape. Elsewhere, the faster XNNPACK composition by
+ * shape (measured per layer, batch 64): with few input channels the conv
  * form is a few huge-filter GEMMs of 9 rows after a large transpose of dy (first layer: 66 ms vs 11 ms
  * for the GEMM form); on small feature maps the GEMM form also wins slightly; elsewhere they tie.
  */
 export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
   let form = filterGradientForm;
-  if (form === 'auto') {
+  if (form === 'auto' || form === 'simd') {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
     const simd = filterGradientSimd(args.backend as WasmBackendLike, x, dy, filterGradientInfo(args));
     if (simd) return simd;
+    if (form === 'simd') throw new Error('Conv2DBackpropFilter: the SIMD kernel does not take this shape or is not loaded');
     form = x.shape[3] < 8 || dy.shape[1] * dy.shape[2] <= 100 ? 'gemm' : 'conv';
-  }
-  if (form === 'simd') {
-    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const simd = filterGradientSimd(args.backend as WasmBackendLike, x, dy, filterGradientInfo(args));
-    if (!simd) throw new Error('Conv2DBackpropFilter: the SIMD kernel does not take this shape or is not loaded');
-    return simd;
   }
   return form === 'gemm' ? conv2DBackpropFilterGemm(args) : conv2DBackpropFilterConv(args);
 }
@@ -194,19 +190,27 @@ let useSimd = true;
  * every other case, and shapes the kernel does not take, by the wasm backend's own kernel.
  */
 export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
-  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
-    dilations: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; activation?: string;
-  };
-  if (useSimd && x && filter && !bias && !preluActivationWeights && (activation ?? 'linear') === 'linear' && dataFormat !== 'NCHW') {
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
-    const out = conv2dSimd(args.backend as WasmBackendLike, x, filter, info);
+  const { bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+  const activation = (args.attrs as { activation?: string }).activation ?? 'linear';
+  if (!bias && !preluActivationWeights && activation === 'linear') {
+    const out = forwardConvSimd(args);
     if (out) return out;
   }
   if (!originalFusedConv2D) throw new Error('FusedConv2D (wasm): original kernel not captured');
   return originalFusedConv2D(args as Parameters<KernelFunc>[0]) as TensorInfo;
+}
+
+/** Our SIMD forward convolution for a Conv2D or FusedConv2D call, or undefined where it does not apply. */
+function forwardConvSimd(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo | undefined {
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as {
+    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
+    dilations: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  if (!useSimd || dataFormat === 'NCHW') return undefined;
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+  return conv2dSimd(args.backend as WasmBackendLike, x, filter, info);
 }
 
 let originalConv2D: KernelFunc | undefined;
@@ -225,17 +229,8 @@ export function identity(args: { inputs: Record<string, TensorInfo>; backend: un
 
 /** Plain Conv2D (tfjs runs conv layers with a nonlinear activation unfused while training) likewise. */
 export function conv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
-  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
-    dilations: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
-  if (useSimd && dataFormat !== 'NCHW') {
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
-    const out = conv2dSimd(args.backend as WasmBackendLike, x, filter, info);
-    if (out) return out;
-  }
+  const out = forwardConvSimd(args);
+  if (out) return out;
   if (!originalConv2D) throw new Error('Conv2D (wasm): original kernel not captured');
   return originalConv2D(args as Parameters<KernelFunc>[0]) as TensorInfo;
 }
