@@ -18,31 +18,52 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { makeFixtureModels } from '../test/e2e/fixture-models.ts';
 import { composeFrames, writeY4m } from '../test/e2e/y4m.ts';
 import type { Snapshot } from '../src/app/live/automation.ts';
 import type { StageTimes } from '../src/app/live/types.ts';
 import { buildApp, serveApp } from './app-server.ts';
 import { findChromium, launchChromium } from './browser.ts';
+import { parseInteger, parseList, parseChoice, parseOptions, UsageError, wantsHelp } from '../src/train/cli-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    frames: { type: 'string', default: '300' },
-    backends: { type: 'string', default: 'wasm,webgl,webgpu' },
-    models: { type: 'string' },
-    'max-seconds': { type: 'string', default: '120' },
-    // Long enough for JIT and first-use allocations to settle before the heap is measured.
-    warmup: { type: 'string', default: '150' },
-    json: { type: 'string' },
-    where: { type: 'string', default: 'split' },
-  },
-});
-const FRAMES = Number(values.frames);
-const WARMUP = Number(values.warmup);
-const MAX_MS = Number(values['max-seconds']) * 1000;
-const backends = values.backends!.split(',').map((b) => b.trim()).filter(Boolean);
-const wheres = values.where!.split(',').map((w) => w.trim()).filter((w) => w === 'worker' || w === 'page' || w === 'split');
+const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where split,page,worker]
+                           [--models DIR] [--max-seconds 120] [--warmup 150] [--json FILE]`;
+
+/** The options, checked before anything is built; a usage error exits 2. */
+function options() {
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  try {
+    const { values } = parseOptions(args, {
+      frames: { type: 'string', default: '300' },
+      backends: { type: 'string', default: 'wasm,webgl,webgpu' },
+      models: { type: 'string' },
+      'max-seconds': { type: 'string', default: '120' },
+      // Long enough for JIT and first-use allocations to settle before the heap is measured.
+      warmup: { type: 'string', default: '150' },
+      json: { type: 'string' },
+      where: { type: 'string', default: 'split' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    return {
+      values,
+      frames: parseInteger('frames', values.frames, { min: 1 }),
+      warmup: parseInteger('warmup', values.warmup, { min: 0 }),
+      maxSeconds: parseInteger('max-seconds', values['max-seconds'], { min: 1 }),
+      backends: parseList('backends', values.backends, (n, v) => parseChoice(n, v, ['auto', 'wasm', 'webgl', 'webgpu', 'cpu'])),
+      wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker'])),
+    };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench:live: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres } = options();
+const MAX_MS = maxSeconds * 1000;
 
 const root = resolve(import.meta.dirname, '..');
 const jaffe = resolve(root, '../shared/data/faces/jaffe');

@@ -7,15 +7,32 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseSvmInput, predictSvm, svmInputOf } from '../src/core/svm/index.ts';
 import { readSvmModel } from '../src/train/svm/export.ts';
 import { loadFer2013, resolveFer2013Path } from '../src/train/fer2013.ts';
 import { pixelRows } from '../src/train/svm-data.ts';
+import { parseInteger, parseOptions, UsageError, wantsHelp } from '../src/train/cli-args.ts';
 
-const { values } = parseArgs({ options: { models: { type: 'string', default: 'models' }, rows: { type: 'string', default: '500' } } });
-const dir = resolve(values.models!);
-const n = Number(values.rows);
+const USAGE = 'usage: npm run bench:svm -- [--models DIR] [--rows N]   (defaults: models, 500 rows per model)';
+
+/** The options, checked; a usage error exits 2. */
+function options(): { models: string; rows: number } {
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  try {
+    const { values } = parseOptions(args, { models: { type: 'string', default: 'models' }, rows: { type: 'string', default: '500' }, help: { type: 'boolean', short: 'h' } });
+    return { models: values.models, rows: parseInteger('rows', values.rows, { min: 1 }) };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench:svm: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { models, rows: n } = options();
+const dir = resolve(models);
 const manifest = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { models: { id: string; kind: string; path: string; input: { type?: string } }[] };
 const svms = manifest.models.filter((m) => m.kind === 'svm');
 if (svms.length === 0) {

@@ -8,7 +8,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { cp, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import type { Plugin, ResolvedConfig } from 'vite';
 
 const MIME: Record<string, string> = {
@@ -72,11 +72,16 @@ export function createModelsHandler(dir: string) {
   };
 }
 
-/** Copies `src` (if it exists) to `dest`, replacing what was there. Returns whether it copied. */
+/**
+ * Copies `src` (if it exists) to `dest`, replacing what was there. Returns whether it copied.
+ * Hidden entries (names starting with '.') are skipped at every level: the temp and backup
+ * folders of an interrupted publish (`.<name>.new-*`, `.<name>.old-*`), temp files, dotfiles.
+ */
 export async function copyModels(src: string, dest: string): Promise<boolean> {
   await rm(dest, { recursive: true, force: true });
   if (!existsSync(src)) return false;
-  await cp(src, dest, { recursive: true, filter: (p) => !/(^|[\\/])\.tmp-/.test(p) });
+  const root = resolve(src);
+  await cp(root, dest, { recursive: true, filter: (p) => !relative(root, resolve(p)).split(/[\\/]/).some((part) => part.startsWith('.')) });
   return true;
 }
 

@@ -1,9 +1,10 @@
 /**
  * Batch extraction (npm run extract) and npm run predict over the app's pipeline in headless
- * Chromium, on a few real JAFFE photos from ../shared plus images with no face, a corrupt file and
- * a file that is not an image.
+ * Chromium, on a few real JAFFE photos from ../shared plus images with no face, a corrupt file,
+ * a file that is not an image, and files never to be opened: a FIFO and a 3 GiB sparse file.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, truncateSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,6 +40,11 @@ describe.skipIf(missing.length > 0)('browser batch jobs on real photos', () => {
     await writeFile(join(dir, 'sad/blank.png'), grayPng(64, 64, () => 128));
     await writeFile(join(dir, 'sad/broken.jpg'), Buffer.from('this is not a jpeg at all'));
     await writeFile(join(dir, 'notes.txt'), 'hello');
+    // Named and skipped, never read: a read of the FIFO would block forever, readFile of the
+    // sparse file (no disk used) would throw past 2 GiB and end the whole run.
+    expect(spawnSync('mkfifo', [join(dir, 'sad/pipe.png')]).status).toBe(0);
+    await writeFile(join(dir, 'Happiness/huge.jpg'), '');
+    truncateSync(join(dir, 'Happiness/huge.jpg'), 3 * 2 ** 30);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -48,12 +54,15 @@ describe.skipIf(missing.length > 0)('browser batch jobs on real photos', () => {
     const out = join(dir, '.cache');
     const source = await openFolder(dir);
     const summary = await runExtraction(source, { outDir: out, pages: 1 });
-    expect(summary.total).toBe(6);
+    expect(summary.total).toBe(8);
     expect(summary.faces).toBe(3);
     expect(summary.noFace).toBe(1);
     expect(summary.corrupt).toBe(1);
     expect(summary.notImage).toBe(1);
-    expect(summary.problems.map((p) => p.id).sort()).toEqual(['notes.txt', 'sad/blank.png', 'sad/broken.jpg']);
+    expect(summary.skipped).toBe(2);
+    expect(summary.problems.map((p) => p.id).sort()).toEqual(['Happiness/huge.jpg', 'notes.txt', 'sad/blank.png', 'sad/broken.jpg', 'sad/pipe.png']);
+    expect(summary.problems.find((p) => p.id === 'sad/pipe.png')).toEqual({ id: 'sad/pipe.png', status: 'skipped', error: 'a FIFO (named pipe), not a regular file: not read' });
+    expect(summary.problems.find((p) => p.id === 'Happiness/huge.jpg')!.error).toMatch(/^3\.0 GiB, over the 256 MiB limit/);
     const chunks = await readChunks(out);
     const records = chunks.flatMap((c) => c.records.map((r) => ({ r, names: c.blendshapeNames })));
     const happy = records.find(({ r }) => r.id === 'Happiness/KA.HA2.30.png')!;
@@ -74,10 +83,11 @@ describe.skipIf(missing.length > 0)('browser batch jobs on real photos', () => {
   });
 
   it('predict: every model on every face, in the JSON shape, with errors for unreadable files', async () => {
-    const files = [join(dir, 'Happiness/KA.HA2.30.png'), join(dir, 'sad/blank.png'), join(dir, 'sad/broken.jpg')];
+    const files = [join(dir, 'Happiness/KA.HA2.30.png'), join(dir, 'sad/blank.png'), join(dir, 'sad/broken.jpg'), join(dir, 'sad/pipe.png')];
     const results = await predictImages(files, { pages: 1 });
     expect(results.map((r) => r.file)).toEqual(files);
-    const [happy, blank, broken] = results;
+    const [happy, blank, broken, pipe] = results;
+    expect(pipe).toEqual({ file: files[3], faces: [], error: `${files[3]}: a FIFO (named pipe), not a regular file: not read` });
     expect(happy!.faces).toHaveLength(1);
     const face = happy!.faces[0]!;
     expect(face.box).toHaveLength(4);

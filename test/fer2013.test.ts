@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, writeFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,29 @@ describe('loadFer2013: good rows', () => {
     expect([lim.train.count, lim.val.count, lim.test.count]).toEqual([5, 5, 5]);
     expect(lim.totalRows).toBe(3300);
     expect([...lim.val.labels]).toEqual([1, 4, 0, 3, 6]); // rows 1,4,7,10,13 mod 7
+  });
+
+  it('names a truncated or corrupt .csv.gz and says what is wrong (not just "unexpected end of file")', async () => {
+    const lines = [HEADER, ...Array.from({ length: 40 }, (_, i) => row(i % 7, i, 'Training'))];
+    const whole = gzipSync(lines.join('\n') + '\n');
+    const truncated = join(dir, 'truncated.csv.gz');
+    writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    await expect(loadFer2013(truncated)).rejects.toThrow(
+      `${truncated}: could not be decompressed (unexpected end of file): the gzip file looks truncated or corrupt`,
+    );
+    const garbage = join(dir, 'garbage.csv.gz');
+    writeFileSync(garbage, Buffer.concat([whole.subarray(0, 10), Buffer.alloc(200, 0xab)]));
+    const error = (await loadFer2013(garbage).catch((e: Error) => e)) as Error;
+    expect(error.message.startsWith(`${garbage}: could not be decompressed (`)).toBe(true);
+    expect(error.message).toMatch(/the gzip file looks truncated or corrupt/);
+  });
+
+  it('refuses a path that is not a regular file (a folder, a FIFO) instead of blocking on it', async () => {
+    await expect(loadFer2013(dir)).rejects.toThrow(`${dir} is not a regular file`);
+    const fifo = join(dir, 'pipe.csv');
+    if (process.platform !== 'win32' && spawnSync('mkfifo', [fifo]).status === 0) {
+      await expect(loadFer2013(fifo)).rejects.toThrow(`${fifo} is not a regular file`);
+    }
   });
 
   it('reads .gz (by extension and by magic bytes) and CRLF line endings', async () => {

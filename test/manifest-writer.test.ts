@@ -18,6 +18,18 @@ describe('models/index.json writer', () => {
     expect(parsed.models.map((m) => [m.id, m.name])).toEqual([['a', 'A again'], ['b', 'b']]);
   });
 
+  it('never rewrites an index.json that is not our manifest, and names it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'manifest-'));
+    for (const foreign of ['{"name":"my-app","version":"1.0.0"}', '[1,2,3]', '{"models":[{"title":"not an entry"}]}', '{"models":"all"}']) {
+      await writeFile(join(dir, 'index.json'), foreign);
+      await expect(updateManifest(dir, entry('a'))).rejects.toThrow(/index\.json is not an Emotion Lens models list .*left untouched/);
+      expect(await readFile(join(dir, 'index.json'), 'utf8')).toBe(foreign);
+    }
+    await writeFile(join(dir, 'index.json'), '{"models":[]}');
+    await updateManifest(dir, entry('a'));
+    expect(JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')).models.map((m: { id: string }) => m.id)).toEqual(['a']);
+  });
+
   it('refuses to overwrite a corrupt manifest and names it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'manifest-'));
     await writeFile(join(dir, 'index.json'), '{ not json');

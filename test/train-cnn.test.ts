@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { learningRate, trainCnn, TrainingInterrupted, type TrainCnnOptions } from '../src/train/train-cnn.ts';
+import { readCheckpoint } from '../src/train/checkpoint.ts';
 
 const FER = resolve(__dirname, '../../shared/data/fer2013/fer2013.csv.gz');
 const haveFer = existsSync(FER);
@@ -60,8 +61,8 @@ describe.skipIf(!haveFer)('CNN training on real FER2013 rows', () => {
     expect(second.epochs).toBe(2);
     expect(lines.some((l) => l.includes('resuming after epoch 1'))).toBe(true);
     expect(lines.filter((l) => l.startsWith('epoch ')).map((l) => l.split(':')[0])).toEqual(['epoch 2/2']);
-    const state = JSON.parse(await readFile(join(o.checkpointDir, 'state.json'), 'utf8'));
-    expect(state.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
+    const state = (await readCheckpoint<{ history: { epoch: number }[] }>(o.checkpointDir))!.state;
+    expect(state.history.map((h) => h.epoch)).toEqual([1, 2]);
     // Different settings are refused rather than silently mixed.
     await expect(trainCnn({ ...o, arch: 'tiny', widths: undefined, epochs: 3, limit: 300, resume: true, lr: 0.5 })).rejects.toThrow(/different settings/);
   });
@@ -78,7 +79,7 @@ describe.skipIf(!haveFer)('CNN training on real FER2013 rows', () => {
     await expect(run).rejects.toBeInstanceOf(TrainingInterrupted);
     expect(await readdir(o.out)).toEqual(['model.json']);
     expect(await readFile(join(o.out, 'model.json'), 'utf8')).toBe('previous good model');
-    const state = JSON.parse(await readFile(join(o.checkpointDir, 'state.json'), 'utf8'));
+    const state = (await readCheckpoint<{ epochsDone: number }>(o.checkpointDir))!.state;
     expect(state.epochsDone).toBe(1);
   });
 });

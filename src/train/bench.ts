@@ -8,13 +8,13 @@
  * its convolutions, and the SIMD multiply-add ceiling of this CPU. Prints figures only: speed goals
  * are checked by reading them, not by tests.
  */
-import { parseArgs } from 'node:util';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES } from '../core/labels.ts';
 import { buildArch } from '../core/models/architectures.ts';
 import { REFERENCE_AUGMENTATION, mulberry32 } from './augment.ts';
 import { chooseBackend } from './backend.ts';
+import { parseChoice, parseInteger, parseOptions, UsageError, wantsHelp } from './cli-args.ts';
 import { TrainingPool, defaultWorkerCount } from './parallel/pool.ts';
 import { useFastTrainingPaths } from './kernels/model-paths.ts';
 import initWabt from 'wabt';
@@ -133,18 +133,30 @@ function convolutionMacs(arch: string, batchSize: number): { forward: number; in
   return { forward, input, filter: forward };
 }
 
+const USAGE = `usage: npm run bench:train [-- --arch seed|default|all] [--steps N] [--batch-size N] [--workers N] [--profile]
+
+  --arch seed|default|all  (default all)
+  --steps N                timed training steps (default 30)
+  --batch-size N           (default 64)
+  --workers N              (default: CPU cores)
+  --profile                per-kernel time of one step instead of the speeds`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      arch: { type: 'string', default: 'all' }, steps: { type: 'string', default: '30' },
-      'batch-size': { type: 'string', default: '64' }, workers: { type: 'string' }, profile: { type: 'boolean', default: false },
-    },
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
+    console.log(USAGE);
+    return;
+  }
+  const { values } = parseOptions(args, {
+    arch: { type: 'string', default: 'all' }, steps: { type: 'string', default: '30' },
+    'batch-size': { type: 'string', default: '64' }, workers: { type: 'string' }, profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
-  const archs = values.arch === 'all' ? ['seed', 'default'] : [values.arch!];
-  for (const a of archs) if (a !== 'seed' && a !== 'default') throw new Error(`--arch must be seed, default or all, got "${a}"`);
-  const steps = Number(values.steps);
-  const batchSize = Number(values['batch-size']);
-  const workers = values.workers ? Number(values.workers) : defaultWorkerCount();
+  const arch = parseChoice('arch', values.arch, ['seed', 'default', 'all']);
+  const archs = arch === 'all' ? ['seed', 'default'] : [arch];
+  const steps = parseInteger('steps', values.steps, { min: 1 });
+  const batchSize = parseInteger('batch-size', values['batch-size'], { min: 1 });
+  const workers = values.workers === undefined ? defaultWorkerCount() : parseInteger('workers', values.workers, { min: 1, max: 256 });
   const backend = await chooseBackend('auto', true);
   console.log(`bench:train — ${os.cpus()[0]?.model ?? 'cpu'}; ${os.cpus().length} cores (${defaultWorkerCount()} usable); node ${process.version}`);
   console.log(`${backend.description}`);
@@ -179,6 +191,6 @@ async function main(): Promise<void> {
 }
 
 main().then(() => process.exit(0), (e: Error) => {
-  console.error(`error: ${e.message}`);
-  process.exit(1);
+  console.error(`error: ${e.message}${e instanceof UsageError ? '\n(npm run bench:train -- --help lists the options)' : ''}`);
+  process.exit(e instanceof UsageError ? 2 : 1);
 });

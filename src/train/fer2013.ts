@@ -223,6 +223,8 @@ export async function loadFer2013(path: string, opts: LoadFer2013Options = {}): 
   const maxBadFraction = opts.maxBadFraction ?? 0.01;
   const limit = opts.limitPerSplit ?? Infinity;
   if (!existsSync(path)) throw new Fer2013NotFoundError([path], path);
+  // A FIFO or device would block the reads below forever.
+  if (!statSync(path).isFile()) throw new Error(`${path} is not a regular file: pass the FER2013 CSV (fer2013.csv or fer2013.csv.gz)`);
 
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   const source: Readable = isGzip(path) ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file;
@@ -305,6 +307,8 @@ export async function loadFer2013(path: string, opts: LoadFer2013Options = {}): 
       }
       if (target !== scratch) b.commit(emotion);
     }
+  } catch (error) {
+    throw readError(path, error);
   } finally {
     rl.close();
     file.destroy();
@@ -335,6 +339,19 @@ export async function loadFer2013(path: string, opts: LoadFer2013Options = {}): 
 }
 
 const scratch = new Uint8Array(IMAGE_PIXELS);
+
+/** Stream errors (gunzip, file system) reworded to name the file; our own messages pass through. */
+function readError(path: string, error: unknown): Error {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e.code !== 'string') return e;
+  if (e.code.startsWith('Z_')) {
+    return new Error(
+      `${path}: could not be decompressed (${e.message}): the gzip file looks truncated or corrupt. ` +
+        'Download it again, or check that the copy finished (gzip -t tells).',
+    );
+  }
+  return new Error(`${path}: could not be read (${e.code}: ${e.message})`);
+}
 
 function classCounts(split: Fer2013Split): string {
   const counts = new Array<number>(NUM_CLASSES).fill(0);

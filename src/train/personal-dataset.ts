@@ -11,12 +11,13 @@
  * Also the splits that give honest figures on such small sets: a seeded stratified split,
  * repeated stratified splits, and leave-one-subject-out folds.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import type { Dirent } from 'node:fs';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { EMOTIONS } from '../core/labels.ts';
 import { LABEL_ALIASES, labelFromFolderName } from '../core/label-aliases.ts';
 import { mulberry32 } from './augment.ts';
+import { MAX_IMAGE_BYTES, unreadableReason } from './file-scan.ts';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
 /** Folder (matched case-insensitively) that holds the photos to predict. */
@@ -88,24 +89,36 @@ export function expectedLayout(dir: string): string {
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Directory entries sorted by name, with symbolic links resolved to what they point at. */
-async function listDir(dir: string): Promise<{ name: string; path: string; isDir: boolean; isFile: boolean }[]> {
-  const entries: Dirent[] = await readdir(dir, { withFileTypes: true });
-  const out = [];
-  for (const entry of entries.sort((a, b) => byName(a.name, b.name))) {
-    const path = join(dir, entry.name);
-    let isDir = entry.isDirectory();
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
-      try {
-        const s = await stat(path);
-        isDir = s.isDirectory();
-        isFile = s.isFile();
-      } catch {
-        // Dangling link: neither.
-      }
+interface DirEntry {
+  name: string;
+  path: string;
+  isDir: boolean;
+  isFile: boolean;
+  /** Set when the entry must not be opened: a FIFO, a device, a socket, a broken link, or a file over MAX_IMAGE_BYTES. */
+  unreadable?: string;
+}
+
+/**
+ * Directory entries sorted by name, each classified with lstat (links: stat of what they point
+ * at) before anything is opened.
+ */
+async function listDir(dir: string): Promise<DirEntry[]> {
+  const names = (await readdir(dir)).sort(byName);
+  const out: DirEntry[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    let s: Stats;
+    try {
+      s = await lstat(path);
+      if (s.isSymbolicLink()) s = await stat(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      out.push({ name, path, isDir: false, isFile: false, unreadable: code === 'ENOENT' ? 'a broken link' : `could not be read (${code})` });
+      continue;
     }
-    out.push({ name: entry.name, path, isDir, isFile });
+    const isDir = s.isDirectory();
+    const reason = isDir ? undefined : unreadableReason(s, MAX_IMAGE_BYTES);
+    out.push({ name, path, isDir, isFile: s.isFile(), ...(reason ? { unreadable: reason } : {}) });
   }
   return out;
 }
@@ -183,8 +196,9 @@ export async function scanPersonalFolder(dir: string): Promise<PersonalScan> {
     for (const entry of await listDir(folder)) {
       if (entry.name.startsWith('.')) continue;
       if (entry.isDir) skippedFiles.push({ path: entry.path, reason: 'subfolder (only files directly in the folder are read)' });
-      else if (!entry.isFile) skippedFiles.push({ path: entry.path, reason: 'not a regular file' });
+      else if (!entry.isFile) skippedFiles.push({ path: entry.path, reason: entry.unreadable ?? 'not a regular file' });
       else if (!isImageFile(entry.name)) skippedFiles.push({ path: entry.path, reason: `not an image (${IMAGE_EXTENSIONS.join(', ')})` });
+      else if (entry.unreadable) skippedFiles.push({ path: entry.path, reason: entry.unreadable });
       else images.push(entry.path);
     }
     return images;
@@ -203,7 +217,7 @@ export async function scanPersonalFolder(dir: string): Promise<PersonalScan> {
         ignoredFolders.push(entry.name);
         if (entry.name.toLowerCase() === UNKNOWN_FOLDER) unknown.push(...(await imagesIn(entry.path)));
       }
-    } else if (entry.isFile && entry.name.toLowerCase() === UNKNOWN_LABELS_FILE) {
+    } else if (entry.isFile && !entry.unreadable && entry.name.toLowerCase() === UNKNOWN_LABELS_FILE) {
       unknownLabels = parseUnknownLabels(await readFile(entry.path, 'utf8'), entry.path);
     } else if (entry.isFile && isImageFile(entry.name)) {
       skippedFiles.push({ path: entry.path, reason: 'image outside a class folder' });
@@ -217,6 +231,69 @@ export async function scanPersonalFolder(dir: string): Promise<PersonalScan> {
   const classesPresent = [...new Set(items.map((i) => i.label))].sort((a, b) => a - b);
   unknown.sort(byName);
   return { dir: root, items, ignoredFolders, unknown, ...(unknownLabels ? { unknownLabels } : {}), classesPresent, skippedFiles };
+}
+
+/** Classes with fewer photos than this get a warning: too few to learn from and to validate on. */
+export const MIN_PHOTOS_PER_CLASS = 5;
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The accepted folder names, for messages: "angry/anger, disgust/disgusted, ...". */
+export function acceptedFolderNames(): string {
+  return EMOTIONS.map((e) => LABEL_ALIASES[e].join('/')).join(', ');
+}
+
+/**
+ * What is wrong with a personal folder as training data, before any photo is processed:
+ * warnings for top-level folders that are neither an emotion name or alias nor unknown/ (their
+ * photos are not used: most likely a misspelling) and for classes with fewer than `minPerClass`
+ * photos; an error when fewer than 2 classes have photos (nothing to tell apart).
+ */
+export function checkTrainingFolder(scan: PersonalScan, minPerClass = MIN_PHOTOS_PER_CLASS): { warnings: string[]; error?: string } {
+  const warnings: string[] = [];
+  const aliases = Object.values(LABEL_ALIASES).flat();
+  for (const folder of scan.ignoredFolders) {
+    if (folder.toLowerCase() === UNKNOWN_FOLDER) continue;
+    const lower = folder.trim().toLowerCase();
+    const near = aliases.filter((a) => editDistance(lower, a) <= 2).sort((a, b) => editDistance(lower, a) - editDistance(lower, b))[0];
+    warnings.push(
+      `folder "${folder}/" in ${scan.dir} is not an emotion name or alias, so its photos are not used` +
+        `${near ? ` (did you mean "${near}"?)` : ''}. Accepted names (any case): ${acceptedFolderNames()}; ` +
+        `${UNKNOWN_FOLDER}/ holds photos to predict.`,
+    );
+  }
+  const byClass = new Map<number, { n: number; folders: Set<string> }>();
+  for (const item of scan.items) {
+    const c = byClass.get(item.label) ?? { n: 0, folders: new Set<string>() };
+    c.n++;
+    c.folders.add(basename(join(item.path, '..')));
+    byClass.set(item.label, c);
+  }
+  const describe = (label: number) => {
+    const c = byClass.get(label)!;
+    return `${EMOTIONS[label]} (${c.n} photo${c.n === 1 ? '' : 's'} in ${[...c.folders].map((f) => `${f}/`).join(', ')})`;
+  };
+  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
+    if (byClass.get(label)!.n < minPerClass) {
+      warnings.push(`class ${describe(label)} has fewer than ${minPerClass} photos: too few to learn from or to validate on (20 or more per class is better)`);
+    }
+  }
+  if (byClass.size < 2) {
+    const only = byClass.size === 1 ? `only one class has photos: ${describe([...byClass.keys()][0]!)}` : 'no class has photos';
+    return {
+      warnings,
+      error: `${scan.dir}: ${only}. Training needs photos of at least 2 emotions, in folders named after them (any case): ${acceptedFolderNames()}.`,
+    };
+  }
+  return { warnings };
 }
 
 export interface Split {

@@ -9,10 +9,10 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EMOTIONS } from '../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../core/metrics.ts';
 import { writeFileAtomic } from './atomic.ts';
+import { parseOptions, UsageError, wantsHelp } from './cli-args.ts';
 import { buildComparison, type ComparisonModelInput, type ComparisonReportInput, type UnknownPrediction } from '../core/comparison.ts';
 import { scanPersonalFolder } from './personal-dataset.ts';
 import { predictImages, type PredictedImage } from './predict/predict.ts';
@@ -78,16 +78,18 @@ function scoreSet(images: PredictedImage[], labels: number[], id: string, setNam
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ options: { data: { type: 'string' }, models: { type: 'string', default: 'models' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
     console.log(USAGE);
     return 0;
+  }
+  let values;
+  try {
+    ({ values } = parseOptions(args, { data: { type: 'string' }, models: { type: 'string', default: 'models' }, help: { type: 'boolean', short: 'h' } }));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`report: ${error.message}\n${USAGE}`);
+    return 2;
   }
   const modelsDir = resolve(values.models!);
   const manifest = await readJson(join(modelsDir, 'index.json'));

@@ -6,7 +6,6 @@
  * through the exported model by the app's own inference code (src/core/svm).
  */
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from '../core/features/index.ts';
 import { FER_HOG } from '../core/hog.ts';
 import { createPreprocess, parseSvmInput, svmInputOf, transformRows, type SvmPreprocess } from '../core/svm/index.ts';
@@ -19,23 +18,7 @@ import { fitPca } from './svm/pca.ts';
 import { fitStandardScaler } from './svm/scaler.ts';
 import { loadFerFeatures, pixelRows, stratifiedSubsample } from './svm-data.ts';
 import { publishSvm } from './svm/publish.ts';
-
-export const SVM_USAGE = `usage: npm run train -- svm-au|svm-pixels [options]
-
-  svm-au       SVM on the AU-style features of each face (extracted in headless Chromium first)
-  svm-pixels   SVM on the 48x48 pixels, reduced by PCA
-
-  --data PATH         fer2013.csv[.gz] (default: ./data/, then ../shared/data/fer2013/);
-                      svm-au also takes a personal folder (DIR/<emotion>/*.jpg): 5-fold CV, model svm-au-personal
-  --cv-rows N         Training rows for the C/gamma search (default 3000)
-  --train-rows N      Training rows for the final model (default: svm-au all, svm-pixels 12000)
-  --grid-c a,b,...    C values (default 1,4,16)
-  --grid-gamma a,...  gamma values, as multiples of 1/(mean squared norm of the inputs),
-                      i.e. of 1/dims for standardised features (default 0.25,0.5,1,2)
-  --components N      svm-pixels: PCA components of the HOG descriptor (default 150)
-  --export-csv FILE   svm-au: also write the features as a table (OpenFace-like columns)
-  --out DIR           (default: models/svm-au or models/svm-pixels)
-  --seed N            (default 1; 42 with a personal folder, the fine-tune's split)`;
+import type { SvmArgs } from './train-args.ts';
 
 interface Fitted {
   pre: SvmPreprocess;
@@ -225,62 +208,32 @@ async function runSvmPixels(o: SvmRunOptions, dataPath: string, components: numb
   o.log(`wrote ${resolve(o.out)} in ${formatDuration((Date.now() - started) / 1000)}`);
 }
 
-export async function svmCommand(command: 'svm-au' | 'svm-pixels', args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      data: { type: 'string' },
-      'cv-rows': { type: 'string', default: '3000' },
-      'train-rows': { type: 'string' },
-      'grid-c': { type: 'string', default: '1,4,16' },
-      'grid-gamma': { type: 'string', default: '0.25,0.5,1,2' },
-      components: { type: 'string', default: '150' },
-      'export-csv': { type: 'string' },
-      out: { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(SVM_USAGE);
-    return;
-  }
-  const int = (name: string, v: string, min = 1): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-  const list = (name: string, v: string): number[] =>
-    v.split(',').map((s) => {
-      const n = Number(s);
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} takes positive numbers separated by commas, got "${v}"`);
-      return n;
-    });
+/** Runs svm-au or svm-pixels with options checked by parseSvmArgs (src/train/train-args.ts). */
+export async function svmCommand(command: 'svm-au' | 'svm-pixels', a: SvmArgs): Promise<void> {
   const log = (line: string) => console.log(line);
   const { stat } = await import('node:fs/promises');
-  const info = values.data ? await stat(values.data).catch(() => undefined) : undefined;
+  const info = a.data ? await stat(a.data).catch(() => undefined) : undefined;
   if (command === 'svm-au' && info?.isDirectory()) {
     const { trainPersonalSvmCommand } = await import('./finetune/personal-svm.ts');
     // Seed 42 by default: the fine-tune's split, so both personal models share validation photos.
-    await trainPersonalSvmCommand(values.data!, { seed: int('seed', values.seed ?? '42', 0), out: values.out ?? 'models/svm-au-personal', log });
+    await trainPersonalSvmCommand(a.data!, { seed: a.seed ?? 42, out: a.out ?? 'models/svm-au-personal', log });
     return;
   }
-  const dataPath = resolveFer2013Path(values.data);
+  const dataPath = resolveFer2013Path(a.data);
   const base: SvmRunOptions = {
     id: command,
     name: command === 'svm-au' ? 'SVM on AU-style features' : 'SVM on pixels (HOG + PCA)',
-    arch: command === 'svm-au' ? `RBF SVC on ${FEATURE_COUNT} AU-style features (standardised)` : `RBF SVC on ${values.components} PCA components of the 48x48 crop's HOG (6x6 cells, 9 bins)`,
-    out: values.out ?? `models/${command}`,
-    seed: int('seed', values.seed ?? '1', 0),
-    cvRows: int('cv-rows', values['cv-rows']!, 10),
-    trainRows: values['train-rows'] ? int('train-rows', values['train-rows'], 10) : command === 'svm-au' ? Number.MAX_SAFE_INTEGER : 12000,
-    gridC: list('grid-c', values['grid-c']!),
-    gridGammaFactors: list('grid-gamma', values['grid-gamma']!),
+    arch: command === 'svm-au' ? `RBF SVC on ${FEATURE_COUNT} AU-style features (standardised)` : `RBF SVC on ${a.components} PCA components of the 48x48 crop's HOG (6x6 cells, 9 bins)`,
+    out: a.out ?? `models/${command}`,
+    seed: a.seed ?? 1,
+    cvRows: a.cvRows,
+    trainRows: a.trainRows ?? (command === 'svm-au' ? Number.MAX_SAFE_INTEGER : 12000),
+    gridC: a.gridC,
+    gridGammaFactors: a.gridGammaFactors,
     log,
   };
   base.id = basename(resolve(base.out));
-  if (command === 'svm-au') await runSvmAu(base, dataPath, values['export-csv']);
-  else await runSvmPixels(base, dataPath, int('components', values.components!, 2));
+  if (command === 'svm-au') await runSvmAu(base, dataPath, a.exportCsv);
+  else await runSvmPixels(base, dataPath, a.components);
 }
 

@@ -3,9 +3,7 @@
  * selection, early stopping, resumable checkpoints, and a final PrivateTest report.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { EMOTIONS, NUM_CLASSES } from '../core/labels.ts';
 import { buildArch } from '../core/models/architectures.ts';
 import { argmaxRows } from '../core/metrics.ts';
@@ -17,8 +15,9 @@ import { saveLayersModel } from './model-io.ts';
 import { TrainingPool } from './parallel/pool.ts';
 import type { NamedArray } from './parallel/protocol.ts';
 import { buildReport, writeReportFiles, type HistoryPoint } from './report.ts';
-import { replaceDirAtomic, writeFileAtomic } from './atomic.ts';
-import { updateManifest } from './manifest.ts';
+import { CheckpointError, clearCheckpoint, dataFingerprint, describeCheckpoint, readCheckpoint, readCheckpointEpoch, writeCheckpoint, type DataFingerprint } from './checkpoint.ts';
+import { UsageError } from './cli-args.ts';
+import { assertPublishableOut, OutFolderRefused, publishModelDir } from './publish-model.ts';
 import { formatDuration } from './progress.ts';
 
 export interface TrainCnnOptions {
@@ -33,9 +32,12 @@ export interface TrainCnnOptions {
   augment: boolean;
   tta: boolean;
   patience: number;
+  /** Model folder: new, empty, or a model folder (see publish-model.ts); replaced only when a run finishes. */
   out: string;
   checkpointDir: string;
   resume: boolean;
+  /** Start over although checkpointDir holds a checkpoint (deleted when the first new epoch is saved). */
+  fresh?: boolean;
   data?: string;
   workers: number;
   seed: number;
@@ -54,9 +56,22 @@ export interface TrainCnnOptions {
   signal?: AbortSignal;
 }
 
+/** Everything that changes what a run computes; --resume refuses a checkpoint made with other values. */
+interface CheckpointSettings extends Pick<TrainCnnOptions, 'arch' | 'widths' | 'batchSize' | 'lr' | 'schedule' | 'labelSmoothing' | 'augment' | 'seed'> {
+  limit: number | null;
+  data: DataFingerprint;
+}
+
+/** The CLI option for each setting, for messages. */
+const SETTING_FLAGS: Record<keyof CheckpointSettings, string> = {
+  arch: '--arch', widths: '--widths', batchSize: '--batch-size', lr: '--lr', schedule: '--schedule',
+  labelSmoothing: '--label-smoothing', augment: '--no-augment', seed: '--seed', limit: '--limit', data: '--data',
+};
+
 interface CheckpointState {
-  version: 1;
-  options: Pick<TrainCnnOptions, 'arch' | 'widths' | 'epochs' | 'batchSize' | 'lr' | 'schedule' | 'labelSmoothing' | 'augment' | 'seed'>;
+  version: 2;
+  settings: CheckpointSettings;
+  epochs: number;
   epochsDone: number;
   globalStep: number;
   bestEpoch: number;
@@ -103,6 +118,32 @@ function split(buf: Buffer, shapes: number[][]): Float32Array[] {
   return out;
 }
 
+function overlaps(a: string, b: string): boolean {
+  const inside = (child: string, parent: string) => {
+    const rel = relative(parent, child);
+    return rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel));
+  };
+  return inside(a, b) || inside(b, a);
+}
+
+/** The settings that differ, as "--flag saved -> now" phrases. */
+function settingDifferences(saved: CheckpointSettings, now: CheckpointSettings): string[] {
+  const diffs: string[] = [];
+  for (const key of Object.keys(SETTING_FLAGS) as (keyof CheckpointSettings)[]) {
+    if (key === 'data') {
+      const a = saved.data;
+      const b = now.data;
+      if (a?.bytes !== b.bytes || a?.headTailSha256 !== b.headTailSha256) {
+        diffs.push(`--data ${a?.path} (${a?.bytes} bytes) -> ${b.path} (${b.bytes} bytes${a?.bytes === b.bytes ? ', other content' : ''})`);
+      }
+    } else if (JSON.stringify(saved[key] ?? null) !== JSON.stringify(now[key] ?? null)) {
+      const show = (v: unknown) => (v === null || v === undefined ? 'unset' : Array.isArray(v) ? v.join(',') : String(v));
+      diffs.push(`${SETTING_FLAGS[key]} ${show(saved[key])} -> ${show(now[key])}`);
+    }
+  }
+  return diffs;
+}
+
 export function learningRate(o: Pick<TrainCnnOptions, 'lr' | 'schedule' | 'epochs'>, step: number, stepsPerEpoch: number): number {
   if (o.schedule === 'constant') return o.lr;
   const warm = stepsPerEpoch;
@@ -118,6 +159,37 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   log(`${backend.description}; ${o.workers} data-parallel worker(s)`);
 
   const dataPath = resolveFer2013Path(o.data);
+  // Every refusal comes before loading data and training: nothing is lost and no time is wasted.
+  const outDir = resolve(o.out);
+  await assertPublishableOut(outDir, { manifest: o.manifest ?? true, log });
+  if (overlaps(outDir, resolve(o.checkpointDir))) {
+    throw new OutFolderRefused(`--out ${outDir} and --checkpoint ${resolve(o.checkpointDir)} overlap; publishing would replace the checkpoint. Give them separate folders`);
+  }
+  if (o.resume && o.fresh) throw new UsageError('--resume continues the checkpoint and --fresh deletes it; give one of them');
+  const settings: CheckpointSettings = {
+    arch: o.arch, widths: o.widths, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
+    augment: o.augment, seed: o.seed, limit: o.limit ?? null, data: await dataFingerprint(dataPath),
+  };
+  const existing = await describeCheckpoint(o.checkpointDir);
+  if (existing && !o.resume && !o.fresh) {
+    throw new UsageError(`${o.checkpointDir} already holds ${existing}; continue it with --resume, ` +
+      `start over with --fresh (deletes it), or give another --checkpoint folder`);
+  }
+  const saved = o.resume ? await readCheckpoint<CheckpointState>(o.checkpointDir) : undefined;
+  if (saved) {
+    if (saved.state.version !== 2 || typeof saved.state.settings !== 'object') {
+      throw new CheckpointError(`${o.checkpointDir}: the checkpoint's state.json is not a CNN training state (version 2); start over with --fresh`);
+    }
+    const diffs = settingDifferences(saved.state.settings, settings);
+    if (diffs.length > 0) {
+      throw new UsageError(`--resume: the checkpoint in ${o.checkpointDir} was made with different settings ` +
+        `(${diffs.join('; ')}); rerun with the checkpoint's settings, or start over with --fresh`);
+    }
+    // Fail now, not after the last epoch, if the best epoch's folder is damaged.
+    if (saved.state.bestEpoch !== saved.epoch) await readCheckpointEpoch(o.checkpointDir, saved.state.bestEpoch);
+  }
+  let clearOld = Boolean(existing && o.fresh);
+
   log(`loading FER2013 from ${dataPath} ...`);
   const t0 = performance.now();
   const data: Fer2013Data = await loadFer2013(dataPath, { limitPerSplit: o.limit });
@@ -130,32 +202,22 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   const params = model.countParams();
   log(`arch ${o.arch}${o.widths ? ` widths ${o.widths.join(',')}` : ''}: ${params.toLocaleString('en')} parameters`);
 
-  await mkdir(o.checkpointDir, { recursive: true });
-  const statePath = join(o.checkpointDir, 'state.json');
   let state: CheckpointState = {
-    version: 1,
-    options: { arch: o.arch, widths: o.widths, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing, augment: o.augment, seed: o.seed },
+    version: 2, settings, epochs: o.epochs,
     epochsDone: 0, globalStep: 0, bestEpoch: 0, bestValAcc: -1, history: [], trainSeconds: 0, imagesSeen: 0,
     weightShapes: model.getWeights().map((w) => w.shape), optimizer: [],
   };
   let initialWeights = model.getWeights().map((w) => w.dataSync() as Float32Array);
   let initialOptimizer: NamedArray[] | undefined;
-  if (o.resume) {
-    if (!existsSync(statePath)) {
-      log(`--resume: no checkpoint in ${o.checkpointDir}; starting from scratch`);
-    } else {
-      const saved = JSON.parse(await readFile(statePath, 'utf8')) as CheckpointState;
-      const same = JSON.stringify({ ...saved.options, epochs: 0 }) === JSON.stringify({ ...state.options, epochs: 0 });
-      if (!same) {
-        throw new Error(`--resume: the checkpoint in ${o.checkpointDir} was made with different settings ` +
-          `(${JSON.stringify(saved.options)}); rerun with those settings or delete the folder to start again`);
-      }
-      state = { ...saved, options: { ...saved.options, epochs: o.epochs } };
-      initialWeights = split(await readFile(join(o.checkpointDir, 'last.weights.bin')), saved.weightShapes);
-      const optData = split(await readFile(join(o.checkpointDir, 'last.optimizer.bin')), saved.optimizer.map((s) => s.shape));
-      initialOptimizer = saved.optimizer.map((s, i) => ({ name: s.name, shape: s.shape, data: optData[i] }));
-      log(`resuming after epoch ${state.epochsDone} (best val acc ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch})`);
-    }
+  if (saved) {
+    // Settings matched above; the data path may have moved (same content), so record the current one.
+    state = { ...saved.state, settings, epochs: o.epochs };
+    initialWeights = split(saved.files['weights.bin']!, state.weightShapes);
+    const optData = split(saved.files['optimizer.bin']!, state.optimizer.map((s) => s.shape));
+    initialOptimizer = state.optimizer.map((s, i) => ({ name: s.name, shape: s.shape, data: optData[i] }));
+    log(`resuming after epoch ${state.epochsDone} (best val acc ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch})`);
+  } else if (o.resume) {
+    log(`--resume: no checkpoint in ${o.checkpointDir}; starting from scratch`);
   }
 
   const pool = await TrainingPool.start({
@@ -223,14 +285,18 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
       if (improved) {
         state.bestValAcc = val.acc;
         state.bestEpoch = epoch;
-        await writeFileAtomic(join(o.checkpointDir, 'best.weights.bin'), concat(weights));
       }
       const optimizer = await pool.getOptimizerState();
       state.optimizer = optimizer.map((s) => ({ name: s.name, shape: s.shape }));
-      await writeFileAtomic(join(o.checkpointDir, 'last.weights.bin'), concat(weights));
-      await writeFileAtomic(join(o.checkpointDir, 'last.optimizer.bin'), concat(optimizer.map((s) => s.data)));
       state.epochsDone = epoch;
-      await writeFileAtomic(statePath, JSON.stringify(state, null, 1));
+      if (clearOld) {
+        // --fresh: the old checkpoint goes only now, so an early Ctrl-C still leaves it.
+        await clearCheckpoint(o.checkpointDir);
+        clearOld = false;
+      }
+      // One unit per epoch: the best weights are that epoch's weights, kept with its folder.
+      await writeCheckpoint(o.checkpointDir, epoch, { 'weights.bin': concat(weights), 'optimizer.bin': concat(optimizer.map((s) => s.data)) },
+        state, [epoch - 1, state.bestEpoch]);
       const ips = seen / trainSec;
       const remaining = o.epochs - epoch;
       const perEpoch = (performance.now() - epochStart) / 1000;
@@ -254,7 +320,7 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   if (state.epochsDone === 0) throw new Error('no epoch completed; nothing to write');
 
   // Final evaluation of the best epoch's weights on PrivateTest.
-  const best = split(await readFile(join(o.checkpointDir, 'best.weights.bin')), state.weightShapes);
+  const best = split((await readCheckpointEpoch<CheckpointState>(o.checkpointDir, state.bestEpoch)).files['weights.bin']!, state.weightShapes);
   model.setWeights(best.map((w, i) => tf.tensor(w, state.weightShapes[i])));
   const plain = predictProbs(model, data.test.pixels, data.test.count, false);
   const accuracyNoTta = lossAndAccuracy(plain, data.test.labels, data.test.count).acc;
@@ -271,25 +337,22 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
       `batch ${o.batchSize}, lr ${o.lr} ${o.schedule}, label smoothing ${o.labelSmoothing}, augmentation ${o.augment ? 'rotation 10deg, shift 10%, zoom 10%, flip' : 'off'}, seed ${o.seed}`,
   });
   const extra = { accuracyNoTta, bestValAcc: state.bestValAcc, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing, augment: o.augment, seed: o.seed };
-  const outDir = resolve(o.out);
-  await mkdir(resolve(outDir, '..'), { recursive: true });
-  await replaceDirAtomic(outDir, async (tmp) => {
+  await publishModelDir(outDir, async (tmp) => {
     await saveLayersModel(model, tmp);
     await writeReportFiles(tmp, { ...report, ...extra } as typeof report, state.history);
+  }, {
+    log,
+    manifestEntry: (o.manifest ?? true)
+      ? { id: o.id, name: o.name, kind: 'cnn', input: { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48, tta: o.tta ? 'hflip-mean' : 'none' } }
+      : undefined,
   });
-  if (o.manifest ?? true) {
-    await updateManifest(resolve(outDir, '..'), {
-      id: o.id, name: o.name, kind: 'cnn', path: `${basename(outDir)}/model.json`, report: `${basename(outDir)}/report.json`,
-      input: { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48, tta: o.tta ? 'hflip-mean' : 'none' },
-    });
-  }
   log(`PrivateTest accuracy ${report.accuracy.toFixed(4)}${o.tta ? ` with flip TTA (${accuracyNoTta.toFixed(4)} without)` : ''}; macro F1 ${report.macroAvg.f1.toFixed(4)}`);
   log(`wrote ${outDir} (model.json, weights.bin, report.json, confusion.svg, curves.svg)`);
   model.dispose();
   return { accuracy: report.accuracy, accuracyNoTta, bestEpoch: state.bestEpoch, epochs: state.epochsDone, imagesPerSec, outDir };
 }
 
-/** Deletes a checkpoint folder (after a successful run, when asked). */
+/** Deletes a checkpoint (only our files in `dir`, and `dir` if that empties it). */
 export async function removeCheckpoint(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  await clearCheckpoint(dir);
 }

@@ -16,7 +16,8 @@ import type { Split } from './sources.ts';
 /** Bump when the page pipeline changes what it writes (framing, padding, record layout). */
 export const EXTRACT_VERSION = 1;
 
-export type RecordStatus = 'face' | 'no-face' | 'corrupt' | 'not-image';
+/** skipped: never opened (a FIFO, a device, over the size limit, unreadable); `error` says why. */
+export type RecordStatus = 'face' | 'no-face' | 'corrupt' | 'not-image' | 'skipped';
 
 export interface StoredFace {
   box: [number, number, number, number];

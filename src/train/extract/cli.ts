@@ -4,8 +4,8 @@
  * Runs the app's face pipeline (MediaPipe landmarks, FER2013 framing, 48x48 crop, AU-style
  * features) in headless Chromium over every image and caches the results (resumable).
  */
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../atomic.ts';
+import { parseInteger, parseOptions, UsageError, wantsHelp } from '../cli-args.ts';
 import { join } from 'node:path';
 import { exportFeaturesCsv } from './features-csv.ts';
 import { ExtractionInterrupted, runExtraction, type ExtractSummary } from './extract.ts';
@@ -16,6 +16,7 @@ const USAGE = 'usage: npm run extract -- <fer2013.csv[.gz] | image folder> [--ou
 export function describeSummary(s: ExtractSummary): string[] {
   const lines = [
     `${s.total} images: face found in ${s.faces} (${((100 * s.faces) / Math.max(1, s.total)).toFixed(1)}%), no face ${s.noFace}, corrupt ${s.corrupt}, not an image ${s.notImage}` +
+      (s.skipped > 0 ? `, not read ${s.skipped} (special files, too large or unreadable)` : '') +
       (s.severalFaces > 0 ? `; ${s.severalFaces} with several faces (largest kept)` : ''),
   ];
   const shown = s.problems.slice(0, 10);
@@ -25,33 +26,35 @@ export function describeSummary(s: ExtractSummary): string[] {
 }
 
 async function main(): Promise<number> {
-  let parsed;
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
+    console.log(USAGE);
+    return 0;
+  }
+  let values;
+  let positionals;
+  let pages: number | undefined;
+  let limit: number | undefined;
   try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
+    ({ values, positionals } = parseOptions(
+      args,
+      {
         out: { type: 'string' },
         pages: { type: 'string' },
         limit: { type: 'string' },
         'export-csv': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
+      true,
+    ));
+    if (positionals.length !== 1) throw new UsageError(`expected one FER2013 CSV or image folder, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}`);
+    pages = values.pages === undefined ? undefined : parseInteger('pages', values.pages, { min: 1, max: 16 });
+    limit = values.limit === undefined ? undefined : parseInteger('limit', values.limit, { min: 1 });
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`extract: ${error.message}\n${USAGE}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length !== 1) {
-    console.error(USAGE);
-    return values.help ? 0 : 2;
-  }
-  const int = (name: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
-    return n;
-  };
   const abort = new AbortController();
   process.once('SIGINT', () => {
     console.error('\nstopping after the chunks in progress (Ctrl-C again to quit at once)...');
@@ -59,8 +62,6 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   });
   try {
-    const pages = int('pages', values.pages);
-    const limit = int('limit', values.limit);
     console.error(`reading ${positionals[0]}...`);
     const source = await openSource(positionals[0]!);
     console.error(`${source.items.length} items (${source.kind})`);

@@ -3,10 +3,11 @@
  * Chromium, into a resumable cache (cache.ts). Work is split into chunks; each page takes the next
  * chunk that is not on disk yet.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BatchImageResult } from '../../core/batch.ts';
 import { FEATURE_NAMES, FEATURE_VERSION } from '../../core/features/index.ts';
+import { readFileChecked, UnreadableFileError } from '../file-scan.ts';
 import { formatDuration } from '../progress.ts';
 import { BatchPages } from './batch-page.ts';
 import {
@@ -19,7 +20,7 @@ import {
   type ExtractMeta,
   type ExtractRecord,
 } from './cache.ts';
-import { defaultCacheName, type Source } from './sources.ts';
+import { defaultCacheName, type FileItem, type Source } from './sources.ts';
 
 export const DEFAULT_CACHE_ROOT = 'cache/extract';
 export const FER_UPSCALE = 4;
@@ -45,6 +46,8 @@ export interface ExtractSummary {
   severalFaces: number;
   corrupt: number;
   notImage: number;
+  /** Files not read at all: special files, over the size limit, unreadable. */
+  skipped: number;
   /** Items without a usable face, with why. */
   problems: { id: string; status: string; error?: string }[];
   /** Items processed by this run (the rest came from the cache). */
@@ -117,8 +120,8 @@ export async function runExtraction(source: Source, options: ExtractOptions = {}
           const start = starts[next++]!;
           const slice = items.slice(start, start + chunkSize);
           const results = await processSlice(pages, page, source, slice);
-          const blendshapeNames = results.find((r) => r.faces[0])?.faces[0]?.blendshapeNames ?? [];
-          await writeChunk(dir, { start, blendshapeNames, records: slice.map((item, i) => notImageRecord(item) ?? toRecord(item, results[i]!)) });
+          const blendshapeNames = results.find((r): r is BatchImageResult => 'faces' in r && r.faces[0] !== undefined)?.faces[0]?.blendshapeNames ?? [];
+          await writeChunk(dir, { start, blendshapeNames, records: slice.map((item, i) => { const r = results[i]!; return 'record' in r ? r.record : toRecord(item, r); }) });
           done += slice.length;
           const elapsed = (Date.now() - began) / 1000;
           const rate = done / Math.max(elapsed, 1e-3);
@@ -135,17 +138,24 @@ export async function runExtraction(source: Source, options: ExtractOptions = {}
 
 type AnyItem = Source['items'][number];
 
-function notImageRecord(item: AnyItem): ExtractRecord | undefined {
-  if (!('notImage' in item) || !item.notImage) return undefined;
-  return { id: item.id, ...(item.label !== undefined ? { label: item.label } : {}), status: 'not-image', faces: 0, error: 'not an image file type' };
+/** A file item that is never sent to the page (not an image type, or not to be read at all). */
+function offPageRecord(item: AnyItem): ExtractRecord | undefined {
+  if (!('notImage' in item)) return undefined;
+  const base = { id: item.id, ...(item.label !== undefined ? { label: item.label } : {}), faces: 0 };
+  if (item.skip !== undefined) return { ...base, status: 'skipped', error: item.skip };
+  if (item.notImage) return { ...base, status: 'not-image', error: 'not an image file type' };
+  return undefined;
 }
 
 const GRAY_CALL = 50;
 const FILE_CALL = 8;
 
-/** Results in item order; not-image files get a placeholder (their record is built without the page). */
-async function processSlice(pages: BatchPages, page: number, source: Source, slice: AnyItem[]): Promise<BatchImageResult[]> {
-  const out: BatchImageResult[] = [];
+/**
+ * Results in item order: the page's, or a finished record for files the page never sees (see
+ * offPageRecord, and files that fail to read: each is named and skipped, the others go on).
+ */
+async function processSlice(pages: BatchPages, page: number, source: Source, slice: AnyItem[]): Promise<(BatchImageResult | { record: ExtractRecord })[]> {
+  const out: (BatchImageResult | { record: ExtractRecord })[] = [];
   if (source.kind === 'fer2013') {
     for (let i = 0; i < slice.length; i += GRAY_CALL) {
       const part = slice.slice(i, i + GRAY_CALL) as { index: number }[];
@@ -155,21 +165,35 @@ async function processSlice(pages: BatchPages, page: number, source: Source, sli
     }
     return out;
   }
-  const placeholder: BatchImageResult = { status: 'not-image', width: 0, height: 0, faces: [], ms: 0 };
   for (let i = 0; i < slice.length; i += FILE_CALL) {
-    const part = slice.slice(i, i + FILE_CALL) as { id: string; path: string; notImage: boolean }[];
-    const images = part.filter((p) => !p.notImage);
-    const files = await Promise.all(images.map(async (p) => ({ name: p.id, bytes: new Uint8Array(await readFile(p.path)) })));
+    const part = slice.slice(i, i + FILE_CALL) as FileItem[];
+    const loaded = await Promise.all(
+      part.map(async (item): Promise<{ record: ExtractRecord } | { bytes: Uint8Array }> => {
+        const off = offPageRecord(item);
+        if (off) return { record: off };
+        try {
+          return { bytes: await readFileChecked(item.path) };
+        } catch (error) {
+          if (!(error instanceof UnreadableFileError)) throw error;
+          const reason = error.reason;
+          return { record: { id: item.id, ...(item.label !== undefined ? { label: item.label } : {}), status: 'skipped', faces: 0, error: reason } };
+        }
+      }),
+    );
+    const files = part.flatMap((item, k) => {
+      const l = loaded[k]!;
+      return 'bytes' in l ? [{ name: item.id, bytes: l.bytes }] : [];
+    });
     const results = files.length > 0 ? await pages.processFiles(page, files) : [];
     let k = 0;
-    for (const p of part) out.push(p.notImage ? placeholder : results[k++]!);
+    for (const l of loaded) out.push('bytes' in l ? results[k++]! : l);
   }
   return out;
 }
 
 async function summarise(dir: string, total: number, processed: number, seconds: number): Promise<ExtractSummary> {
   const chunks = await readChunks(dir);
-  const s: ExtractSummary = { dir, total, faces: 0, noFace: 0, severalFaces: 0, corrupt: 0, notImage: 0, problems: [], processed, seconds };
+  const s: ExtractSummary = { dir, total, faces: 0, noFace: 0, severalFaces: 0, corrupt: 0, notImage: 0, skipped: 0, problems: [], processed, seconds };
   for (const c of chunks) {
     for (const r of c.records) {
       if (r.status === 'face') {
@@ -178,6 +202,7 @@ async function summarise(dir: string, total: number, processed: number, seconds:
       } else {
         if (r.status === 'no-face') s.noFace++;
         else if (r.status === 'corrupt') s.corrupt++;
+        else if (r.status === 'skipped') s.skipped++;
         else s.notImage++;
         s.problems.push({ id: r.id, status: r.status, ...(r.error ? { error: r.error } : {}) });
       }

@@ -3,10 +3,11 @@
  * Each item gets a stable id (FER2013: split/index; folder: path relative to the folder).
  */
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { labelFromFolderName } from '../../core/label-aliases.ts';
 import { loadFer2013 } from '../fer2013.ts';
+import { scanFiles } from '../file-scan.ts';
 
 export type Split = 'train' | 'val' | 'test';
 
@@ -25,6 +26,8 @@ export interface FileItem {
   label?: number;
   /** Not a file type browsers decode as an image: listed, never sent to the page. */
   notImage: boolean;
+  /** Why the file is not read at all (a FIFO, a device, over the size limit...): listed, never opened. */
+  skip?: string;
 }
 
 export type Source =
@@ -62,33 +65,42 @@ export async function openFer2013(path: string, onProgress?: (rows: number) => v
   return { kind: 'fer2013', path: resolve(path), key: keyOf([resolve(path), String(info.size), String(info.mtimeMs)]), items, pixels };
 }
 
-/** Every file below `dir` (dot files and folders skipped), sorted by path, depth first. */
-export async function listFiles(dir: string, out: string[] = []): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const full = join(dir, e.name);
-    if (e.isDirectory()) await listFiles(full, out);
-    else if (e.isFile()) out.push(full);
-  }
-  return out;
-}
-
+/**
+ * Every file below the folder (see scanFiles: dot files passed over, links followed), depth
+ * first, by name in each folder. Files that must not be read (special files, over MAX_IMAGE_BYTES, unreadable) are items
+ * too, with `skip` saying why, so they show up in the summary instead of aborting the run.
+ */
 export async function openFolder(dir: string): Promise<Source> {
   const root = resolve(dir);
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`${dir} is not a folder`);
-  const files = await listFiles(root);
+  const scan = await scanFiles(root);
+  const entries = [
+    ...scan.files.map((f) => ({ path: f.path, key: `${f.size} ${f.mtimeMs}`, skip: undefined as string | undefined })),
+    ...scan.skipped.map((s) => ({ path: s.path, key: 'skipped', skip: s.reason })),
+  ];
+  // Listed and skipped entries in one order, the listing's: depth first, by name in each folder.
+  const relOf = (path: string) => relative(root, path).split(sep);
+  const depthFirst = (a: string[], b: string[]): number => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+    return a.length - b.length;
+  };
+  entries.sort((a, b) => depthFirst(relOf(a.path), relOf(b.path)));
   const items: FileItem[] = [];
+  // Same key as before skipped entries existed, for folders without any (existing caches stay valid).
   const keyParts = [root];
-  for (const path of files) {
-    const rel = relative(root, path).split(sep).join('/');
-    const s = await stat(path);
-    keyParts.push(`${rel} ${s.size} ${s.mtimeMs}`);
+  for (const e of entries) {
+    const rel = relOf(e.path).join('/');
+    keyParts.push(`${rel} ${e.key}`);
     const folder = rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : undefined;
     const label = folder === undefined ? undefined : labelFromFolderName(folder);
-    items.push({ id: rel, path, ...(label !== undefined ? { label } : {}), notImage: !IMAGE_EXTENSIONS.has(extname(path).toLowerCase()) });
+    items.push({
+      id: rel,
+      path: e.path,
+      ...(label !== undefined ? { label } : {}),
+      notImage: !IMAGE_EXTENSIONS.has(extname(e.path).toLowerCase()),
+      ...(e.skip !== undefined ? { skip: e.skip } : {}),
+    });
   }
   return { kind: 'folder', path: root, key: keyOf(keyParts), items };
 }

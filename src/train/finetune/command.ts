@@ -7,35 +7,17 @@
  * when file names carry the subject, else repeated splits). Also trains svm-au-personal.
  */
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EMOTIONS } from '../../core/labels.ts';
 import { argmaxRows } from '../../core/metrics.ts';
-import { replaceDirAtomic } from '../atomic.ts';
 import { chooseBackend } from '../backend.ts';
 import { predictProbs } from '../evaluate.ts';
-import { updateManifest } from '../manifest.ts';
 import { loadLayersModel, saveLayersModel } from '../model-io.ts';
-import { leaveOneSubjectOutFolds, repeatedStratifiedSplits, stratifiedSplit, type Split } from '../personal-dataset.ts';
+import { leaveOneSubjectOutFolds, MIN_PHOTOS_PER_CLASS, repeatedStratifiedSplits, stratifiedSplit, type Split } from '../personal-dataset.ts';
 import { formatDuration } from '../progress.ts';
+import { assertPublishableOut, publishModelDir } from '../publish-model.ts';
 import { buildReport, writeReportFiles } from '../report.ts';
 import { finetuneCnn, subset, type FinetuneOptions, type ImageSet } from './finetune-cnn.ts';
 import { loadPersonalData, type PersonalData } from './personal-crops.ts';
-
-export const FINETUNE_USAGE = `usage: npm run train -- finetune --data <dir> [options]
-
-  --data DIR            personal folder: DIR/<emotion>/*.{jpg,jpeg,png} (aliases: anger, happiness, scared, calm...)
-  --from DIR            model to start from (default: models/fer-cnn)
-  --freeze N            conv blocks kept frozen (default 2)
-  --epochs N            (default 30)
-  --lr X                Adam learning rate (default 0.0005)
-  --batch-size N        (default 16)
-  --val-split X         validation fraction, stratified (default 0.2)
-  --seed N              split and training seed (default 42)
-  --out DIR             (default: models/fer-cnn-finetuned)
-  --estimate loso|repeated|none
-                        unseen-data estimate: leave-one-subject-out (default when file names carry
-                        subjects), 5 repeated splits, or none
-  --no-svm              skip svm-au-personal`;
 
 export interface FinetuneCommandOptions extends Omit<FinetuneOptions, 'onEpoch'> {
   data: string;
@@ -71,6 +53,8 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
   const backend = await chooseBackend('auto');
   o.log(backend.description);
   o.log(`reading ${o.data} (faces through the app's pipeline in headless Chromium)...`);
+  // Refuse an unsafe --out before minutes of work, and again when publishing.
+  await assertPublishableOut(o.out, { log: o.log });
   const data = await loadPersonalData(o.data, (line) => o.log(`  ${line}`));
   const all = setOf(data);
   const present = [...new Set(data.samples.map((s) => s.label))].sort((a, b) => a - b);
@@ -78,6 +62,14 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
   for (const s of data.skipped.slice(0, 10)) o.log(`  skipped ${s.file}: ${s.reason}`);
   if (data.skipped.length > 10) o.log(`  ... and ${data.skipped.length - 10} more skipped`);
   if (data.samples.length < 10) throw new Error(`${o.data}: only ${data.samples.length} usable faces; fine-tuning needs at least 10 (more than 20 per class is better)`);
+  // The folder was checked before extraction; photos without a usable face can still thin a class out.
+  if (present.length < 2) throw new Error(`${o.data}: usable faces in only ${present.length} class (${EMOTIONS[present[0]!]}); fine-tuning needs at least 2 classes`);
+  for (const c of present) {
+    const n = data.samples.filter((s) => s.label === c).length;
+    const photos = data.scan.items.filter((i) => i.label === c).length;
+    // (Classes with few photos were already warned about.)
+    if (n < MIN_PHOTOS_PER_CLASS && photos >= MIN_PHOTOS_PER_CLASS) o.log(`warning: only ${n} usable face${n === 1 ? '' : 's'} for ${EMOTIONS[c]}: its validation figures will be noisy (20 or more per class is better)`);
+  }
 
   const split = stratifiedSplit(Array.from(all.labels), o.valSplit, o.seed);
   o.log(`split (seed ${o.seed}): ${split.train.length} train, ${split.val.length} validation`);
@@ -161,18 +153,12 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
       ...(estimate ? { estimate } : {}),
     },
   });
-  const outDir = resolve(o.out);
-  await replaceDirAtomic(outDir, async (tmp) => {
+  const outDir = await publishModelDir(o.out, async (tmp) => {
     await saveLayersModel(main.model, tmp);
     await writeReportFiles(tmp, report);
-  });
-  await updateManifest(resolve(outDir, '..'), {
-    id,
-    name: report.name,
-    kind: 'cnn',
-    path: `${id}/model.json`,
-    report: `${id}/report.json`,
-    input: { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48, tta: 'hflip-mean' },
+  }, {
+    log: o.log,
+    manifestEntry: { id, name: report.name, kind: 'cnn', input: { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48, tta: 'hflip-mean' } },
   });
   main.model.dispose();
   o.log(`wrote ${outDir} (validation accuracy ${valAcc.toFixed(4)}) in ${formatDuration((Date.now() - started) / 1000)}`);
@@ -180,53 +166,4 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
     const { trainPersonalSvm } = await import('./personal-svm.ts');
     await trainPersonalSvm(data, split, { seed: o.seed, modelsDir: resolve(outDir, '..'), log: o.log });
   }
-}
-
-export async function finetuneCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      data: { type: 'string' },
-      from: { type: 'string', default: 'models/fer-cnn' },
-      freeze: { type: 'string', default: '2' },
-      epochs: { type: 'string', default: '30' },
-      lr: { type: 'string', default: '0.0005' },
-      'batch-size': { type: 'string', default: '16' },
-      'val-split': { type: 'string', default: '0.2' },
-      seed: { type: 'string', default: '42' },
-      out: { type: 'string', default: 'models/fer-cnn-finetuned' },
-      estimate: { type: 'string', default: 'auto' },
-      'no-augment': { type: 'boolean', default: false },
-      'no-svm': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(FINETUNE_USAGE);
-    return;
-  }
-  if (!values.data) throw new Error(`--data <dir> is required\n\n${FINETUNE_USAGE}`);
-  const num = (name: string, v: string, min: number, max = Infinity): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number in [${min}, ${max}], got "${v}"`);
-    return n;
-  };
-  const estimate = values.estimate as FinetuneCommandOptions['estimate'];
-  if (!['auto', 'loso', 'repeated', 'none'].includes(estimate)) throw new Error(`--estimate must be loso, repeated or none, got "${estimate}"`);
-  await runFinetune({
-    data: values.data,
-    from: resolve(values.from!),
-    freeze: num('freeze', values.freeze!, 0),
-    epochs: num('epochs', values.epochs!, 1),
-    lr: num('lr', values.lr!, 1e-7),
-    batchSize: num('batch-size', values['batch-size']!, 1),
-    valSplit: num('val-split', values['val-split']!, 0.01, 0.9),
-    seed: num('seed', values.seed!, 0),
-    out: values.out!,
-    estimate,
-    augment: !values['no-augment'],
-    svm: !values['no-svm'],
-    log: (line) => console.log(line),
-  });
 }

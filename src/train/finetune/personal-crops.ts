@@ -8,7 +8,7 @@ import { IMAGE_PIXELS } from '../../core/labels.ts';
 import { decodeFace, currentFeatures, readChunks } from '../extract/cache.ts';
 import { runExtraction } from '../extract/extract.ts';
 import { openFolder } from '../extract/sources.ts';
-import { scanPersonalFolder, type PersonalScan } from '../personal-dataset.ts';
+import { checkTrainingFolder, scanPersonalFolder, type PersonalScan } from '../personal-dataset.ts';
 
 export interface PersonalSample {
   /** Path relative to the folder, '/'-separated. */
@@ -30,6 +30,10 @@ export interface PersonalData {
 
 export async function loadPersonalData(dir: string, log: (line: string) => void = () => undefined): Promise<PersonalData> {
   const scan = await scanPersonalFolder(dir);
+  // Before the (slow) extraction: misspelled class folders, too few photos, a single class.
+  const check = checkTrainingFolder(scan);
+  for (const w of check.warnings) log(`warning: ${w}`);
+  if (check.error) throw new Error(check.error);
   const source = await openFolder(scan.dir);
   const summary = await runExtraction(source, { log });
   const chunks = await readChunks(summary.dir);

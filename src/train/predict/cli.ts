@@ -3,11 +3,11 @@
  *
  * Every model on every face of each image, through the app's pipeline in headless Chromium.
  * A table on stdout, or one JSON object per image with --json. Exit status is non-zero only for
- * usage errors; unreadable images get an "error" field.
+ * usage errors (2) and corrupt models (1); unreadable images get an "error" field.
  */
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { collectImageFiles, manifestModelIds, predictImages, type PredictedImage } from './predict.ts';
+import { parseInteger, parseOptions, UsageError, wantsHelp } from '../cli-args.ts';
+import { collectImageFiles, CorruptModelError, manifestModelIds, predictImages, type PredictedImage } from './predict.ts';
 
 const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models id,id] [--backend wasm|webgl|webgpu] [--pages N]
 
@@ -31,29 +31,34 @@ function formatTable(image: PredictedImage, ids: string[]): string[] {
 }
 
 async function main(): Promise<number> {
-  let parsed;
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
+    console.log(USAGE);
+    return 0;
+  }
+  let values;
+  let positionals;
+  let pages: number | undefined;
   try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
+    ({ values, positionals } = parseOptions(
+      args,
+      {
         json: { type: 'boolean', default: false },
         models: { type: 'string' },
         backend: { type: 'string' },
         pages: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
+      true,
+    ));
+    pages = values.pages === undefined ? undefined : parseInteger('pages', values.pages, { min: 1, max: 16 });
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`predict: ${error.message}\n${USAGE}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (positionals.length === 0) {
-    console.error(USAGE);
+    console.error(`predict: no image file or folder given\n${USAGE}`);
     return 2;
   }
   if (!existsSync('models/index.json')) {
@@ -75,12 +80,7 @@ async function main(): Promise<number> {
     console.error(`predict: --backend must be wasm, webgl, webgpu or cpu, got "${backend}"`);
     return 2;
   }
-  const pages = values.pages === undefined ? undefined : Number(values.pages);
-  if (pages !== undefined && (!Number.isInteger(pages) || pages < 1)) {
-    console.error(`predict: --pages must be a positive integer, got "${values.pages}"`);
-    return 2;
-  }
-  const { files, missing } = await collectImageFiles(positionals);
+  const { files, missing, skipped } = await collectImageFiles(positionals);
   const ids = models ?? available;
   const started = Date.now();
   let count = 0;
@@ -90,8 +90,10 @@ async function main(): Promise<number> {
     else for (const line of formatTable(image, ids)) console.log(line);
   };
   for (const m of missing) print({ file: m, faces: [], error: `${m} does not exist` });
+  // Named and skipped, never opened: a FIFO would hang the run, a huge file exhaust memory.
+  for (const s of skipped) print({ file: s.path, faces: [], error: `${s.path}: ${s.reason}` });
   if (files.length === 0) {
-    if (missing.length === 0) console.error('predict: no image files found (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .avif)');
+    if (missing.length === 0 && skipped.length === 0) console.error('predict: no image files found (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .avif)');
     return 0;
   }
   console.error(`predicting ${files.length} image${files.length === 1 ? '' : 's'}...`);
@@ -113,4 +115,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+process.exitCode = await main().catch((error: unknown) => {
+  if (!(error instanceof CorruptModelError)) throw error;
+  console.error(`predict: ${error.message}`);
+  return 1;
+});

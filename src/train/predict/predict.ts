@@ -7,7 +7,8 @@ import { extname, resolve } from 'node:path';
 import { EMOTIONS } from '../../core/labels.ts';
 import type { BatchBackend, BatchImageResult, BatchInitResult } from '../../core/batch.ts';
 import { BatchPages } from '../extract/batch-page.ts';
-import { IMAGE_EXTENSIONS, listFiles } from '../extract/sources.ts';
+import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
+import { checkFile, readFileChecked, scanFiles, UnreadableFileError, type SkippedPath } from '../file-scan.ts';
 
 export interface ModelPrediction {
   label: string;
@@ -50,18 +51,28 @@ export interface PredictOptions {
 
 /**
  * Expands folders (recursively, image files only, sorted) and keeps explicit files as given.
- * Paths that do not exist come back in `missing`.
+ * Paths that do not exist come back in `missing`; files that must not be read (a FIFO, a device,
+ * over MAX_IMAGE_BYTES, unreadable) in `skipped` with the reason, never opened.
  */
-export async function collectImageFiles(paths: string[]): Promise<{ files: string[]; missing: string[] }> {
+export async function collectImageFiles(paths: string[]): Promise<{ files: string[]; missing: string[]; skipped: SkippedPath[] }> {
   const files: string[] = [];
   const missing: string[] = [];
+  const skipped: SkippedPath[] = [];
+  const isImage = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
   for (const p of paths) {
     const info = await stat(p).catch(() => undefined);
     if (!info) missing.push(p);
-    else if (info.isDirectory()) files.push(...(await listFiles(p)).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())));
-    else files.push(p);
+    else if (info.isDirectory()) {
+      const scan = await scanFiles(p, { include: isImage });
+      files.push(...scan.files.map((f) => f.path));
+      skipped.push(...scan.skipped);
+    } else {
+      const checked = await checkFile(p);
+      if ('file' in checked) files.push(p);
+      else skipped.push(checked.skipped);
+    }
   }
-  return { files, missing };
+  return { files, missing, skipped };
 }
 
 const round = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -85,6 +96,17 @@ export function toPredictedImage(file: string, r: BatchImageResult): PredictedIm
 
 const FILES_PER_CALL = 8;
 
+/** Models of the manifest that failed to load as corrupt; the message names each and why. */
+export class CorruptModelError extends Error {
+  constructor(readonly models: { id: string; status: string }[], modelsDir: string) {
+    super(
+      models.map((m) => `model "${m.id}" (in ${modelsDir}) is ${m.status}`).join('\n')
+        + `\n(to run the other models meanwhile, leave ${models.length === 1 ? 'it' : 'them'} out with --models)`,
+    );
+    this.name = 'CorruptModelError';
+  }
+}
+
 export async function predictImages(files: string[], options: PredictOptions = {}): Promise<PredictedImage[]> {
   const results: (PredictedImage | undefined)[] = new Array(files.length);
   if (files.length === 0) return [];
@@ -98,6 +120,12 @@ export async function predictImages(files: string[], options: PredictOptions = {
     ...(options.onConsoleError ? { onConsoleError: options.onConsoleError } : {}),
   });
   options.onReady?.(pages.init);
+  // A model whose files fail their checks (or that gives NaN) would only add made-up answers: stop.
+  const corrupt = pages.init.models.filter((m) => m.status.startsWith('corrupt'));
+  if (corrupt.length > 0) {
+    await pages.close();
+    throw new CorruptModelError(corrupt, resolve(options.modelsDir ?? process.env.MODELS_DIR ?? 'models'));
+  }
   let emitted = 0;
   const emit = (): void => {
     // (Not `onImage?.(results[emitted++])`: an optional call skips its arguments, increment included.)
@@ -117,9 +145,10 @@ export async function predictImages(files: string[], options: PredictOptions = {
         const loaded = await Promise.all(
           group.map(async (file): Promise<Loaded> => {
             try {
-              return { file, bytes: new Uint8Array(await readFile(file)) };
+              return { file, bytes: await readFileChecked(file) };
             } catch (error) {
-              return { file, error: `${file} could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+              if (!(error instanceof UnreadableFileError)) throw error;
+              return { file, error: error.message };
             }
           }),
         );

@@ -1,12 +1,13 @@
 /**
  * Publishes a trained SVM: writes its folder atomically (model files, then report files scored on
  * the written model read back, through the app's inference code), then its models/index.json entry.
+ * The folder is checked first like every model folder (publish-model.ts): a folder holding anything
+ * but model artifacts, the working folder or the project is refused.
  * Shared by `npm run train -- svm-au | svm-pixels` and the personal svm-au.
  */
 import { basename, resolve } from 'node:path';
 import { parseSvmInput, predictSvm, svmInputOf } from '../../core/svm/index.ts';
-import { replaceDirAtomic } from '../atomic.ts';
-import { updateManifest } from '../manifest.ts';
+import { publishModelDir } from '../publish-model.ts';
 import { buildReport, writeReportFiles, type BuildReportInput } from '../report.ts';
 import { readSvmModel, writeSvmModel, type ModelFiles } from './export.ts';
 
@@ -30,10 +31,9 @@ export interface PublishSvmOptions {
 }
 
 export async function publishSvm(o: PublishSvmOptions): Promise<Scored> {
-  const outDir = resolve(o.outDir);
-  const id = basename(outDir);
+  const id = basename(resolve(o.outDir));
   let scored: Scored | undefined;
-  await replaceDirAtomic(outDir, async (tmp) => {
+  await publishModelDir(o.outDir, async (tmp) => {
     await writeSvmModel(tmp, o.files);
     const model = await readSvmModel(tmp);
     const spec = parseSvmInput(model.input);
@@ -43,7 +43,6 @@ export async function publishSvm(o: PublishSvmOptions): Promise<Scored> {
     const hits = yPred.filter((p, i) => p === o.test.labels[i]).length;
     scored = { yPred, accuracy: hits / Math.max(1, yPred.length), msPerFace };
     await writeReportFiles(tmp, buildReport({ ...o.report(scored), id, kind: 'svm', yTrue: o.test.labels, yPred }));
-  });
-  await updateManifest(resolve(outDir, '..'), { id, name: o.name, kind: 'svm', path: `${id}/model.json`, report: `${id}/report.json`, input: o.manifestInput });
+  }, { manifestEntry: { id, name: o.name, kind: 'svm', input: o.manifestInput } });
   return scored!;
 }
