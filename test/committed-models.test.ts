@@ -1,16 +1,17 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { initWasm } from '../src/train/backend.ts';
 import { evaluateModelDir } from '../src/train/evaluate-cli.ts';
 import { parseManifest } from '../src/app/manifest.ts';
 import { findChromium } from '../scripts/browser.ts';
-import { parseSvmInput, predictSvm, svmInputOf } from '../src/core/svm/index.ts';
+import { fnv1a32, parseSvmInput, predictSvm, svmInputOf } from '../src/core/svm/index.ts';
 import { EMOTIONS, IMAGE_PIXELS } from '../src/core/labels.ts';
 import { argmaxRows } from '../src/core/metrics.ts';
 import { predictProbs } from '../src/train/evaluate.ts';
 import { loadFer2013 } from '../src/train/fer2013.ts';
-import { loadLayersModel } from '../src/train/model-io.ts';
+import { loadLayersModel, readLayersModelFiles } from '../src/train/model-io.ts';
 import { readSvmModel } from '../src/train/svm/export.ts';
 import { loadFerFeatures, pixelRows } from '../src/train/svm-data.ts';
 import { readChunks } from '../src/train/extract/cache.ts';
@@ -44,6 +45,28 @@ describe('committed models', () => {
     for (const m of cnns) {
       const dir = join(root, 'models', m.path, '..');
       for (const f of ['model.json', 'weights.bin', 'report.json', 'confusion.svg', 'curves.svg']) expect(existsSync(join(dir, f)), `${m.id}/${f}`).toBe(true);
+    }
+  });
+
+  it('every model records its weight files\' byte length and hash in model.json, and they match', async () => {
+    expect(manifest.models.length).toBeGreaterThan(0);
+    for (const m of manifest.models) {
+      const dir = join(root, 'models', m.path, '..');
+      const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+      if (m.kind === 'svm') {
+        const bytes = readFileSync(join(dir, json.weights.file));
+        expect(json.weights.byteLength, `${m.id}: weights.byteLength`).toBe(bytes.byteLength);
+        expect(json.weights.fnv1a32, `${m.id}: weights.fnv1a32`).toBe(fnv1a32(bytes));
+      } else {
+        const paths: string[] = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths);
+        const expected = paths.map((p) => {
+          const bytes = readFileSync(join(dir, p));
+          return { path: p, byteLength: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+        });
+        expect(json.weightsIntegrity, `${m.id}: weightsIntegrity (npm run models:stamp)`).toEqual(expected);
+        // The loader's own checks (sizes against the weight specs, finite weights) pass without a warning.
+        expect((await readLayersModelFiles(dir)).warnings, m.id).toEqual([]);
+      }
     }
   });
 

@@ -22,6 +22,7 @@ describe('model save/load', () => {
       const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
       expect(json.format).toBe('layers-model');
       expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+      expect(json.weightsIntegrity).toEqual([{ path: 'weights.bin', byteLength: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
       const loaded = await loadLayersModel(dir);
       expect(loaded.inputs[0].shape).toEqual([null, 48, 48, 1]);
       expect(loaded.outputs[0].shape).toEqual([null, 7]);

@@ -2,10 +2,11 @@
  * Throwaway models for the e2e tests and the live benchmark: untrained CNNs with the real
  * architectures' shapes (so timings are realistic), two small SVMs trained with libsvm-js on
  * random rows (one on AU-style features, one on PCA-projected pixels), an SVM built for another
- * feature version (shown as unsupported, with why) and entries whose files are missing or
- * corrupt. Node only.
+ * feature version (shown as unsupported, with why) and entries whose files are missing, corrupt,
+ * NaN-filled, overflowing or truncated. Node only.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, mkdtemp, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArch } from '../../src/core/models/architectures.ts';
@@ -79,6 +80,21 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
     await mkdir(join(dir, 'fixture-corrupt'));
     await writeFile(join(dir, 'fixture-corrupt', 'model.json'), '{"modelTopology": trunc');
     models.push({ id: 'fixture-corrupt', name: 'Fixture corrupt', kind: 'cnn', path: 'fixture-corrupt/model.json', input: INPUT });
+    // Damaged weights (src/core/weights-integrity.ts): NaN values with a matching sha256, as a
+    // diverged training run would save them; finite weights so large that the warm-up overflows;
+    // a weights.bin cut short by 8 bytes.
+    const damaged = async (id: string, name: string, value: number | undefined) => {
+      await mkdir(join(dir, id));
+      const model = buildArch('seed', 1);
+      if (value !== undefined) model.setWeights(model.getWeights().map((w) => tf.fill(w.shape, value)));
+      const bytes = await saveLayersModel(model, join(dir, id));
+      model.dispose();
+      if (value === undefined) await truncate(join(dir, id, 'weights.bin'), bytes - 8);
+      models.push({ id, name, kind: 'cnn', path: `${id}/model.json`, input: { ...INPUT, tta: 'none' } });
+    };
+    await damaged('fixture-nan', 'Fixture NaN weights', NaN);
+    await damaged('fixture-overflow', 'Fixture overflowing weights', 1e30);
+    await damaged('fixture-truncated', 'Fixture truncated weights', undefined);
   }
   await writeFile(join(dir, 'index.json'), JSON.stringify({ models }, null, 2));
   // The model comparison (npm run report's models/report.json), from fixture figures.

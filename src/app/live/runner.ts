@@ -9,6 +9,15 @@ import { flipHorizontal } from '../../core/framing/warp.ts';
 import { foldBatchNorm } from '../../core/models/fold-batchnorm.ts';
 import { modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkModelInput, meanOfHalves, rowsOf, type InputSpec } from './model-input.ts';
+import {
+  checkFiniteWeights,
+  nonFiniteOutputMessage,
+  parseLayersModelJson,
+  toHex,
+  verifyWeightFiles,
+  WeightsIntegrityError,
+  type WeightsFileActual,
+} from '../../core/weights-integrity.ts';
 
 export type ModelStatus =
   | { state: 'loading' }
@@ -47,16 +56,7 @@ export class ModelRunner implements Runner {
     const check = checkModelInput(entry);
     if (!check.ok) throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
     const url = modelUrl(entry.path);
-    // Checked first so a missing file says "missing", not a parse error from tfjs.
-    await fetchModelFile(url);
-    let model: tf.LayersModel;
-    try {
-      model = await tf.loadLayersModel(url);
-    } catch (error) {
-      const message = (error as Error).message;
-      const state = /404|not found/i.test(message) ? 'missing' : 'corrupt';
-      throw new ModelLoadError({ state, message: `${url}: ${message}` });
-    }
+    let model = await loadVerifiedLayersModel(url);
     const shape = model.outputs[0]?.shape;
     if (!shape || shape[shape.length - 1] !== NUM_CLASSES) {
       model.dispose();
@@ -69,9 +69,10 @@ export class ModelRunner implements Runner {
       model = folded;
     }
     const runner = new ModelRunner(entry, check.spec, model);
-    // Warm-up: compiles kernels/shaders for the common batch sizes before the first real frame.
+    // Warm-up: compiles kernels/shaders for the common batch sizes before the first real frame,
+    // and catches weights that give NaN/Infinity (the model would otherwise show "angry NaN%").
     const blank = new Float32Array(check.spec.size * check.spec.size).fill(0.5);
-    await runner.predict([blank]);
+    await warmUpOrReject(runner, [blank], [], url);
     return runner;
   }
 
@@ -109,6 +110,65 @@ export class ModelRunner implements Runner {
 
   dispose(): void {
     this.model.dispose();
+  }
+}
+
+/**
+ * Fetches model.json and its weight files, checks them (byte length and sha256 recorded in
+ * model.json, sizes against the weight specs, finite weights; src/core/weights-integrity.ts) and
+ * only then hands them to tfjs. Failures are 'missing' or 'corrupt' ModelLoadErrors naming the file.
+ */
+async function loadVerifiedLayersModel(url: string): Promise<tf.LayersModel> {
+  const response = await fetchModelFile(url);
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch (error) {
+    throw new ModelLoadError({ state: 'corrupt', message: `${url}: not JSON (${(error as Error).message})` });
+  }
+  try {
+    const parsed = parseLayersModelJson(json, url);
+    const base = new URL(url, location.href);
+    const files: WeightsFileActual[] = [];
+    const buffers: ArrayBuffer[] = [];
+    for (const path of parsed.paths) {
+      const fileUrl = new URL(path, base).pathname;
+      const bytes = await (await fetchModelFile(fileUrl)).arrayBuffer();
+      buffers.push(bytes);
+      files.push({ path, display: fileUrl, byteLength: bytes.byteLength, ...(await sha256(bytes)) });
+    }
+    for (const warning of verifyWeightFiles(parsed, files, url).warnings) console.warn(warning);
+    const weightData = new Uint8Array(buffers.reduce((a, b) => a + b.byteLength, 0));
+    let offset = 0;
+    for (const b of buffers) {
+      weightData.set(new Uint8Array(b), offset);
+      offset += b.byteLength;
+    }
+    checkFiniteWeights(parsed.weightSpecs, weightData, url);
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightSpecs as tf.io.WeightsManifestEntry[], weightData: weightData.buffer }),
+    );
+  } catch (error) {
+    if (error instanceof ModelLoadError) throw error;
+    const message = (error as Error).message;
+    // Integrity errors already name the file; tfjs's own (e.g. an unknown layer) get the URL.
+    throw new ModelLoadError({ state: 'corrupt', message: error instanceof WeightsIntegrityError ? message : `${url}: ${message}` });
+  }
+}
+
+/** sha256 as hex, or nothing where crypto.subtle is unavailable (pages served over plain http). */
+async function sha256(bytes: ArrayBuffer): Promise<{ sha256?: string }> {
+  if (!globalThis.crypto?.subtle) return {};
+  return { sha256: toHex(await crypto.subtle.digest('SHA-256', bytes)) };
+}
+
+/** Runs one warm-up prediction; outputs that are not all finite make the model 'corrupt'. */
+export async function warmUpOrReject(runner: Runner, crops: Float32Array[], features: Float32Array[], url: string): Promise<void> {
+  const rows = await runner.predict(crops, features);
+  const problem = nonFiniteOutputMessage(rows.flat(), `${runner.entry.name} (${url})`);
+  if (problem) {
+    runner.dispose();
+    throw new ModelLoadError({ state: 'corrupt', message: problem });
   }
 }
 

@@ -7,7 +7,7 @@ import { FEATURE_COUNT } from '../../core/features/index.ts';
 import { parseSvmModel, svmInputLength, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
 import { modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkSvmInput } from './model-input.ts';
-import { fetchModelFile, ModelLoadError, type Runner } from './runner.ts';
+import { fetchModelFile, ModelLoadError, warmUpOrReject, type Runner } from './runner.ts';
 import { SvmMatmul } from './svm-matmul.ts';
 
 export class SvmRunner implements Runner {
@@ -51,7 +51,9 @@ export class SvmRunner implements Runner {
     }
     const runner = new SvmRunner(entry, check.input, SvmMatmul.create(model));
     // Warm-up, as for the CNNs: the first product on a backend compiles/allocates.
-    await runner.matmul.predict([new Float32Array(model.inputDim)]);
+    // Its outputs must be finite, as for the CNNs (parseSvmModel already rejects non-finite values).
+    const blankCrop = new Float32Array(runner.cropSize * runner.cropSize).fill(0.5);
+    await warmUpOrReject(runner, [blankCrop], [new Float32Array(FEATURE_COUNT)], url);
     return runner;
   }
 
