@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { LEFT_EYE_RING, MOUTH_CORNERS, RIGHT_EYE_RING } from '../src/core/framing/landmarks.ts';
 import type { Point } from '../src/core/framing/types.ts';
-import { LivePipeline } from '../src/app/live/pipeline.ts';
+import { fitWithin, ImageSizeError, MAX_SIDE } from '../src/app/live/image-cap.ts';
+import { DetectorError, Landmarker, type FaceTask, type RunningMode } from '../src/app/live/landmarker.ts';
+import { LivePipeline, type FitSource } from '../src/app/live/pipeline.ts';
 import type { CropBatch, FeatureBatch } from '../src/app/live/protocol.ts';
 import { BLENDSHAPE_NAMES, FEATURE_COUNT } from '../src/core/features/index.ts';
 
@@ -90,5 +92,140 @@ describe('LivePipeline', () => {
     const frame = await pipeline.process(source, 'video', 640, 480);
     expect(frame.faces).toEqual([]);
     expect(batches).toHaveLength(0);
+  });
+});
+
+describe('the detector size cap', () => {
+  it('scales the long side down to MAX_SIDE, keeps the aspect, never scales up', () => {
+    expect(MAX_SIDE).toBe(4096);
+    expect(fitWithin(20000, 20000)).toEqual({ width: 4096, height: 4096, scale: 4096 / 20000 });
+    expect(fitWithin(20000, 10000)).toMatchObject({ width: 4096, height: 2048 });
+    expect(fitWithin(3000, 9000)).toMatchObject({ width: 1365, height: 4096 });
+    expect(fitWithin(100000, 1)).toMatchObject({ width: 4096, height: 1 });
+    expect(fitWithin(4096, 4096)).toEqual({ width: 4096, height: 4096, scale: 1 });
+    expect(fitWithin(640, 480)).toEqual({ width: 640, height: 480, scale: 1 });
+    expect(() => fitWithin(0, 480)).toThrow(ImageSizeError);
+    expect(() => fitWithin(Number.NaN, 480)).toThrow(/invalid size/);
+  });
+
+  it('the pipeline detects on the fitted source, reports its size, and frees it even when detection fails', async () => {
+    const big = { big: true } as unknown as HTMLImageElement;
+    const scaled = { scaled: true } as unknown as ImageBitmap;
+    const fits: [number, number, ResizeQuality][] = [];
+    let released = 0;
+    const fit: FitSource = async (src, w, h, quality) => {
+      fits.push([w, h, quality]);
+      const f = fitWithin(w, h);
+      return f.scale === 1 ? { source: src, width: w, height: h, release: () => undefined } : { source: scaled, width: f.width, height: f.height, release: () => released++ };
+    };
+    const seen: unknown[] = [];
+    let fail = false;
+    const result = { faceLandmarks: [mesh(0.5, 0.5).map((p) => ({ ...p, z: 0 }))], faceBlendshapes: [], facialTransformationMatrixes: [] };
+    const detect = async (s: unknown) => {
+      seen.push(s);
+      if (fail) throw new DetectorError('The face detector failed (RuntimeError: Aborted())');
+      return result;
+    };
+    const reads: [unknown, number, number][] = [];
+    const reader = { read: (s: unknown, w: number, h: number, _t: unknown, size: number) => (reads.push([s, w, h]), new Float32Array(size * size)) };
+    const pipeline = new LivePipeline({ detectVideo: detect, detectImage: detect } as never, undefined, { smoothing: false, smoothingMs: 0 }, reader as never, fit);
+    const frame = await pipeline.process(big, 'image', 20000, 10000);
+    expect(fits).toEqual([[20000, 10000, 'high']]);
+    expect(seen).toEqual([scaled]);
+    expect(reads[0]).toEqual([scaled, 4096, 2048]);
+    expect([frame.width, frame.height]).toEqual([4096, 2048]);
+    expect(frame.faces[0]!.box.x + frame.faces[0]!.box.width).toBeLessThanOrEqual(4096);
+    expect(released).toBe(1);
+    // A failed detection gives no result at all, and the scaled copy is still freed.
+    fail = true;
+    await expect(pipeline.process(big, 'image', 20000, 10000)).rejects.toThrow(DetectorError);
+    expect(released).toBe(2);
+    // Video frames are scaled with a faster filter; small ones are not touched.
+    fail = false;
+    await pipeline.process(source, 'video', 640, 480);
+    expect(fits.at(-1)).toEqual([640, 480, 'medium']);
+    expect(seen.at(-1)).toBe(source);
+  });
+});
+
+/** A fake MediaPipe task; `abort` makes its next detection throw like an aborted wasm module. */
+function fakeTask(log: string[], id: number, mode: RunningMode) {
+  const state = { abort: false, closed: false, mode: mode as RunningMode, numFaces: 0 };
+  const result = { faceLandmarks: [], faceBlendshapes: [], facialTransformationMatrixes: [] };
+  const check = (what: string) => {
+    log.push(`${what}@${id}`);
+    if (state.closed) throw new RuntimeErrorLike('memory access out of bounds');
+    if (state.abort) {
+      state.abort = false;
+      state.closed = true; // every later call fails, as after Aborted()
+      throw new RuntimeErrorLike('Aborted()');
+    }
+  };
+  const task: FaceTask = {
+    detect: (() => (check('detect'), result)) as never,
+    detectForVideo: (() => (check('video'), result)) as never,
+    setOptions: async (o: { runningMode?: RunningMode; numFaces?: number }) => {
+      check('setOptions');
+      if (o.runningMode) state.mode = o.runningMode;
+      if (o.numFaces) state.numFaces = o.numFaces;
+    },
+    close: () => void log.push(`close@${id}`),
+  };
+  return { task, state };
+}
+
+class RuntimeErrorLike extends Error {
+  override name = 'RuntimeError';
+}
+
+describe('Landmarker recovery', () => {
+  it('after a MediaPipe abort: that image fails with DetectorError, the task is replaced in the same mode, later images work', async () => {
+    const log: string[] = [];
+    const made: ReturnType<typeof fakeTask>[] = [];
+    const factory = async (numFaces: number, mode: RunningMode) => {
+      log.push(`create(${numFaces},${mode})`);
+      const t = fakeTask(log, made.length, mode);
+      made.push(t);
+      return t.task;
+    };
+    const landmarker = await Landmarker.create(2, factory);
+    await landmarker.detectImage({} as ImageBitmap);
+    made[0]!.state.abort = true;
+    const failure = await landmarker.detectImage({} as ImageBitmap).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(DetectorError);
+    expect((failure as Error).message).toMatch(/face detector failed \(RuntimeError: Aborted\(\)\); it has been restarted/);
+    expect(log).toContain('close@0');
+    expect(log.at(-1)).toBe('create(2,IMAGE)');
+    await landmarker.detectImage({} as ImageBitmap);
+    await landmarker.detectImage({} as ImageBitmap);
+    expect(log.slice(-2)).toEqual(['detect@1', 'detect@1']);
+    expect(landmarker.restarts).toBe(1);
+    // Video after the restart switches the new task's mode.
+    await landmarker.detectVideo({} as ImageBitmap, 5);
+    expect(made[1]!.state.mode).toBe('VIDEO');
+    landmarker.close();
+    expect(log.at(-1)).toBe('close@1');
+    await expect(landmarker.detectImage({} as ImageBitmap)).rejects.toThrow(/closed/);
+  });
+
+  it('says so when the replacement cannot be created, and tries again at the next call', async () => {
+    let creations = 0;
+    let broken = false;
+    const log: string[] = [];
+    const first = fakeTask(log, 0, 'VIDEO');
+    const factory = async (_n: number, mode: RunningMode) => {
+      creations++;
+      if (broken) throw new Error('wasm failed to load');
+      return fakeTask(log, creations, mode).task;
+    };
+    const landmarker = await Landmarker.create(1, async () => first.task);
+    (landmarker as unknown as { factory: typeof factory }).factory = factory;
+    broken = true;
+    first.state.abort = true;
+    await expect(landmarker.detectVideo({} as ImageBitmap, 1)).rejects.toThrow(/face detector failed/);
+    await expect(landmarker.detectVideo({} as ImageBitmap, 2)).rejects.toThrow(/could not be restarted \(Error: wasm failed to load\)\. Reload the page/);
+    broken = false;
+    await landmarker.detectVideo({} as ImageBitmap, 3);
+    expect(landmarker.restarts).toBe(1);
   });
 });

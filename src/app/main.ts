@@ -1,3 +1,5 @@
+// First, before any library loads: nothing leaves the browser (src/app/egress-guard.ts).
+import './egress-guard.ts';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';

@@ -126,6 +126,10 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       await expect.poll(() => page.locator('[data-model-status="fixture-svm-old"]').textContent()).toMatch(/feature version 0.*retrain/);
       await expect.poll(() => page.locator('[data-model-status="fixture-missing"]').textContent()).toMatch(/missing.*fixture-missing\/model\.json/);
       await expect.poll(() => page.locator('[data-model-status="fixture-corrupt"]').textContent()).toMatch(/corrupt.*fixture-corrupt\/model\.json/);
+      // Damaged weights are an error naming the model and the file, never "ready".
+      await expect.poll(() => page.locator('[data-model-status="fixture-nan"]').textContent()).toMatch(/Fixture NaN weights.*corrupt.*fixture-nan\/model\.json: weight ".*" element 0 is NaN/);
+      await expect.poll(() => page.locator('[data-model-status="fixture-overflow"]').textContent()).toMatch(/corrupt \(Fixture overflowing weights \(.*fixture-overflow\/model\.json\): a warm-up inference .* gives (NaN|-?Infinity)/);
+      await expect.poll(() => page.locator('[data-model-status="fixture-truncated"]').textContent()).toMatch(/corrupt.*fixture-truncated\/weights\.bin: \d+ bytes, expected \d+/);
       // HUD
       await expect.poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 }).toBeGreaterThan(0);
       expect(await page.locator('[data-hud]').getAttribute('data-backend')).toMatch(/^(webgpu|webgl|wasm|cpu)$/);

@@ -2,7 +2,14 @@
  * The headless batch page (batch.html): the app's own face pipeline (MediaPipe landmarks ->
  * src/core framing -> crop -> src/core features -> models) on still images sent by a Node job
  * over playwright-core. See src/core/batch.ts for the contract.
+ *
+ * Images over the detector's size cap are decoded scaled down (src/app/live/image-cap.ts); boxes
+ * are given in the image's own pixels. An image that cannot be decoded, or on which the face
+ * detector fails (it is then restarted for the next one), is reported with status 'not-image' and
+ * the reason, never with faces.
  */
+// First: nothing leaves the browser (MediaPipe's usage logger included).
+import '../egress-guard.ts';
 import {
   BATCH_GLOBAL,
   base64ToBytes,
@@ -23,7 +30,8 @@ import { IMAGE_SIZE } from '../../core/labels.ts';
 import { loadManifest } from '../manifest.ts';
 import { CropReader } from '../live/crops.ts';
 import type { InferenceEngine } from '../live/inference-engine.ts';
-import { Landmarker } from '../live/landmarker.ts';
+import { decodeCapped } from '../live/image-cap.ts';
+import { DetectorError, Landmarker } from '../live/landmarker.ts';
 
 let landmarker: Landmarker | undefined;
 let engine: InferenceEngine | undefined;
@@ -148,8 +156,13 @@ async function processGray(request: GrayBatchRequest): Promise<BatchImageResult[
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(small, border, border, big, big);
-    const found = await facesOf(canvas, side, side);
-    out.push({ status: 'ok', width: side, height: side, ...found, ms: performance.now() - start });
+    try {
+      const found = await facesOf(canvas, side, side);
+      out.push({ status: 'ok', width: side, height: side, ...found, ms: performance.now() - start });
+    } catch (error) {
+      if (!(error instanceof DetectorError)) throw error;
+      out.push({ status: 'not-image', width: side, height: side, faces: [], error: `image ${n} of the batch: ${error.message}`, ms: performance.now() - start });
+    }
   }
   return out;
 }
@@ -158,17 +171,24 @@ async function processEncoded(images: EncodedImage[]): Promise<BatchImageResult[
   const out: BatchImageResult[] = [];
   for (const { name, data } of images) {
     const start = performance.now();
-    let bitmap: ImageBitmap;
+    let decoded: Awaited<ReturnType<typeof decodeCapped>>;
     try {
-      const bytes = base64ToBytes(data);
-      bitmap = await createImageBitmap(new Blob([bytes as BlobPart]));
+      decoded = await decodeCapped(new Blob([base64ToBytes(data) as BlobPart]));
     } catch (error) {
       out.push({ status: 'not-image', width: 0, height: 0, faces: [], error: `${name} could not be decoded as an image (${(error as Error).message})`, ms: performance.now() - start });
       continue;
     }
+    const { bitmap, width, height } = decoded;
     try {
       const found = await facesOf(bitmap, bitmap.width, bitmap.height);
-      out.push({ status: 'ok', width: bitmap.width, height: bitmap.height, ...found, ms: performance.now() - start });
+      // Boxes in the image's own pixels, whatever size the detector read.
+      const sx = width / bitmap.width;
+      const sy = height / bitmap.height;
+      for (const face of found.faces) face.box = [face.box[0] * sx, face.box[1] * sy, face.box[2] * sx, face.box[3] * sy];
+      out.push({ status: 'ok', width, height, ...found, ms: performance.now() - start });
+    } catch (error) {
+      if (!(error instanceof DetectorError)) throw error;
+      out.push({ status: 'not-image', width, height, faces: [], error: `${name}: ${error.message}`, ms: performance.now() - start });
     } finally {
       bitmap.close();
     }

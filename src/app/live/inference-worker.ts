@@ -2,6 +2,8 @@
  * The models run here, off the page's thread, so the face landmarker can work on the next frame
  * while the models read this one (the two overlap on a multi-core CPU).
  */
+// First: nothing leaves the browser from this worker either.
+import '../egress-guard.ts';
 import { InferenceEngine } from './inference-engine.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 

@@ -2,7 +2,9 @@
  * One frame through the pipeline, in two halves so they can overlap across frames:
  *  - detect (page thread): landmarks -> tracked faces -> framed crops (src/core/framing);
  *  - classify (inference worker): every model on every crop -> per-face smoothing.
- * Times each stage.
+ * Times each stage. Sources longer than MAX_SIDE (image-cap.ts) are scaled down before detection,
+ * and a Detection's size and boxes are those of the scaled image. A detector failure rejects
+ * detect() (DetectorError, landmarker.ts): that frame or image gets no result, never a stale one.
  */
 import { cropTransform } from '../../core/framing/transform.ts';
 import { keypointsFromLandmarks, landmarkBox } from '../../core/framing/landmarks.ts';
@@ -11,11 +13,16 @@ import { computeFeatures, FEATURE_COUNT } from '../../core/features/index.ts';
 import { ProbabilitySmoother } from '../../core/smoothing.ts';
 import { FaceTracker } from '../../core/tracking.ts';
 import { CropReader } from './crops.ts';
+import { detectorInput, type DetectorInput } from './image-cap.ts';
 import type { Inference } from './inference-client.ts';
 import type { Landmarker } from './landmarker.ts';
 import { argmax } from './model-input.ts';
 import type { CropBatch, FeatureBatch } from './protocol.ts';
 import type { FaceResult, FrameResult, ModelReading } from './types.ts';
+
+export type FrameSource = HTMLVideoElement | HTMLImageElement;
+/** Brings a source under the detector's size cap (injectable for tests). */
+export type FitSource = (source: FrameSource, width: number, height: number, quality: ResizeQuality) => Promise<DetectorInput<FrameSource>>;
 
 export interface PipelineSettings {
   smoothing: boolean;
@@ -27,6 +34,7 @@ export interface PipelineSettings {
 export interface Detection {
   mode: 'video' | 'image';
   startMs: number;
+  /** Size of what the detector read (the source scaled under the cap). */
   width: number;
   height: number;
   ids: number[];
@@ -52,6 +60,7 @@ export class LivePipeline {
     public settings: PipelineSettings,
     // Injectable so the pipeline's logic can be tested without a canvas.
     private readonly reader: Pick<CropReader, 'read'> = new CropReader(),
+    private readonly fit: FitSource = detectorInput,
   ) {}
 
   get modelIds(): string[] {
@@ -64,8 +73,19 @@ export class LivePipeline {
     this.smoother.clear();
   }
 
-  async detect(source: HTMLVideoElement | HTMLImageElement, mode: 'video' | 'image', width: number, height: number): Promise<Detection> {
+  async detect(source: FrameSource, mode: 'video' | 'image', sourceWidth: number, sourceHeight: number): Promise<Detection> {
     const startMs = performance.now();
+    // Video frames over the cap (8K files) are scaled every frame, so faster than stills.
+    const input = await this.fit(source, sourceWidth, sourceHeight, mode === 'video' ? 'medium' : 'high');
+    try {
+      return await this.detectFitted(input, mode, startMs);
+    } finally {
+      input.release();
+    }
+  }
+
+  private async detectFitted(input: DetectorInput<FrameSource>, mode: 'video' | 'image', startMs: number): Promise<Detection> {
+    const { source, width, height } = input;
     const result = mode === 'video' ? await this.landmarker.detectVideo(source, startMs) : await this.landmarker.detectImage(source);
     const t1 = performance.now();
     // A degenerate mesh (e.g. both eyes on one point) cannot be framed: drop that face, not the frame.
@@ -145,7 +165,7 @@ export class LivePipeline {
   }
 
   /** Both halves, one after the other (stills). */
-  async process(source: HTMLVideoElement | HTMLImageElement, mode: 'video' | 'image', width: number, height: number): Promise<FrameResult> {
+  async process(source: FrameSource, mode: 'video' | 'image', width: number, height: number): Promise<FrameResult> {
     return this.classify(await this.detect(source, mode, width, height));
   }
 }
