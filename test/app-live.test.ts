@@ -10,14 +10,15 @@ import { FrameStats } from '../src/app/live/stats.ts';
 import { agreement, EMOTION_COLORS, emotionColor, percent } from '../src/app/present.ts';
 import { parseReportView, polyline } from '../src/app/report.ts';
 
-const entry = (over: Partial<ModelEntry> = {}): ModelEntry => ({
+// Entries as they may arrive unchecked (not through parseManifest): the checkers reject bad inputs themselves.
+const entry = (over: Record<string, unknown> = {}): ModelEntry => ({
   id: 'm',
   name: 'M',
   kind: 'cnn',
   path: 'm/model.json',
   input: { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48, tta: 'hflip-mean' },
   ...over,
-});
+}) as ModelEntry;
 
 describe('checkModelInput', () => {
   it('accepts the FER2013 CNN input and reads tta', () => {

@@ -9,7 +9,8 @@ import {
   summariseReport,
 } from './manifest.ts';
 
-const entry = { id: 'fer-cnn', name: 'FER CNN', kind: 'cnn', path: 'fer-cnn/model.json', input: { size: 48 }, report: 'fer-cnn/report.json' };
+const input = { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48, tta: 'hflip-mean' };
+const entry = { id: 'fer-cnn', name: 'FER CNN', kind: 'cnn', path: 'fer-cnn/model.json', input, report: 'fer-cnn/report.json' };
 
 function fakeFetch(routes: Record<string, unknown>) {
   return async (url: string) => {
@@ -19,14 +20,16 @@ function fakeFetch(routes: Record<string, unknown>) {
 }
 
 describe('manifest', () => {
+  // The contract itself (src/core/contracts/manifest.ts) is tested in test/contracts.test.ts.
   it('parses a valid manifest and defaults the name', () => {
-    const m = parseManifest({ models: [entry, { id: 'svm', kind: 'svm', path: 'svm/model.json' }] });
+    const svm = { id: 'svm', kind: 'svm', path: 'svm/model.json', input: { type: 'pixels', size: 48 } };
+    const m = parseManifest({ models: [entry, svm] });
     expect(m.models[0]).toEqual(entry);
-    expect(m.models[1]).toEqual({ id: 'svm', name: 'svm', kind: 'svm', path: 'svm/model.json', input: {} });
+    expect(m.models[1]).toEqual({ ...svm, name: 'svm' });
   });
 
-  it('rejects bad manifests with a message naming the entry', () => {
-    expect(() => parseManifest({})).toThrow(/"models" array/);
+  it('rejects bad manifests with a message naming the file and entry', () => {
+    expect(() => parseManifest({})).toThrow(/^models\/index\.json: must be an object with a "models" array/);
     expect(() => parseManifest({ models: [{ ...entry, kind: 'rnn' }] })).toThrow(/models\[0\] \(fer-cnn\)\.kind/);
     expect(() => parseManifest({ models: [entry, entry] })).toThrow(/used twice/);
     expect(() => parseManifest({ models: [{ ...entry, path: '../x.json' }] })).toThrow(/path/);
@@ -62,7 +65,7 @@ describe('manifest', () => {
     if (state.status !== 'ready') return;
     expect(await loadReport(fetchJson, state.manifest.models[0])).toEqual({ status: 'ready', accuracy: 0.5 });
     expect(await loadReport(fakeFetch({}), state.manifest.models[0])).toEqual({ status: 'none' });
-    const broken = await loadManifest(fakeFetch({ '/models/index.json': { nope: 1 } }));
-    expect(broken.status).toBe('error');
+    const broken = await loadManifest(fakeFetch({ '/models/index.json': { models: [{ ...entry, path: '/abs' }] } }));
+    expect(broken).toEqual({ status: 'error', message: expect.stringMatching(/^\/models\/index\.json: models\[0\] \(fer-cnn\)\.path must be/) });
   });
 });

@@ -1,25 +1,13 @@
 /**
- * The models manifest served at /models/index.json and the per-model report.json files.
- * Pure functions (no DOM), so they can be tested in Node.
+ * Loading the models manifest served at /models/index.json and the summary of each model's
+ * report.json. Pure functions (no DOM; fetch is passed in), so they can be tested in Node.
  */
+import { isRecord } from '../core/contracts/check.ts';
+import { isSafeRelativePath, parseManifest, type Manifest, type ModelEntry } from '../core/contracts/manifest.ts';
 
-export type ModelKind = 'cnn' | 'svm';
-
-export interface ModelEntry {
-  id: string;
-  name: string;
-  kind: ModelKind;
-  /** Relative to /models/, e.g. "fer-cnn/model.json". */
-  path: string;
-  /** Input description (size, channels, normalisation...); shape owned by the model exporter. */
-  input: Record<string, unknown>;
-  /** Relative to /models/, e.g. "fer-cnn/report.json". */
-  report?: string;
-}
-
-export interface Manifest {
-  models: ModelEntry[];
-}
+// The manifest contract (types, parser) lives in src/core/contracts; re-exported for the app.
+export { isSafeRelativePath, parseManifest } from '../core/contracts/manifest.ts';
+export type { CnnModelEntry, Manifest, ModelEntry, ModelKind, SvmModelEntry } from '../core/contracts/manifest.ts';
 
 export interface ReportSummary {
   /** Fraction in 0..1 when the report has one. */
@@ -30,51 +18,9 @@ export interface ReportSummary {
 
 export const MODELS_BASE = '/models/';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A manifest path must stay inside /models/: relative, no "..", no scheme. */
-export function isSafeRelativePath(path: string): boolean {
-  if (path === '' || path.startsWith('/') || path.includes('\\') || /^[a-z][a-z0-9+.-]*:/i.test(path)) return false;
-  return path.split('/').every((part) => part !== '..' && part !== '');
-}
-
 export function modelUrl(path: string, base: string = MODELS_BASE): string {
   if (!isSafeRelativePath(path)) throw new Error(`unsafe model path "${path}"`);
   return base + path;
-}
-
-/** Validates the manifest JSON; throws an Error that names the offending entry. */
-export function parseManifest(json: unknown): Manifest {
-  if (!isRecord(json) || !Array.isArray(json.models)) {
-    throw new Error('index.json must be an object with a "models" array');
-  }
-  const seen = new Set<string>();
-  const models = json.models.map((raw, i): ModelEntry => {
-    const where = `models[${i}]`;
-    if (!isRecord(raw)) throw new Error(`${where} is not an object`);
-    const { id, name, kind, path, input, report } = raw;
-    if (typeof id !== 'string' || id === '') throw new Error(`${where}.id must be a non-empty string`);
-    if (seen.has(id)) throw new Error(`${where}.id "${id}" is used twice`);
-    seen.add(id);
-    if (kind !== 'cnn' && kind !== 'svm') throw new Error(`${where} (${id}).kind must be "cnn" or "svm"`);
-    if (typeof path !== 'string' || !isSafeRelativePath(path)) {
-      throw new Error(`${where} (${id}).path must be a relative path inside models/`);
-    }
-    if (report !== undefined && (typeof report !== 'string' || !isSafeRelativePath(report))) {
-      throw new Error(`${where} (${id}).report must be a relative path inside models/`);
-    }
-    return {
-      id,
-      name: typeof name === 'string' && name !== '' ? name : id,
-      kind,
-      path,
-      input: isRecord(input) ? input : {},
-      ...(report !== undefined ? { report } : {}),
-    };
-  });
-  return { models };
 }
 
 /** Accepts a fraction (0..1) or a percentage (1..100]. */
@@ -118,13 +64,20 @@ export type ManifestState =
 
 export async function loadManifest(fetchJson: FetchJson, base: string = MODELS_BASE): Promise<ManifestState> {
   const url = `${base}index.json`;
+  let json: unknown;
   try {
     const response = await fetchJson(url);
     if (response.status === 404) return { status: 'missing' };
     if (!response.ok) return { status: 'error', message: `${url}: HTTP ${response.status}` };
-    return { status: 'ready', manifest: parseManifest(await response.json()) };
+    json = await response.json();
   } catch (error) {
     return { status: 'error', message: `${url}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  try {
+    // Its messages start with the url and name the entry and field at fault.
+    return { status: 'ready', manifest: parseManifest(json, url) };
+  } catch (error) {
+    return { status: 'error', message: (error as Error).message };
   }
 }
 

@@ -1,49 +1,36 @@
 /**
- * The parts of a model's report.json (written by src/train/report.ts) that the Report view shows,
- * validated loosely: a missing part is left out rather than failing the whole report (pure).
+ * The parts of a model's report.json (ModelReport, src/core/contracts/report.ts) that the Report
+ * view shows, read loosely: a missing part is left out rather than failing the whole report, since
+ * the view also shows reports written by older versions or by hand (pure).
  */
+import type { HistoryPoint } from '../core/contracts/report.ts';
+import { isRecord } from '../core/contracts/check.ts';
 import { EMOTIONS } from '../core/labels.ts';
-import type { ComparisonJson } from '../core/comparison.ts';
+import type { ClassMetrics } from '../core/metrics.ts';
 
-export type { ComparisonJson } from '../core/comparison.ts';
-
-export interface ClassRow {
-  label: string;
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
-
-export interface CurvePoint {
-  epoch: number;
-  loss: number;
-  acc: number;
-  valLoss: number;
-  valAcc: number;
-}
+// models/report.json (the comparison) has its type and parser in src/core/contracts.
+export { COMPARISON_FILE, parseComparison, type ComparisonJson } from '../core/contracts/comparison.ts';
 
 export interface ReportView {
   accuracy?: number;
   macroF1?: number;
   labels: string[];
-  perClass: ClassRow[];
+  perClass: ClassMetrics[];
   /** Rows = true class, columns = predicted class. */
   confusion?: number[][];
-  history: CurvePoint[];
+  history: HistoryPoint[];
   facts: [string, string][];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export function parseReportView(json: unknown): ReportView {
   if (!isRecord(json)) throw new Error('report.json must be an object');
   const labels = Array.isArray(json.labels) && json.labels.every((l) => typeof l === 'string') ? (json.labels as string[]) : [...EMOTIONS];
-  const perClass: ClassRow[] = Array.isArray(json.perClass)
+  const perClass: ClassMetrics[] = Array.isArray(json.perClass)
     ? json.perClass.filter(isRecord).flatMap((r) => {
         const row = { label: String(r.label ?? ''), precision: num(r.precision), recall: num(r.recall), f1: num(r.f1), support: num(r.support) };
-        return row.precision === undefined || row.recall === undefined || row.f1 === undefined || row.support === undefined ? [] : [row as ClassRow];
+        return row.precision === undefined || row.recall === undefined || row.f1 === undefined || row.support === undefined ? [] : [row as ClassMetrics];
       })
     : [];
   const cm = json.confusionMatrix;
@@ -51,10 +38,10 @@ export function parseReportView(json: unknown): ReportView {
     Array.isArray(cm) && cm.length === labels.length && cm.every((row) => Array.isArray(row) && row.length === labels.length && row.every((v) => num(v) !== undefined))
       ? (cm as number[][])
       : undefined;
-  const history: CurvePoint[] = Array.isArray(json.history)
+  const history: HistoryPoint[] = Array.isArray(json.history)
     ? json.history.filter(isRecord).flatMap((h) => {
         const p = { epoch: num(h.epoch), loss: num(h.loss), acc: num(h.acc), valLoss: num(h.valLoss), valAcc: num(h.valAcc) };
-        return Object.values(p).some((v) => v === undefined) ? [] : [p as CurvePoint];
+        return Object.values(p).some((v) => v === undefined) ? [] : [p as HistoryPoint];
       })
     : [];
   const facts: [string, string][] = [];
@@ -82,47 +69,6 @@ export function polyline(epochs: number[], values: number[], w: number, h: numbe
   const x1 = Math.max(...epochs);
   const sx = x1 > x0 ? w / (x1 - x0) : 0;
   return values.map((v, i) => `${((epochs[i]! - x0) * sx).toFixed(1)},${(h - (Math.min(v, yMax) / yMax) * h).toFixed(1)}`).join(' ');
-}
-
-/** Where `npm run report` puts the model comparison, relative to /models/. */
-export const COMPARISON_FILE = 'report.json';
-
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-
-/**
- * Checks the shape of models/report.json (src/core/comparison.ts, version 1) before the view
- * renders it; throws an Error naming the first problem.
- */
-export function parseComparison(json: unknown): ComparisonJson {
-  if (!isRecord(json) || json.version !== 1) throw new Error('not a version 1 model comparison');
-  const { classes, models, evaluationSets, unknown, summary } = json;
-  if (!isStringArray(classes)) throw new Error('"classes" must be a list of labels');
-  if (!isStringArray(summary)) throw new Error('"summary" must be a list of sentences');
-  if (!Array.isArray(models) || !models.every((m) => isRecord(m) && typeof m.id === 'string' && typeof m.name === 'string')) {
-    throw new Error('"models" must be a list of {id, name, ...}');
-  }
-  if (!Array.isArray(evaluationSets)) throw new Error('"evaluationSets" must be a list');
-  for (const set of evaluationSets) {
-    if (!isRecord(set) || typeof set.name !== 'string' || !Array.isArray(set.rows)) throw new Error('an evaluation set needs a name and rows');
-    if (!isStringArray(set.absentClasses)) throw new Error(`evaluation set "${set.name}": "absentClasses" must be a list`);
-    for (const row of set.rows) {
-      if (!isRecord(row) || typeof row.modelId !== 'string' || !Array.isArray(row.perClassF1) || row.perClassF1.length !== classes.length) {
-        throw new Error(`evaluation set "${set.name}": each row needs a modelId and one F1 (or null) per class`);
-      }
-    }
-  }
-  if (unknown !== null) {
-    if (!isRecord(unknown) || !Array.isArray(unknown.images)) throw new Error('"unknown" must be null or hold "images"');
-    for (const img of unknown.images) {
-      if (!isRecord(img) || typeof img.file !== 'string' || !Array.isArray(img.predictions) || img.predictions.length !== models.length) {
-        throw new Error('each unknown image needs a file and one prediction entry per model');
-      }
-    }
-    if (unknown.scores !== null && !(Array.isArray(unknown.scores) && unknown.scores.length === models.length)) {
-      throw new Error('"unknown.scores" must be null or one score per model');
-    }
-  }
-  return json as unknown as ComparisonJson;
 }
 
 /** Presentation helpers for the comparison (same formats as REPORT.md). */

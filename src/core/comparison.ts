@@ -8,8 +8,12 @@
  */
 import { EMOTIONS } from './labels.ts';
 import { labelFromFolderName } from './label-aliases.ts';
+import type { ComparisonJson, ComparisonModel, ComparisonRow, ComparisonSet, ComparisonUnknown, Leader, UnknownImageRow, UnknownScore } from './contracts/comparison.ts';
 
-/** The parts of a ModelReport (src/train/report.ts) the comparison reads; a ModelReport fits. */
+// The output (models/report.json) is a contract the app reads: its types live in contracts/.
+export type { ComparisonJson, ComparisonModel, ComparisonRow, ComparisonSet, ComparisonUnknown, Leader, UnknownImageRow, UnknownScore } from './contracts/comparison.ts';
+
+/** The parts of a ModelReport (contracts/report.ts) the comparison reads; a ModelReport fits. */
 export interface ComparisonReportInput {
   accuracy: number;
   macroAvg: { f1: number };
@@ -42,86 +46,6 @@ export interface ComparisonInput {
     labels?: Record<string, string>;
   };
   generatedAt: string;
-}
-
-export interface ComparisonModel {
-  id: string;
-  name: string;
-  kind: string;
-  sizeBytes: number;
-  latencyMsPerFace: number | null;
-}
-
-export interface ComparisonRow {
-  modelId: string;
-  /** False when the model has no report on this set (all figures null). */
-  evaluated: boolean;
-  accuracy: number | null;
-  macroF1: number | null;
-  /** Aligned with ComparisonJson.classes; null where the class is absent from the set. */
-  perClassF1: (number | null)[];
-  /** Images evaluated (sum of per-class support), when the report gives supports. */
-  images: number | null;
-  note: string | null;
-}
-
-/** The best value of a metric on one set; several ids on a tie. */
-export interface Leader {
-  metric: 'accuracy' | 'macroF1';
-  modelIds: string[];
-  value: number;
-  /** Next best distinct value, when another model was evaluated. */
-  runnerUp: { modelIds: string[]; value: number } | null;
-  /** value - runnerUp.value. */
-  margin: number | null;
-}
-
-export interface ComparisonSet {
-  name: string;
-  rows: ComparisonRow[];
-  /** Classes no evaluated model has an image of in this set (F1 shown as —). */
-  absentClasses: string[];
-  bestAccuracy: Leader | null;
-  bestMacroF1: Leader | null;
-}
-
-export interface UnknownImageRow {
-  file: string;
-  /** Held-back label (canonical name when it is an emotion), or null. */
-  label: string | null;
-  /** Per model (ComparisonJson.models order); correct is null without a label. */
-  predictions: ({ modelId: string; label: string; prob: number; correct: boolean | null } | { modelId: string; label: null; prob: null; correct: boolean | null })[];
-}
-
-export interface UnknownScore {
-  modelId: string;
-  /** Predictions equal to the held-back label. */
-  right: number;
-  /** Images with a held-back label (a missing prediction counts as not right). */
-  total: number;
-  /** Of those, images where the model gave a prediction. */
-  predicted: number;
-}
-
-export interface ComparisonUnknown {
-  images: UnknownImageRow[];
-  /** Present when at least one image has a held-back label. */
-  scores: UnknownScore[] | null;
-  best: { modelIds: string[]; right: number; total: number } | null;
-  /** Images where every model gave the same label (and all gave one). */
-  agreed: number;
-}
-
-export interface ComparisonJson {
-  version: 1;
-  generatedAt: string;
-  classes: string[];
-  models: ComparisonModel[];
-  evaluationSets: ComparisonSet[];
-  unknown: ComparisonUnknown | null;
-  fastest: { modelIds: string[]; latencyMsPerFace: number; runnerUp: { modelIds: string[]; latencyMsPerFace: number } | null } | null;
-  /** Generated sentences, also the summary of REPORT.md. */
-  summary: string[];
 }
 
 const byCode = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

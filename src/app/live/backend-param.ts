@@ -1,8 +1,9 @@
 /** The ?backend= URL parameter (kept apart from backend.ts so the page need not load tfjs). */
+import { BROWSER_BACKENDS, isBrowserBackend } from '../../core/contracts/backends.ts';
 import type { BackendName } from './types.ts';
 
-export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+export const BACKENDS: readonly BackendName[] = BROWSER_BACKENDS;
 
 export function parseBackendParam(value: string | null): BackendName | undefined {
-  return value !== null && (BACKENDS as readonly string[]).includes(value) ? (value as BackendName) : undefined;
+  return isBrowserBackend(value) ? value : undefined;
 }

@@ -1,10 +1,12 @@
 /**
- * What the live view needs to know to feed a manifest model, read from its `input` block, or the
- * reason it cannot run it (pure; tested in Node).
+ * What the live view needs to know to feed a manifest model, read from its `input` block with the
+ * contract parsers (src/core/contracts/model-input.ts), or the reason it cannot run it (pure;
+ * tested in Node). Entries from parseManifest() are already valid; this also guards entries that
+ * reach the worker by other routes, and checks what only the app knows (its feature version).
  */
+import { parseCnnInput, parseStoredSvmInput, parseSvmInput, type SvmInputSpec } from '../../core/contracts/model-input.ts';
 import { FEATURE_COUNT, FEATURE_VERSION } from '../../core/features/index.ts';
 import { NUM_CLASSES } from '../../core/labels.ts';
-import { parseSvmInput, type SvmInputSpec } from '../../core/svm/input.ts';
 import type { ModelEntry } from '../manifest.ts';
 
 export interface InputSpec {
@@ -18,39 +20,34 @@ export type InputCheck = { ok: true; spec: InputSpec } | { ok: false; reason: st
 
 export type SvmInputCheck = { ok: true; input: SvmInputSpec } | { ok: false; reason: string };
 
-/** An SVM entry's input (src/core/svm/input.ts), checked against what this app computes. */
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** An SVM entry's input, checked against what this app computes. */
 export function checkSvmInput(entry: ModelEntry): SvmInputCheck {
   let input: SvmInputSpec;
   try {
-    input = parseSvmInput(entry.input);
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
-  if (input.type === 'au-features') {
-    if (entry.input.featureVersion !== FEATURE_VERSION) {
-      return { ok: false, reason: `trained on AU feature version ${String(entry.input.featureVersion)}, the app computes version ${FEATURE_VERSION}: retrain it (npm run train -- ${entry.id})` };
+    const stored = parseStoredSvmInput(entry.input, 'input');
+    if (stored.type === 'au-features') {
+      if (stored.featureVersion !== FEATURE_VERSION) {
+        return { ok: false, reason: `trained on AU feature version ${stored.featureVersion}, the app computes version ${FEATURE_VERSION}: retrain it (npm run train -- ${entry.id})` };
+      }
+      if (stored.dim !== undefined && stored.dim !== FEATURE_COUNT) return { ok: false, reason: `expects ${stored.dim} features, the app computes ${FEATURE_COUNT}` };
     }
-    if (entry.input.dim !== undefined && entry.input.dim !== FEATURE_COUNT) return { ok: false, reason: `expects ${String(entry.input.dim)} features, the app computes ${FEATURE_COUNT}` };
+    input = parseSvmInput(stored);
+  } catch (error) {
+    return { ok: false, reason: reasonOf(error) };
   }
   return { ok: true, input };
 }
 
 export function checkModelInput(entry: ModelEntry): InputCheck {
   if (entry.kind !== 'cnn') return { ok: false, reason: `${entry.kind.toUpperCase()} models are not CNNs` };
-  const input = entry.input;
-  const size = input.size ?? (Array.isArray(input.shape) ? input.shape[1] : 48);
-  if (typeof size !== 'number' || !Number.isInteger(size) || size < 8 || size > 512) {
-    return { ok: false, reason: `unsupported input size ${JSON.stringify(size)}` };
+  try {
+    const input = parseCnnInput(entry.input, 'input');
+    return { ok: true, spec: { size: input.size, hflipMean: input.tta === 'hflip-mean' } };
+  } catch (error) {
+    return { ok: false, reason: reasonOf(error) };
   }
-  if (input.color !== undefined && input.color !== 'gray') return { ok: false, reason: `unsupported input colour "${String(input.color)}" (only gray)` };
-  const range = input.range;
-  if (range !== undefined && !(Array.isArray(range) && range[0] === 0 && range[1] === 1)) {
-    return { ok: false, reason: `unsupported input range ${JSON.stringify(range)} (only [0,1])` };
-  }
-  if (input.tta !== undefined && input.tta !== 'none' && input.tta !== 'hflip-mean') {
-    return { ok: false, reason: `unknown tta "${String(input.tta)}"` };
-  }
-  return { ok: true, spec: { size, hflipMean: input.tta === 'hflip-mean' } };
 }
 
 /** Averages row i and row i + n of an [2n, classes] output (crop and mirrored crop). */

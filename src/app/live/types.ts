@@ -1,7 +1,8 @@
 /** Types shared by the live pipeline and its Svelte views. */
+import type { BrowserBackend } from '../../core/contracts/backends.ts';
 import type { Box } from '../../core/framing/types.ts';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type BackendName = BrowserBackend;
 
 export interface BackendChoice {
   /** The backend tfjs runs on. */

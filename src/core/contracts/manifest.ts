@@ -1,0 +1,111 @@
+/**
+ * models/index.json: the list of models the app, the training commands and the scripts load. A
+ * user extension point (add your own model by adding an entry), described for editors by
+ * models/index.schema.json; parseManifest() is the one validator every reader uses.
+ */
+import { isRecord, rejectUnknownKeys } from './check.ts';
+import { parseCnnInput, parseStoredSvmInput, type CnnInputSpec, type SvmInput } from './model-input.ts';
+
+export const MODEL_KINDS = ['cnn', 'svm'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+interface EntryBase {
+  /** Unique; also the model folder's name for the models we train. */
+  id: string;
+  /** Shown in the app; defaults to the id. */
+  name: string;
+  /** Relative to models/, e.g. "fer-cnn/model.json". */
+  path: string;
+  /** Relative to models/, e.g. "fer-cnn/report.json". */
+  report?: string;
+}
+
+export interface CnnModelEntry extends EntryBase {
+  kind: 'cnn';
+  input: CnnInputSpec;
+}
+
+export interface SvmModelEntry extends EntryBase {
+  kind: 'svm';
+  input: SvmInput;
+}
+
+export type ModelEntry = CnnModelEntry | SvmModelEntry;
+
+/** An entry before its paths are known (the publisher fills path and report from the folder). */
+export type ModelEntryDraft = Omit<CnnModelEntry, 'path' | 'report'> | Omit<SvmModelEntry, 'path' | 'report'>;
+
+export interface Manifest {
+  /** Optional, for editors: "./index.schema.json". */
+  $schema?: string;
+  models: ModelEntry[];
+}
+
+/** Where models/index.json is, relative to the project (default file name in messages). */
+export const MANIFEST_PATH = 'models/index.json';
+
+const ENTRY_KEYS = ['id', 'name', 'kind', 'path', 'report', 'input'] as const;
+
+/** A manifest path must stay inside models/: relative, no "..", no empty part, no scheme. */
+export function isSafeRelativePath(path: string): boolean {
+  if (path === '' || path.startsWith('/') || path.includes('\\') || /^[a-z][a-z0-9+.-]*:/i.test(path)) return false;
+  return path.split('/').every((part) => part !== '..' && part !== '');
+}
+
+function parseEntry(raw: unknown, at: string): ModelEntry {
+  if (!isRecord(raw)) throw new Error(`${at} must be an object {id, kind, path, input, ...}`);
+  const { id, name, kind, path, report, input } = raw;
+  if (typeof id !== 'string' || id === '') throw new Error(`${at}.id must be a non-empty string`);
+  const where = `${at} (${id})`;
+  rejectUnknownKeys(raw, ENTRY_KEYS, where);
+  if (!(MODEL_KINDS as readonly unknown[]).includes(kind)) throw new Error(`${where}.kind must be "cnn" or "svm", got ${JSON.stringify(kind)}`);
+  if (name !== undefined && typeof name !== 'string') throw new Error(`${where}.name must be a string`);
+  const safe = 'a relative path inside models/ (no leading "/", no "..", no "//", no URL)';
+  if (typeof path !== 'string' || !isSafeRelativePath(path)) throw new Error(`${where}.path must be ${safe}, got ${JSON.stringify(path)}`);
+  if (report !== undefined && (typeof report !== 'string' || !isSafeRelativePath(report))) {
+    throw new Error(`${where}.report must be ${safe}, got ${JSON.stringify(report)}`);
+  }
+  const base = { id, name: typeof name === 'string' && name !== '' ? name : id, path, ...(report !== undefined ? { report: report as string } : {}) };
+  return kind === 'cnn'
+    ? { ...base, kind, input: parseCnnInput(input, `${where}.input`) }
+    : { ...base, kind: 'svm', input: parseStoredSvmInput(input, `${where}.input`) };
+}
+
+/**
+ * Validates a parsed models/index.json; throws an Error that starts with `file` and names the entry
+ * and field at fault, e.g. `models/index.json: models[2] (svm-au).path must be ...`.
+ * Entries come back complete (name defaulted, a CNN's input filled in).
+ */
+export function parseManifest(json: unknown, file: string = MANIFEST_PATH): Manifest {
+  if (!isRecord(json) || !Array.isArray(json.models)) throw new Error(`${file}: must be an object with a "models" array`);
+  try {
+    rejectUnknownKeys(json, ['$schema', 'models'], 'the top level');
+    if (json.$schema !== undefined && typeof json.$schema !== 'string') throw new Error('"$schema" must be a string');
+    const first = new Map<string, number>();
+    const models = json.models.map((raw, i) => {
+      const entry = parseEntry(raw, `models[${i}]`);
+      const before = first.get(entry.id);
+      if (before !== undefined) throw new Error(`models[${i}].id "${entry.id}" is used twice (also models[${before}]); ids must be unique`);
+      first.set(entry.id, i);
+      return entry;
+    });
+    return { ...(typeof json.$schema === 'string' ? { $schema: json.$schema } : {}), models };
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The entries with `entry` in place of the one with its id, or appended (order kept). Generic so
+ * writers can keep other entries exactly as they read them.
+ */
+export function upsertEntry<E extends { id: string }>(models: readonly E[], entry: E): E[] {
+  const i = models.findIndex((m) => m.id === entry.id);
+  return i >= 0 ? models.map((m, j) => (j === i ? entry : m)) : [...models, entry];
+}
+
+/** index.json's text as the writers write it: 2-space JSON and a final newline ($schema kept). */
+export function serializeManifest(manifest: { $schema?: string; models: readonly unknown[] }): string {
+  const { $schema, models } = manifest;
+  return JSON.stringify({ ...($schema !== undefined ? { $schema } : {}), models }, null, 2) + '\n';
+}
