@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { keypointsFromLandmarks, landmarkBox } from '../src/core/framing/landmarks.ts';
 import { cropTransform } from '../src/core/framing/transform.ts';
 import { warpGray } from '../src/core/framing/warp.ts';
-import { loadFer2013, resolveFer2013Path } from '../src/train/fer2013.ts';
-import { launchChromium, serveStatic } from './browser.ts';
+import { loadFer2013, resolveFer2013Path } from '../src/train/data/fer2013.ts';
+import { launchChromium, serveStatic } from '../src/train/browser/browser.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '400' }, data: { type: 'string' } } });
 const count = Number(values.count);

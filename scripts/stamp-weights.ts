@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readSvmModel } from '../src/train/svm/export.ts';
-import { stampWeightsIntegrity } from '../src/train/model-io.ts';
+import { stampWeightsIntegrity } from '../src/train/cnn/model-io.ts';
 
 const USAGE = `usage: npm run models:stamp [-- <model folders>] [--force]
 

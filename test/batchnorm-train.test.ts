@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initWasm } from '../src/train/backend.ts';
+import { initWasm } from '../src/train/kernels/backend.ts';
 import { batchNormTrain, useFusedBatchNorm } from '../src/train/kernels/batchnorm-train.ts';
 import { values } from './helpers/values.ts';
 

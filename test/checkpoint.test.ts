@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, readCheckpoint } from '../src/train/checkpoint.ts';
-import { trainCnn } from '../src/train/train-cnn.ts';
+import { CheckpointError, readCheckpoint } from '../src/train/cnn/checkpoint.ts';
+import { trainCnn } from '../src/train/cnn/train-cnn.ts';
 import { tinyRun, writeSyntheticFer } from './synthetic-fer.ts';
 
 let data: string;

@@ -1,14 +1,14 @@
 /**
  * Usage errors: every CLI exits 2 with a message naming the option and the accepted range;
  * integer options refuse fractions; `--epochs -1` gets our message, not parseArgs' "ambiguous".
- * The train commands' option checks run in-process (src/train/train-args.ts); each CLI is then
+ * The train commands' option checks run in-process (src/train/commands/train-args.ts); each CLI is then
  * spawned once to show it turns a usage error into exit 2 (before reading data or starting a
  * browser or TensorFlow.js).
  */
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseChoice, parseInteger, parseList, parseNumber, parseOptions, UsageError, wantsHelp } from '../src/train/cli-args.ts';
-import { parseCnnArgs, parseFinetuneArgs, parseSvmArgs } from '../src/train/train-args.ts';
+import { parseChoice, parseInteger, parseList, parseNumber, parseOptions, UsageError, wantsHelp } from '../src/train/util/cli-args.ts';
+import { parseCnnArgs, parseFinetuneArgs, parseSvmArgs } from '../src/train/commands/train-args.ts';
 
 interface Ran {
   status: number | null;
@@ -132,18 +132,18 @@ describe('train command lines', () => {
 
 /** [script, args, message the stderr must match] — each must exit 2. */
 const USAGE_ERRORS: [string, string[], RegExp][] = [
-  ['src/train/cli.ts', ['cnn', '--epochs', '-1'], /--epochs must be an integer >= 1, got "-1"/],
-  ['src/train/cli.ts', ['cnn', '--batch-size', '2.5'], /--batch-size must be an integer >= 1, got "2\.5"/],
-  ['src/train/cli.ts', ['train'], /unknown command "train"; the commands are cnn, svm-au, svm-pixels, finetune/],
-  ['src/train/cli.ts', ['finetune', '--data', 'x', '--lr', '0'], /--lr must be a number in \(0, 1\], got "0"/],
-  ['src/train/cli.ts', ['svm-pixels', '--seed', '1.5'], /--seed must be an integer >= 0, got "1\.5"/],
-  ['src/train/evaluate-cli.ts', ['--modle', 'x'], /unknown option --modle; the options are --model, --data, --no-tta/],
-  ['src/train/report-cli.ts', ['--model', 'x'], /unknown option --model; the options are --data, --models/],
-  ['src/train/extract/cli.ts', ['--limit', '2.5', 'dir'], /--limit must be an integer >= 1, got "2\.5"/],
-  ['src/train/predict/cli.ts', ['--pages', '-1', 'x.png'], /--pages must be an integer in \[1, 16\], got "-1"/],
-  ['src/train/bench.ts', ['--steps', '2.5'], /--steps must be an integer >= 1, got "2\.5"/],
-  ['scripts/bench-svm.ts', ['--rows', '-5'], /--rows must be an integer >= 1, got "-5"/],
-  ['scripts/bench-live.ts', ['--where', 'page,gpu'], /--where must be split, page or worker/],
+  ['src/train/commands/train.ts', ['cnn', '--epochs', '-1'], /--epochs must be an integer >= 1, got "-1"/],
+  ['src/train/commands/train.ts', ['cnn', '--batch-size', '2.5'], /--batch-size must be an integer >= 1, got "2\.5"/],
+  ['src/train/commands/train.ts', ['train'], /unknown command "train"; the commands are cnn, svm-au, svm-pixels, finetune/],
+  ['src/train/commands/train.ts', ['finetune', '--data', 'x', '--lr', '0'], /--lr must be a number in \(0, 1\], got "0"/],
+  ['src/train/commands/train.ts', ['svm-pixels', '--seed', '1.5'], /--seed must be an integer >= 0, got "1\.5"/],
+  ['src/train/commands/evaluate.ts', ['--modle', 'x'], /unknown option --modle; the options are --model, --data, --no-tta/],
+  ['src/train/commands/report.ts', ['--model', 'x'], /unknown option --model; the options are --data, --models/],
+  ['src/train/commands/extract.ts', ['--limit', '2.5', 'dir'], /--limit must be an integer >= 1, got "2\.5"/],
+  ['src/train/commands/predict.ts', ['--pages', '-1', 'x.png'], /--pages must be an integer in \[1, 16\], got "-1"/],
+  ['src/train/commands/bench-train.ts', ['--steps', '2.5'], /--steps must be an integer >= 1, got "2\.5"/],
+  ['src/train/commands/bench-svm.ts', ['--rows', '-5'], /--rows must be an integer >= 1, got "-5"/],
+  ['src/train/commands/bench-live.ts', ['--where', 'page,gpu'], /--where must be split, page or worker/],
 ];
 
 describe('usage errors exit 2 in every CLI', () => {
@@ -159,7 +159,7 @@ describe('usage errors exit 2 in every CLI', () => {
   });
 
   it('npm run train -- --help / -h / cnn --help print the usage (with --fresh) and exit 0', async () => {
-    const results = await runAll([['--help'], ['-h'], ['cnn', '--epochs', '1.5', '--help']].map((args) => ['src/train/cli.ts', args]));
+    const results = await runAll([['--help'], ['-h'], ['cnn', '--epochs', '1.5', '--help']].map((args) => ['src/train/commands/train.ts', args]));
     for (const r of results) {
       expect(r.status).toBe(0);
       expect(r.stderr).toBe('');

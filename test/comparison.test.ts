@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { EMOTIONS } from '../src/core/labels.ts';
-import { buildReport } from '../src/train/report.ts';
-import { buildComparison, type ComparisonInput, type ComparisonReportInput } from '../src/core/comparison.ts';
+import { buildReport } from '../src/train/report/report.ts';
+import { buildComparison, type ComparisonInput, type ComparisonReportInput } from '../src/train/report/comparison.ts';
 import { parseComparison } from '../src/app/report.ts';
 
 /** A report from a confusion matrix over EMOTIONS, through the real report builder. */

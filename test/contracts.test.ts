@@ -15,7 +15,7 @@ import {
   serializeManifest,
   upsertEntry,
 } from '../src/core/contracts/index.ts';
-import { buildReport } from '../src/train/report.ts';
+import { buildReport } from '../src/train/report/report.ts';
 import { validate } from './helpers/json-schema.ts';
 
 const root = resolve(__dirname, '..');
@@ -23,7 +23,7 @@ const modelsDir = join(root, 'models');
 const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
 const schema = readJson(join(modelsDir, 'index.schema.json')) as Record<string, unknown>;
 const committedText = readFileSync(join(modelsDir, 'index.json'), 'utf8');
-const committed = JSON.parse(committedText) as { models: ({ id: string } & Record<string, unknown>)[] };
+const committed = JSON.parse(committedText) as { $schema?: string; models: ({ id: string } & Record<string, unknown>)[] };
 
 const cnn = { id: 'c', name: 'C', kind: 'cnn', path: 'c/model.json', input: cnnInput({ size: 48, tta: 'none' }) };
 const au = { id: 'a', kind: 'svm', path: 'a/model.json', input: { type: 'au-features', featureVersion: 1, dim: 168 } };
@@ -62,7 +62,8 @@ describe('committed models/index.json', () => {
   it('upsertEntry + serializeManifest rewrite the file byte for byte', () => {
     let models = committed.models;
     for (const entry of committed.models) models = upsertEntry(models, entry);
-    expect(serializeManifest({ models })).toBe(committedText);
+    expect(committed.$schema).toBe('./index.schema.json');
+    expect(serializeManifest({ $schema: committed.$schema, models })).toBe(committedText);
   });
 
   it('every report.json parses with parseReport, every SVM model.json input with parseStoredSvmInput', () => {

@@ -2,10 +2,10 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { initWasm } from '../src/train/backend.ts';
+import { initWasm } from '../src/train/kernels/backend.ts';
 import { conv2dSimd, filterGradientSimd, inputGradientSimd } from '../src/train/kernels/conv-simd.ts';
 import { simdKernelsLoaded } from '../src/train/kernels/simd-module.ts';
-import type { WasmBackendLike } from '../src/train/kernels/wasm-gradients.ts';
+import type { WasmBackendLike } from '../src/train/kernels/wasm-backend.ts';
 import { values } from './helpers/values.ts';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

@@ -9,7 +9,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findChromium } from '../scripts/browser.ts';
+import { findChromium } from '../src/train/browser/browser.ts';
 import { FEATURE_COUNT } from '../src/core/features/index.ts';
 import { EMOTIONS } from '../src/core/labels.ts';
 import { currentFeatures, decodeFace, readChunks } from '../src/train/extract/cache.ts';

@@ -10,7 +10,7 @@ import {
   resolveFer2013Path,
   describeLoad,
   Fer2013NotFoundError,
-} from '../src/train/fer2013.ts';
+} from '../src/train/data/fer2013.ts';
 import { IMAGE_PIXELS } from '../src/core/labels.ts';
 
 const HEADER = 'emotion,pixels,Usage';

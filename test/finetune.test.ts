@@ -1,9 +1,9 @@
 /** Fine-tuning: frozen blocks really stay as they were (weights and BatchNorm statistics). */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildArch } from '../src/core/models/architectures.ts';
-import { initWasm } from '../src/train/backend.ts';
-import { mulberry32 } from '../src/train/augment.ts';
+import { buildArch } from '../src/train/cnn/architectures.ts';
+import { initWasm } from '../src/train/kernels/backend.ts';
+import { mulberry32 } from '../src/train/util/random.ts';
 import { finetuneCnn, frozenLayerCount, subset, type ImageSet } from '../src/train/finetune/finetune-cnn.ts';
 
 function randomSet(n: number, seed: number): ImageSet {

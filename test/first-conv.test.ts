@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initWasm } from '../src/train/backend.ts';
+import { initWasm } from '../src/train/kernels/backend.ts';
 import { useLazyImageGradient } from '../src/train/kernels/first-conv.ts';
 
 function build(useBias = false): tf.Sequential {

@@ -2,10 +2,10 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initWasm } from '../src/train/backend.ts';
-import { loadLayersModel } from '../src/train/model-io.ts';
-import { foldBatchNorm } from '../src/core/models/fold-batchnorm.ts';
-import { buildArch } from '../src/core/models/architectures.ts';
+import { initWasm } from '../src/train/kernels/backend.ts';
+import { loadLayersModel } from '../src/train/cnn/model-io.ts';
+import { foldBatchNorm } from '../src/app/live/fold-batchnorm.ts';
+import { buildArch } from '../src/train/cnn/architectures.ts';
 
 /** Random BN statistics and affine parameters, so folding is really exercised (fresh BN is identity-ish). */
 function randomiseBatchNorm(model: tf.LayersModel, seed: number): void {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFolder } from '../src/train/extract/sources.ts';
-import { MAX_IMAGE_BYTES, readFileChecked, scanFiles } from '../src/train/file-scan.ts';
-import { checkTrainingFolder, scanPersonalFolder } from '../src/train/personal-dataset.ts';
+import { MAX_IMAGE_BYTES, readFileChecked, scanFiles } from '../src/train/data/file-scan.ts';
+import { checkTrainingFolder, scanPersonalFolder } from '../src/train/data/personal-dataset.ts';
 import { collectImageFiles } from '../src/train/predict/predict.ts';
 
 const canMkfifo = process.platform !== 'win32' && spawnSync('mkfifo', ['--version']).status === 0;
@@ -90,7 +90,7 @@ describe.skipIf(!canMkfifo)('special and oversized files in a folder', () => {
       expect(spawnSync('mkfifo', [join(only, 'pipe.jpg')]).status).toBe(0);
       writeFileSync(join(only, 'big.png'), '');
       truncateSync(join(only, 'big.png'), 3 * 2 ** 30);
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/train/predict/cli.ts', '--json', only, join(only, 'pipe.jpg')], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/train/commands/predict.ts', '--json', only, join(only, 'pipe.jpg')], { encoding: 'utf8', timeout: 60_000 });
       expect(r.error).toBeUndefined(); // (a timeout would set it)
       expect(r.status).toBe(0);
       const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; error: string });
@@ -148,7 +148,7 @@ describe('finetune folder checks', () => {
       mkdirSync(join(one, 'happy'));
       mkdirSync(join(one, 'hapy'));
       for (let i = 0; i < 3; i++) writeFileSync(join(one, 'happy', `${i}.png`), 'x');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/train/cli.ts', 'finetune', '--data', one, '--out', join(one, 'out')], { encoding: 'utf8', timeout: 90_000 });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/train/commands/train.ts', 'finetune', '--data', one, '--out', join(one, 'out')], { encoding: 'utf8', timeout: 90_000 });
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(/warning: folder "hapy\/" .*did you mean "happy"/);
       expect(r.stdout).toMatch(/warning: class happy \(3 photos in happy\/\) has fewer than 5 photos/);

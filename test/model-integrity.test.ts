@@ -11,10 +11,10 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { initWasm } from '../src/train/backend.ts';
-import { buildArch } from '../src/core/models/architectures.ts';
-import { loadLayersModel, saveLayersModel, stampWeightsIntegrity } from '../src/train/model-io.ts';
-import { findChromium } from '../scripts/browser.ts';
+import { initWasm } from '../src/train/kernels/backend.ts';
+import { buildArch } from '../src/train/cnn/architectures.ts';
+import { loadLayersModel, saveLayersModel, stampWeightsIntegrity } from '../src/train/cnn/model-io.ts';
+import { findChromium } from '../src/train/browser/browser.ts';
 import {
   firstNonFiniteWeight,
   nonFiniteOutputMessage,
@@ -204,7 +204,7 @@ describe('CLIs exit non-zero on a corrupt model, naming it', () => {
 
   it('npm run evaluate', () => {
     const dir = join(work, 'models', 'nan-cnn');
-    const r = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/train/evaluate-cli.ts'), '--model', dir], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/train/commands/evaluate.ts'), '--model', dir], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain(`error: ${dir}: weight `);
     expect(r.stderr).toMatch(/is NaN: the model is corrupt/);
@@ -212,7 +212,7 @@ describe('CLIs exit non-zero on a corrupt model, naming it', () => {
 
   const browserReady = !!findChromium() && existsSync(join(root, 'public/mediapipe/face_landmarker.task'));
   it.skipIf(!browserReady)(`npm run predict${browserReady ? '' : ' (skipped: needs Chromium and npm run setup-assets)'}`, () => {
-    const r = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/train/predict/cli.ts'), '--json', 'face.png'], {
+    const r = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/train/commands/predict.ts'), '--json', 'face.png'], {
       cwd: work,
       env: { ...process.env, MODELS_DIR: join(work, 'models') },
       encoding: 'utf8',

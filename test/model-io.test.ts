@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initWasm } from '../src/train/backend.ts';
-import { buildArch } from '../src/core/models/architectures.ts';
-import { loadLayersModel, saveLayersModel } from '../src/train/model-io.ts';
+import { initWasm } from '../src/train/kernels/backend.ts';
+import { buildArch } from '../src/train/cnn/architectures.ts';
+import { loadLayersModel, saveLayersModel } from '../src/train/cnn/model-io.ts';
 
 describe('model save/load', () => {
   beforeAll(async () => { await initWasm(true); });

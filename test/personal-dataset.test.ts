@@ -13,7 +13,7 @@ import {
   scanPersonalFolder,
   stratifiedSplit,
   subjectFromFileName,
-} from '../src/train/personal-dataset.ts';
+} from '../src/train/data/personal-dataset.ts';
 
 const JAFFE = fileURLToPath(new URL('../../shared/data/faces/jaffe', import.meta.url));
 const haveJaffe = existsSync(join(JAFFE, 'manifest.csv'));

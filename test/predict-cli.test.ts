@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const run = (...args: string[]) => spawnSync('npx', ['tsx', 'src/train/predict/cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+const run = (...args: string[]) => spawnSync('npx', ['tsx', 'src/train/commands/predict.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('predict CLI usage', () => {
   it('rejects an unknown model id, naming the ones that exist', () => {
@@ -15,7 +15,7 @@ describe('predict CLI usage', () => {
     expect(run().status).toBe(2);
     const r = run('--backend', 'cuda', 'x.png');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--backend must be wasm, webgl, webgpu or cpu/);
+    expect(r.stderr).toMatch(/--backend must be webgpu, webgl, wasm or cpu, got "cuda"/);
   });
 
   it('reports a path that does not exist in the output, not as a usage error', () => {

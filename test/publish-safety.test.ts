@@ -10,9 +10,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyModels } from '../scripts/vite-plugins.ts';
-import { recoverDirLeftovers, replaceDirAtomic } from '../src/train/atomic.ts';
-import { assertPublishableOut, OutFolderRefused, publishModelDir } from '../src/train/publish-model.ts';
-import { trainCnn } from '../src/train/train-cnn.ts';
+import { cnnInput } from '../src/core/contracts/index.ts';
+import { recoverDirLeftovers, replaceDirAtomic } from '../src/train/util/atomic.ts';
+import { assertPublishableOut, OutFolderRefused, publishModelDir } from '../src/train/util/publish-model.ts';
+import { trainCnn } from '../src/train/cnn/train-cnn.ts';
 import { tinyRun, writeSyntheticFer } from './synthetic-fer.ts';
 
 let root: string;
@@ -79,7 +80,7 @@ describe('train cnn --out refusals (before any training)', () => {
   it("leaves an index.json that is not our manifest untouched and says so", async () => {
     const parent = await folderWith(join(root, 'site'), { 'index.json': '{"name":"my-site","pages":[1,2]}' });
     const run = trainCnn(tinyRun(root, data, { out: join(parent, 'fer-cnn-test'), checkpointDir: join(root, 'ckpt-site') }));
-    await expect(run).rejects.toThrow(/site[\\/]index\.json is not an Emotion Lens models list \(it has no "models" array\), so it was left untouched/);
+    await expect(run).rejects.toThrow(/site[\\/]index\.json is not an Emotion Lens models list \(must be an object with a "models" array\), so it was left untouched/);
     expect(await readFile(join(parent, 'index.json'), 'utf8')).toBe('{"name":"my-site","pages":[1,2]}');
     expect(await readdir(parent)).toEqual(['index.json']);
   });
@@ -125,7 +126,7 @@ describe('crash-safe swap', () => {
     await rm(final, { recursive: true });
     await folderWith(join(models, '.fer-cnn-test.old-99999999-0a1b2c3d'), { 'model.json': 'previous model' });
     await publishModelDir(final, async (tmp) => { await writeFile(join(tmp, 'model.json'), 'published'); },
-      { log: () => {}, manifestEntry: { id: 'fer-cnn-test', name: 'test', kind: 'cnn', input: {} } });
+      { log: () => {}, manifestEntry: { id: 'fer-cnn-test', name: 'test', kind: 'cnn', input: cnnInput({ size: 48, tta: 'none' }) } });
     expect(await readFile(join(final, 'model.json'), 'utf8')).toBe('published');
     expect((await readdir(models)).sort()).toEqual([
       `.fer-cnn-test.new-${process.pid}-00000000`, '.fer-cnn-test.old-notours', '.other.old-99999999-0a1b2c3d', 'fer-cnn-test', 'index.json',

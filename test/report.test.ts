@@ -2,9 +2,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { confusionSvg, curvesSvg, escapeXml, type HistoryPoint } from '../src/train/svg.ts';
-import { buildReport, writeReportFiles, type ModelReport } from '../src/train/report.ts';
-import { writeFileAtomic, replaceDirAtomic } from '../src/train/atomic.ts';
+import type { HistoryPoint } from '../src/core/contracts/index.ts';
+import { confusionSvg, curvesSvg, escapeXml } from '../src/train/report/svg.ts';
+import { buildReport, writeReportFiles, type ModelReport } from '../src/train/report/report.ts';
+import { writeFileAtomic, replaceDirAtomic } from '../src/train/util/atomic.ts';
 import { EMOTIONS } from '../src/core/labels.ts';
 
 /** Tiny well-formedness check: tags balance, attributes are quoted, no raw '&' or '<' in text. */

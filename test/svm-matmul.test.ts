@@ -2,9 +2,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initWasm } from '../src/train/backend.ts';
+import { initWasm } from '../src/train/kernels/backend.ts';
 import { readSvmModel } from '../src/train/svm/export.ts';
-import { mulberry32 } from '../src/train/augment.ts';
+import { mulberry32 } from '../src/train/util/random.ts';
 import { applyPreprocess, predictSvm, predictSvmFromDots, type SvmModel } from '../src/core/svm/index.ts';
 import { SvmMatmul } from '../src/app/live/svm-matmul.ts';
 

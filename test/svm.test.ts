@@ -18,7 +18,7 @@ import { crossValidate, gridSearch, loadLibsvm, stratifiedFolds, trainSvm, type 
 import { libsvmToModelFiles, parseLibsvmText, readSvmModel, writeSvmModel, type ModelFiles } from '../src/train/svm/export.ts';
 import { fitStandardScaler } from '../src/train/svm/scaler.ts';
 import { fitPca, symmetricEigen } from '../src/train/svm/pca.ts';
-import { mulberry32 } from '../src/train/augment.ts';
+import { mulberry32 } from '../src/train/util/random.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic data: overlapping Gaussian classes, so that many support vectors sit on margins and the

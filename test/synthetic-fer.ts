@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IMAGE_PIXELS } from '../src/core/labels.ts';
-import type { TrainCnnOptions } from '../src/train/train-cnn.ts';
+import type { TrainCnnOptions } from '../src/train/cnn/train-cnn.ts';
 
 export async function writeSyntheticFer(dir: string, perSplit = { Training: 40, PublicTest: 14, PrivateTest: 14 }): Promise<string> {
   let seed = 1;

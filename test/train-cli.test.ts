@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const run = (...args: string[]) => spawnSync('npx', ['tsx', 'src/train/cli.ts', 'cnn', ...args], { encoding: 'utf8', timeout: 60_000 });
+const run = (...args: string[]) => spawnSync('npx', ['tsx', 'src/train/commands/train.ts', 'cnn', ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('train CLI', () => {
   it('uses the fast path by default and says so in its first line; --reference-kernels says so too', () => {

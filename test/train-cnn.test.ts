@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { learningRate, trainCnn, TrainingInterrupted, type TrainCnnOptions } from '../src/train/train-cnn.ts';
-import { readCheckpoint } from '../src/train/checkpoint.ts';
+import { trainCnn, TrainingInterrupted, type TrainCnnOptions } from '../src/train/cnn/train-cnn.ts';
+import { learningRate } from '../src/train/cnn/train-loop.ts';
+import { readCheckpoint } from '../src/train/cnn/checkpoint.ts';
 
 const FER = resolve(__dirname, '../../shared/data/fer2013/fer2013.csv.gz');
 const haveFer = existsSync(FER);
@@ -50,7 +51,7 @@ describe.skipIf(!haveFer)('CNN training on real FER2013 rows', () => {
     for (const f of ['model.json', 'weights.bin', 'report.json', 'confusion.svg', 'curves.svg']) expect(existsSync(join(o.out, f))).toBe(true);
     const manifest = JSON.parse(await readFile(join(o.out, '..', 'index.json'), 'utf8'));
     expect(manifest.models[0]).toMatchObject({ id: 'fer-cnn-test', kind: 'cnn', path: 'fer-cnn-test/model.json' });
-  });
+  }, 300_000); // ~75 s alone; a busy 2-core machine can double it
 
   it('--resume continues from the last completed epoch', async () => {
     const o = await base();

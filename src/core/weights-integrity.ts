@@ -1,6 +1,6 @@
 /**
  * Integrity of a tfjs LayersModel folder (model.json + weight files), checked the same way in Node
- * (src/train/model-io.ts) and in the app (src/app/live/runner.ts). Pure TypeScript: the callers
+ * (src/train/cnn/model-io.ts) and in the app (src/app/live/runner.ts). Pure TypeScript: the callers
  * read the files and compute their sha256 (node:crypto, crypto.subtle) and pass the results in.
  *
  * model.json records, at save time, the byte length and sha256 of every weight file:

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, serveApp } from '../../scripts/app-server.ts';
-import { findChromium, launchChromium } from '../../scripts/browser.ts';
-import { makeFixtureModels } from './fixture-models.ts';
-import { composeFrames, HEIGHT, WIDTH, writeY4m } from './y4m.ts';
+import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
+import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
+import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
+import { composeFrames, HEIGHT, WIDTH, writeY4m } from '../../src/train/browser/y4m.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const jaffe = resolve(root, '../shared/data/faces/jaffe');
@@ -74,6 +74,37 @@ async function cspViolations(page: Page): Promise<string[]> {
 async function startAndRead(page: Page, modelIds: string[], timeout = 60_000): Promise<void> {
   await page.click('[data-action="start"]');
   for (const id of modelIds) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout });
+}
+
+/** Records a short WebM of the photo (a data: URL) in the page itself, then drops it on the live view as a file. */
+async function recordAndDrop(page: Page, png: string): Promise<void> {
+  await page.evaluate(async (url) => {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    const ctx = canvas.getContext('2d')!;
+    const stream = canvas.captureStream(15);
+    const recorder = new MediaRecorder(stream, { mimeType: 'video/webm' });
+    const chunks: Blob[] = [];
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    const done = new Promise((r) => (recorder.onstop = r));
+    recorder.start();
+    for (let i = 0; i < 20; i++) {
+      ctx.fillStyle = '#808080';
+      ctx.fillRect(0, 0, 320, 240);
+      ctx.drawImage(img, 60 + (i % 3), 20, 200, 200);
+      await new Promise((r) => setTimeout(r, 66));
+    }
+    recorder.stop();
+    await done;
+    const file = new File(chunks, 'clip.webm', { type: 'video/webm' });
+    const dt = new DataTransfer();
+    dt.items.add(file);
+    document.querySelector('.live')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, png);
 }
 
 describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
@@ -166,38 +197,34 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
   it('plays a video file dropped on the page', async () => {
     const { page } = await openApp(browser, app.url);
     try {
-      const png = `data:image/png;base64,${(await readFile(STILL)).toString('base64')}`;
-      // Record a short WebM of the photo in the page itself, then drop it as a file.
-      await page.evaluate(async (url) => {
-        const img = new Image();
-        img.src = url;
-        await img.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = 320;
-        canvas.height = 240;
-        const ctx = canvas.getContext('2d')!;
-        const stream = canvas.captureStream(15);
-        const recorder = new MediaRecorder(stream, { mimeType: 'video/webm' });
-        const chunks: Blob[] = [];
-        recorder.ondataavailable = (e) => chunks.push(e.data);
-        const done = new Promise((r) => (recorder.onstop = r));
-        recorder.start();
-        for (let i = 0; i < 20; i++) {
-          ctx.fillStyle = '#808080';
-          ctx.fillRect(0, 0, 320, 240);
-          ctx.drawImage(img, 60 + (i % 3), 20, 200, 200);
-          await new Promise((r) => setTimeout(r, 66));
-        }
-        recorder.stop();
-        await done;
-        const file = new File(chunks, 'clip.webm', { type: 'video/webm' });
-        const dt = new DataTransfer();
-        dt.items.add(file);
-        document.querySelector('.live')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-      }, png);
+      await recordAndDrop(page, `data:image/png;base64,${(await readFile(STILL)).toString('base64')}`);
       for (const id of FIXTURE_CNNS) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 30_000 });
       expect(await page.locator('[data-action="close-file"]').count()).toBe(1);
     } finally {
+      await page.close();
+    }
+  });
+
+  it('a video dropped while the app is still loading is processed once it is ready (issue 15)', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+    // Hold the models manifest until the video is dropped, so the drop surely lands mid-setup.
+    let dropped!: () => void;
+    const drop = new Promise<void>((r) => (dropped = r));
+    await page.route('**/models/index.json', async (route) => {
+      await drop;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${app.url}/`);
+      const png = `data:image/png;base64,${(await readFile(STILL)).toString('base64')}`;
+      await recordAndDrop(page, png);
+      expect(await page.locator('[data-state="loading"]').count()).toBe(1);
+      expect(await page.locator('[data-action="start"]').isDisabled()).toBe(true);
+      dropped();
+      for (const id of FIXTURE_CNNS) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 60_000 });
+      await expect.poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 }).toBeGreaterThan(0);
+    } finally {
+      dropped();
       await page.close();
     }
   });

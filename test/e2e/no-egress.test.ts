@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, serveApp } from '../../scripts/app-server.ts';
-import { findChromium, launchChromium } from '../../scripts/browser.ts';
-import { makeFixtureModels } from './fixture-models.ts';
-import { composeFrames, writeY4m } from './y4m.ts';
+import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
+import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
+import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
+import { composeFrames, writeY4m } from '../../src/train/browser/y4m.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const HAPPY = resolve(root, '../shared/data/faces/jaffe/happy/YM.HA2.53.png');

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, serveApp } from '../../scripts/app-server.ts';
-import { findChromium, launchChromium } from '../../scripts/browser.ts';
+import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
+import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
 import { BATCH_GLOBAL, bytesToBase64, type BatchApi, type BatchImageResult } from '../../src/core/batch.ts';
 import { solidGrayPng } from './big-png.ts';
 

@@ -23,37 +23,37 @@ import {
   type EncodedImage,
   type GrayBatchRequest,
 } from '../../core/batch.ts';
-import { computeFeatures } from '../../core/features/index.ts';
-import { keypointsFromLandmarks, landmarkBox } from '../../core/framing/landmarks.ts';
-import { cropTransform } from '../../core/framing/transform.ts';
 import { IMAGE_SIZE } from '../../core/labels.ts';
-import { loadManifest } from '../manifest.ts';
-import { CropReader } from '../live/crops.ts';
-import type { InferenceEngine } from '../live/inference-engine.ts';
+import { loadEngine, type Engine } from '../live/engine.ts';
 import { decodeCapped } from '../live/image-cap.ts';
-import { DetectorError, Landmarker } from '../live/landmarker.ts';
+import { DetectorError } from '../live/landmarker.ts';
+import type { FrameSource } from '../live/pipeline.ts';
 
-let landmarker: Landmarker | undefined;
-let engine: InferenceEngine | undefined;
-const reader = new CropReader();
+let engine: Engine | undefined;
 
 async function init(options: BatchInitOptions): Promise<BatchInitResult> {
-  landmarker?.close();
-  landmarker = await Landmarker.create(options.numFaces);
+  engine?.close();
+  engine = undefined;
   const result: BatchInitResult = { models: [] };
-  if (!options.models) return result;
-  const manifest = await loadManifest((url) => fetch(url, { cache: 'no-cache' }));
-  if (manifest.status !== 'ready') throw new Error(`models/index.json: ${manifest.status === 'error' ? manifest.message : 'missing'}`);
-  const { InferenceEngine } = await import('../live/inference-engine.ts');
-  engine?.dispose();
-  engine = new InferenceEngine();
   const statuses = new Map<string, string>();
-  const wanted = options.modelIds ? manifest.manifest.models.filter((m) => options.modelIds!.includes(m.id)) : manifest.manifest.models;
-  await engine.init(
-    options.backend,
-    wanted,
-    (choice) => (result.backend = choice.active),
-    (id, status) => statuses.set(id, status.state === 'ready' || status.state === 'loading' ? status.state : `${status.state}: ${'reason' in status ? status.reason : status.message}`),
+  let wanted: { id: string; name: string; kind: string }[] = [];
+  // The live pipeline's own detect stage, keeping what extraction needs: a 48 px crop, the
+  // features and the raw mesh of every face.
+  engine = await loadEngine(
+    {
+      where: 'page',
+      ...(options.backend ? { backend: options.backend } : {}),
+      maxFaces: options.numFaces,
+      models: options.models ? (options.modelIds ?? 'all') : 'none',
+      requireManifest: true,
+      settings: { smoothing: false, smoothingMs: 0 },
+      output: { features: 'always', raw: true, cropSizes: [IMAGE_SIZE] },
+    },
+    {
+      manifest: (_state, entries) => (wanted = entries),
+      backend: (choice) => (result.backend = choice.active),
+      status: (id, status) => statuses.set(id, status.state === 'ready' || status.state === 'loading' ? status.state : `${status.state}: ${'reason' in status ? status.reason : status.message}`),
+    },
   );
   result.models = wanted.map((m) => ({ id: m.id, name: m.name, kind: m.kind, status: statuses.get(m.id) ?? 'unknown' }));
   return result;
@@ -66,68 +66,32 @@ function toBytes(gray: Float32Array): Uint8Array {
 }
 
 /** Landmarks -> framed crop, features and (optionally) every model's prediction, largest face first. */
-async function facesOf(
-  source: CanvasImageSource & TexImageSource,
-  width: number,
-  height: number,
-): Promise<{ faces: BatchFace[]; modelMs?: Record<string, number> }> {
-  if (!landmarker) throw new Error('call init() first');
-  const result = await landmarker.detectImage(source);
-  const faces: (BatchFace & { area: number; cropF: Float32Array; featuresF: Float32Array })[] = [];
-  result.faceLandmarks.forEach((lm, i) => {
-    let transform;
-    try {
-      transform = cropTransform(keypointsFromLandmarks(lm, width, height));
-    } catch {
-      return; // degenerate mesh: cannot be framed
-    }
-    const box = landmarkBox(lm, width, height);
-    const crop = reader.read(source, width, height, transform.toSource, IMAGE_SIZE);
-    const categories = result.faceBlendshapes[i]?.categories ?? [];
-    const matrix = result.facialTransformationMatrixes?.[i]?.data;
-    const features = computeFeatures({
-      landmarks: lm,
-      width,
-      height,
-      blendshapes: categories,
-      ...(matrix ? { transform: matrix } : {}),
-    });
-    faces.push({
-      area: box.width * box.height,
-      cropF: crop,
-      featuresF: features,
-      box: [box.x, box.y, box.width, box.height],
+async function facesOf(source: FrameSource, width: number, height: number): Promise<{ faces: BatchFace[]; modelMs?: Record<string, number> }> {
+  if (!engine) throw new Error('call init() first');
+  const pipeline = engine.pipeline;
+  // Each image on its own: no tracks or smoothing carried over from the previous one.
+  pipeline.reset();
+  const frame = await pipeline.process(source, 'image', width, height);
+  const faces = frame.faces.map((face) => {
+    const raw = face.raw!;
+    const crop = face.crop!.pixels;
+    const predictions = Object.fromEntries(face.readings.map((r) => [r.modelId, r.probs]));
+    const out: BatchFace & { area: number } = {
+      area: face.box.width * face.box.height,
+      box: [face.box.x, face.box.y, face.box.width, face.box.height],
       crop: bytesToBase64(toBytes(crop)),
-      landmarks: float32ToBase64(lm.flatMap((p) => [p.x, p.y, p.z])),
-      blendshapes: float32ToBase64(categories.map((c) => c.score)),
-      blendshapeNames: categories.map((c) => c.categoryName),
-      transform: matrix ? float32ToBase64(matrix) : null,
-      features: float32ToBase64(features),
-    });
+      landmarks: float32ToBase64(raw.landmarks.flatMap((p) => [p.x, p.y, p.z])),
+      blendshapes: float32ToBase64(raw.blendshapes.map((c) => c.score)),
+      blendshapeNames: raw.blendshapes.map((c) => c.categoryName),
+      transform: raw.matrix ? float32ToBase64(raw.matrix) : null,
+      features: float32ToBase64(face.features!),
+      ...(engine!.inference ? { predictions } : {}),
+    };
+    return out;
   });
   faces.sort((a, b) => b.area - a.area);
-  let modelMs: Record<string, number> | undefined;
-  if (engine && faces.length > 0) {
-    const prediction = await engine.predict(
-      [{ size: IMAGE_SIZE, count: faces.length, pixels: concat(faces.map((f) => f.cropF)) }],
-      { count: faces.length, dim: faces[0]!.featuresF.length, values: concat(faces.map((f) => f.featuresF)) },
-    );
-    faces.forEach((f, i) => {
-      f.predictions = Object.fromEntries(Object.entries(prediction.probs).map(([id, rows]) => [id, rows[i]!]));
-    });
-    modelMs = prediction.times;
-  }
-  return { faces: faces.map(({ area: _a, cropF: _c, featuresF: _f, ...face }) => face), ...(modelMs ? { modelMs } : {}) };
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  const modelMs = engine.inference && faces.length > 0 ? frame.times.models : undefined;
+  return { faces: faces.map(({ area: _a, ...face }) => face), ...(modelMs ? { modelMs } : {}) };
 }
 
 async function processGray(request: GrayBatchRequest): Promise<BatchImageResult[]> {

@@ -11,13 +11,13 @@ export const AUTO_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'c
 /** Served by the app itself (scripts/setup-assets.ts copies them into public/). */
 export const TFJS_WASM_BASE = '/tfjs-wasm/';
 
-async function register(name: BackendName): Promise<void> {
+async function register(name: BackendName, wasmBase: string): Promise<void> {
   if (name === 'webgpu') {
     if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU');
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(TFJS_WASM_BASE);
+    wasm.setWasmPaths(wasmBase);
     // The threaded build starts its workers from blob: scripts, which the CSP (script-src 'self')
     // rightly blocks; the single-threaded SIMD build needs none.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -54,7 +54,7 @@ async function gpuName(name: BackendName): Promise<string> {
   return '';
 }
 
-async function tryBackend(name: BackendName, auto: boolean): Promise<string | undefined> {
+async function tryBackend(name: BackendName, auto: boolean, wasmBase: string): Promise<string | undefined> {
   try {
     if (auto && (name === 'webgl' || name === 'webgpu')) {
       // Measured on a GPU-less machine: the default FER2013 CNN (flip TTA) took ~160 ms per face
@@ -63,7 +63,7 @@ async function tryBackend(name: BackendName, auto: boolean): Promise<string | un
       const gpu = await gpuName(name);
       if (SOFTWARE_RENDERER.test(gpu)) return `software renderer (${gpu}); wasm is faster`;
     }
-    await register(name);
+    await register(name, wasmBase);
     const ok = await tf.setBackend(name);
     if (!ok) return 'failed to initialise';
     await tf.ready();
@@ -77,12 +77,15 @@ async function tryBackend(name: BackendName, auto: boolean): Promise<string | un
   }
 }
 
-/** Sets the tfjs backend. `requested` forces one (and fails loudly if it cannot start). */
-export async function chooseBackend(requested?: BackendName): Promise<BackendChoice> {
+/**
+ * Sets the tfjs backend. `requested` forces one (and fails loudly if it cannot start); `wasmBase`
+ * is where the wasm backend's binaries are served.
+ */
+export async function chooseBackend(requested?: BackendName, wasmBase: string = TFJS_WASM_BASE): Promise<BackendChoice> {
   const order = requested ? [requested] : AUTO_ORDER;
   const skipped: BackendChoice['skipped'] = [];
   for (const name of order) {
-    const reason = await tryBackend(name, requested === undefined);
+    const reason = await tryBackend(name, requested === undefined, wasmBase);
     if (reason === undefined) return { active: name, skipped };
     skipped.push({ name, reason });
   }

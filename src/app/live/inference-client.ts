@@ -4,6 +4,7 @@
  * or all in the worker (?worker=1, so that models and landmarker overlap across frames).
  */
 import type { ModelEntry } from '../manifest.ts';
+import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 import type { InferenceEngine, LoadedModel, Prediction } from './inference-engine.ts';
 import { assignLanes, type LaneAssignment } from './lanes.ts';
 import type { CropBatch, FeatureBatch, FromWorker, ToWorker } from './protocol.ts';
@@ -29,19 +30,26 @@ export interface Inference {
 type OnBackend = (choice: BackendChoice) => void;
 type OnStatus = (id: string, status: ModelStatus) => void;
 
-/** Picks the backend and loads `entries`; rejects when no backend works. */
-export async function startInference(
-  where: ModelsWhere,
-  backend: BackendName | undefined,
-  entries: ModelEntry[],
-  onBackend: OnBackend,
-  onStatus: OnStatus,
+export interface InferenceOptions {
+  where: ModelsWhere;
+  /** undefined: the first that works of WebGPU, WebGL, wasm, cpu (backend.ts). */
+  backend: BackendName | undefined;
+  entries: ModelEntry[];
+  onBackend: OnBackend;
+  onStatus: OnStatus;
   /** With where = 'split': split even when the worker's overhead outweighs the gain (tests). */
-  forceSplit = false,
-): Promise<Inference> {
+  forceSplit?: boolean;
+  /** Absolute URLs (a worker resolves relative ones against its own script). Default: the app's. */
+  assets?: Pick<AssetUrls, 'models' | 'tfjsWasm'>;
+}
+
+/** Picks the backend and loads `entries`; rejects when no backend works. */
+export async function startInference(options: InferenceOptions): Promise<Inference> {
+  const { where, backend, onBackend, onStatus, forceSplit = false } = options;
+  const assets = { models: options.assets?.models ?? DEFAULT_ASSETS.models, tfjsWasm: options.assets?.tfjsWasm ?? DEFAULT_ASSETS.tfjsWasm };
   // A plain copy: reactive proxies can be neither posted nor safely kept.
-  const plain = JSON.parse(JSON.stringify(entries)) as ModelEntry[];
-  if (where === 'worker') return WorkerInference.start(backend, plain, onBackend, onStatus);
+  const plain = JSON.parse(JSON.stringify(options.entries)) as ModelEntry[];
+  if (where === 'worker') return WorkerInference.start(backend, plain, onBackend, onStatus, assets);
   const { InferenceEngine } = await import('./inference-engine.ts');
   const engine = new InferenceEngine();
   let chosen: BackendName | undefined;
@@ -53,9 +61,10 @@ export async function startInference(
       onBackend(choice);
     },
     onStatus,
+    assets,
   );
   if (where === 'split' && models.length > 1) {
-    const split = await SplitInference.start(engine, models, plain, chosen ?? backend, forceSplit);
+    const split = await SplitInference.start(engine, models, plain, chosen ?? backend, forceSplit, assets);
     if (split) return split;
   }
   return pageInference(engine, models);
@@ -91,7 +100,14 @@ class SplitInference implements Inference {
   ) {}
 
   /** undefined when the split gains nothing or the worker fails: then everything stays on the page. */
-  static async start(engine: InferenceEngine, models: LoadedModel[], entries: ModelEntry[], backend: BackendName | undefined, force: boolean): Promise<SplitInference | undefined> {
+  static async start(
+    engine: InferenceEngine,
+    models: LoadedModel[],
+    entries: ModelEntry[],
+    backend: BackendName | undefined,
+    force: boolean,
+    assets: Pick<AssetUrls, 'models' | 'tfjsWasm'>,
+  ): Promise<SplitInference | undefined> {
     if (typeof Worker === 'undefined' || (!force && (navigator.hardwareConcurrency ?? 1) < 2)) return undefined;
     const lanes = assignLanes(await engine.measure(), force ? 0 : undefined);
     if (lanes.worker.length === 0) return undefined;
@@ -99,7 +115,7 @@ class SplitInference implements Inference {
     let worker: WorkerInference;
     try {
       // Statuses were already reported by the page's load; the worker's are not shown again.
-      worker = await WorkerInference.start(backend, entries.filter((e) => moving.has(e.id)), () => {}, () => {});
+      worker = await WorkerInference.start(backend, entries.filter((e) => moving.has(e.id)), () => {}, () => {}, assets);
     } catch {
       return undefined;
     }
@@ -158,7 +174,13 @@ class WorkerInference implements Inference {
 
   private constructor(private readonly worker: Worker) {}
 
-  static async start(backend: BackendName | undefined, entries: ModelEntry[], onBackend: OnBackend, onStatus: OnStatus): Promise<WorkerInference> {
+  static async start(
+    backend: BackendName | undefined,
+    entries: ModelEntry[],
+    onBackend: OnBackend,
+    onStatus: OnStatus,
+    assets: Pick<AssetUrls, 'models' | 'tfjsWasm'>,
+  ): Promise<WorkerInference> {
     const worker = new Worker(new URL('./inference-worker.ts', import.meta.url), { type: 'module', name: 'inference' });
     const client = new WorkerInference(worker);
     await new Promise<void>((resolve, reject) => {
@@ -173,7 +195,7 @@ class WorkerInference implements Inference {
           resolve();
         }
       };
-      const init: ToWorker = { type: 'init', backend, entries };
+      const init: ToWorker = { type: 'init', ...(backend ? { backend } : {}), entries, assets };
       worker.postMessage(init);
     }).catch((error: unknown) => {
       worker.terminate();

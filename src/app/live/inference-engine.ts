@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FEATURE_COUNT } from '../../core/features/index.ts';
 import type { ModelEntry } from '../manifest.ts';
+import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 import { chooseBackend } from './backend.ts';
 import type { CropBatch, FeatureBatch } from './protocol.ts';
 import { ModelLoadError, ModelRunner, type ModelStatus, type Runner } from './runner.ts';
@@ -39,18 +40,22 @@ export interface LoadedModel {
 export class InferenceEngine {
   private runners: Runner[] = [];
 
-  /** Throws when no backend works; a model that fails is reported through onStatus and skipped. */
+  /**
+   * Throws when no backend works; a model that fails is reported through onStatus and skipped.
+   * `assets`: where the models and the tfjs wasm binaries are served (default: the app's).
+   */
   async init(
     backend: BackendName | undefined,
     entries: ModelEntry[],
     onBackend: (choice: BackendChoice) => void,
     onStatus: (id: string, status: ModelStatus) => void,
+    assets: Pick<AssetUrls, 'models' | 'tfjsWasm'> = DEFAULT_ASSETS,
   ): Promise<LoadedModel[]> {
-    onBackend(await chooseBackend(backend));
+    onBackend(await chooseBackend(backend, assets.tfjsWasm));
     for (const entry of entries) {
       onStatus(entry.id, { state: 'loading' });
       try {
-        this.runners.push(await ModelRunner.loadAny(entry));
+        this.runners.push(await ModelRunner.loadAny(entry, assets.models));
         onStatus(entry.id, { state: 'ready' });
       } catch (error) {
         onStatus(entry.id, error instanceof ModelLoadError ? error.status : { state: 'corrupt', message: String(error) });

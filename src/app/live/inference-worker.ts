@@ -19,6 +19,7 @@ async function handle(m: ToWorker): Promise<void> {
         m.entries,
         (choice) => post({ type: 'backend', choice }),
         (id, status) => post({ type: 'status', id, status }),
+        m.assets,
       );
       post({ type: 'ready', models });
     } catch (error) {

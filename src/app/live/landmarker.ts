@@ -11,9 +11,10 @@
 // First: MediaPipe's bundle posts usage logs; the guard refuses them before it can (see there).
 import '../egress-guard.ts';
 import { FaceLandmarker, FilesetResolver, type FaceLandmarkerResult } from '@mediapipe/tasks-vision';
+import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 
-export const MEDIAPIPE_WASM = '/mediapipe/wasm';
-export const FACE_LANDMARKER_TASK = '/mediapipe/face_landmarker.task';
+export const MEDIAPIPE_WASM = DEFAULT_ASSETS.mediapipeWasm;
+export const FACE_LANDMARKER_TASK = DEFAULT_ASSETS.faceLandmarkerTask;
 
 export type RunningMode = 'VIDEO' | 'IMAGE';
 
@@ -30,11 +31,16 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-async function createTask(numFaces: number, mode: RunningMode): Promise<FaceTask> {
-  const fileset = await FilesetResolver.forVisionTasks(MEDIAPIPE_WASM);
+/** Makes MediaPipe FaceLandmarker tasks from the wasm folder and .task file at these URLs. */
+export function mediapipeTasks(assets: Pick<AssetUrls, 'mediapipeWasm' | 'faceLandmarkerTask'> = DEFAULT_ASSETS): TaskFactory {
+  return (numFaces, mode) => createTask(numFaces, mode, assets);
+}
+
+async function createTask(numFaces: number, mode: RunningMode, assets: Pick<AssetUrls, 'mediapipeWasm' | 'faceLandmarkerTask'>): Promise<FaceTask> {
+  const fileset = await FilesetResolver.forVisionTasks(assets.mediapipeWasm);
   // CPU delegate: on GPU-less machines MediaPipe's WebGL path runs on SwiftShader and is slower.
   return FaceLandmarker.createFromOptions(fileset, {
-    baseOptions: { modelAssetPath: FACE_LANDMARKER_TASK, delegate: 'CPU' },
+    baseOptions: { modelAssetPath: assets.faceLandmarkerTask, delegate: 'CPU' },
     runningMode: mode,
     numFaces,
     outputFaceBlendshapes: true,
@@ -62,7 +68,7 @@ export class Landmarker {
   }
 
   /** `factory` is injectable so tests can fail a task on purpose. */
-  static async create(numFaces: number, factory: TaskFactory = createTask): Promise<Landmarker> {
+  static async create(numFaces: number, factory: TaskFactory = mediapipeTasks()): Promise<Landmarker> {
     return new Landmarker(await factory(numFaces, 'VIDEO'), numFaces, factory);
   }
 

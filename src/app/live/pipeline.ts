@@ -2,6 +2,8 @@
  * One frame through the pipeline, in two halves so they can overlap across frames:
  *  - detect (page thread): landmarks -> tracked faces -> framed crops (src/core/framing);
  *  - classify (inference worker): every model on every crop -> per-face smoothing.
+ * The one detect stage of the project: the live session, the batch page (src/app/batch) and the
+ * library (src/lib) all run it; `DetectOutput` says what else a caller keeps (features, raw mesh).
  * Times each stage. Sources longer than MAX_SIDE (image-cap.ts) are scaled down before detection,
  * and a Detection's size and boxes are those of the scaled image. A detector failure rejects
  * detect() (DetectorError, landmarker.ts): that frame or image gets no result, never a stale one.
@@ -18,9 +20,10 @@ import type { Inference } from './inference-client.ts';
 import type { Landmarker } from './landmarker.ts';
 import { argmax } from './model-input.ts';
 import type { CropBatch, FeatureBatch } from './protocol.ts';
-import type { FaceResult, FrameResult, ModelReading } from './types.ts';
+import type { FaceResult, FrameResult, ModelReading, RawFace } from './types.ts';
 
-export type FrameSource = HTMLVideoElement | HTMLImageElement;
+/** Anything the detector and the crop reader both read. */
+export type FrameSource = HTMLVideoElement | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap;
 /** Brings a source under the detector's size cap (injectable for tests). */
 export type FitSource = (source: FrameSource, width: number, height: number, quality: ResizeQuality) => Promise<DetectorInput<FrameSource>>;
 
@@ -28,6 +31,16 @@ export interface PipelineSettings {
   smoothing: boolean;
   /** EMA time constant in ms. */
   smoothingMs: number;
+}
+
+/** What detect() computes beyond what the loaded models need. */
+export interface DetectOutput {
+  /** 'auto': AU-style features only when a loaded model reads them; 'always': for every face. */
+  features?: 'auto' | 'always';
+  /** Keep each face's landmarks, blendshapes and head pose (Detection.raw). */
+  raw?: boolean;
+  /** Crop sizes made for every face besides the models' own (the first one is the preview). */
+  cropSizes?: number[];
 }
 
 /** The page-thread half of a frame. */
@@ -43,6 +56,8 @@ export interface Detection {
   crops: Map<number, Float32Array[]>;
   /** Every face's AU-style features, when a loaded model reads them. */
   features?: FeatureBatch;
+  /** Per face, with DetectOutput.raw. */
+  raw?: RawFace[];
   landmarkerMs: number;
   cropMs: number;
   featuresMs: number;
@@ -61,6 +76,7 @@ export class LivePipeline {
     // Injectable so the pipeline's logic can be tested without a canvas.
     private readonly reader: Pick<CropReader, 'read'> = new CropReader(),
     private readonly fit: FitSource = detectorInput,
+    private readonly output: DetectOutput = {},
   ) {}
 
   get modelIds(): string[] {
@@ -101,13 +117,14 @@ export class LivePipeline {
     const ids = this.tracker.update(boxes, startMs);
     // One crop per face per input size in use (all FER2013 models share 48); 48 for the preview
     // when no model is loaded.
-    const sizes = new Set(this.inference?.models.map((m) => m.size) ?? []);
+    const sizes = new Set([...(this.output.cropSizes ?? []), ...(this.inference?.models.map((m) => m.size) ?? [])]);
     if (sizes.size === 0) sizes.add(PREVIEW_SIZE);
     const crops = new Map<number, Float32Array[]>();
     for (const size of sizes) crops.set(size, transforms.map((t) => this.reader.read(source, width, height, t.toSource, size)));
     const t2 = performance.now();
     let features: FeatureBatch | undefined;
-    if (framed.length > 0 && this.inference?.models.some((m) => m.features)) {
+    const wantFeatures = this.output.features === 'always' || this.inference?.models.some((m) => m.features);
+    if (framed.length > 0 && wantFeatures) {
       const values = new Float32Array(framed.length * FEATURE_COUNT);
       framed.forEach((f, k) => {
         const blendshapes = result.faceBlendshapes?.[f.index]?.categories ?? [];
@@ -120,8 +137,14 @@ export class LivePipeline {
       features = { count: framed.length, dim: FEATURE_COUNT, values };
     }
     const t3 = performance.now();
+    const raw = this.output.raw
+      ? framed.map((f): RawFace => {
+          const matrix = result.facialTransformationMatrixes?.[f.index]?.data;
+          return { landmarks: result.faceLandmarks[f.index]!, blendshapes: result.faceBlendshapes?.[f.index]?.categories ?? [], ...(matrix ? { matrix } : {}) };
+        })
+      : undefined;
     return {
-      mode, startMs, width, height, ids, boxes, crops, ...(features ? { features } : {}),
+      mode, startMs, width, height, ids, boxes, crops, ...(features ? { features } : {}), ...(raw ? { raw } : {}),
       landmarkerMs: t1 - startMs, cropMs: t2 - t1, featuresMs: features ? t3 - t2 : 0,
     };
   }
@@ -139,7 +162,9 @@ export class LivePipeline {
         list.forEach((c, i) => pixels.set(c, i * n));
         return { size, count: list.length, pixels };
       });
-      ({ probs, times } = await this.inference.predict(batches, d.features));
+      // The features go as a copy: a worker's transfer would empty the ones the results keep.
+      const features = d.features ? { ...d.features, values: d.features.values.slice() } : undefined;
+      ({ probs, times } = await this.inference.predict(batches, features));
     }
     const now = performance.now();
     const smoothing = this.settings.smoothing && d.mode === 'video';
@@ -152,7 +177,16 @@ export class LivePipeline {
         return [{ modelId: id, probs: p, top: argmax(p) }];
       });
       const crop = previews[f];
-      return { trackId, box: d.boxes[f]!, readings, ...(crop ? { crop: { size: previewSize, pixels: crop } } : {}) };
+      const features = d.features?.values.subarray(f * d.features.dim, (f + 1) * d.features.dim);
+      const raw = d.raw?.[f];
+      return {
+        trackId,
+        box: d.boxes[f]!,
+        readings,
+        ...(crop ? { crop: { size: previewSize, pixels: crop } } : {}),
+        ...(features ? { features } : {}),
+        ...(raw ? { raw } : {}),
+      };
     });
     const live = this.tracker.liveIds();
     this.smoother.prune((key) => live.has(Number(key.slice(0, key.indexOf('/')))));

@@ -1,5 +1,6 @@
 /** Messages between the page and the inference worker (inference-worker.ts). */
 import type { ModelEntry } from '../manifest.ts';
+import type { AssetUrls } from './assets.ts';
 import type { ModelStatus } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
 
@@ -18,7 +19,7 @@ export interface FeatureBatch {
 }
 
 export type ToWorker =
-  | { type: 'init'; backend?: BackendName; entries: ModelEntry[] }
+  | { type: 'init'; backend?: BackendName; entries: ModelEntry[]; assets?: Pick<AssetUrls, 'models' | 'tfjsWasm'> }
   | { type: 'predict'; seq: number; batches: CropBatch[]; features?: FeatureBatch }
   | { type: 'memory'; seq: number };
 

@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../../core/labels.ts';
 import { flipHorizontal } from '../../core/framing/warp.ts';
-import { foldBatchNorm } from '../../core/models/fold-batchnorm.ts';
-import { modelUrl, type ModelEntry } from '../manifest.ts';
+import { foldBatchNorm } from './fold-batchnorm.ts';
+import { MODELS_BASE, modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkModelInput, meanOfHalves, rowsOf, type InputSpec } from './model-input.ts';
 import {
   checkFiniteWeights,
@@ -51,11 +51,11 @@ export class ModelRunner implements Runner {
     return this.spec.size;
   }
 
-  /** Loads and warms up one model; throws ModelLoadError. */
-  static async load(entry: ModelEntry): Promise<ModelRunner> {
+  /** Loads and warms up one model (its path relative to `modelsBase`); throws ModelLoadError. */
+  static async load(entry: ModelEntry, modelsBase: string = MODELS_BASE): Promise<ModelRunner> {
     const check = checkModelInput(entry);
     if (!check.ok) throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
-    const url = modelUrl(entry.path);
+    const url = modelUrl(entry.path, modelsBase);
     let model = await loadVerifiedLayersModel(url);
     const shape = model.outputs[0]?.shape;
     if (!shape || shape[shape.length - 1] !== NUM_CLASSES) {
@@ -77,12 +77,12 @@ export class ModelRunner implements Runner {
   }
 
   /** Dispatches on the manifest kind: CNNs here, SVMs in svm-runner.ts. */
-  static async loadAny(entry: ModelEntry): Promise<Runner> {
+  static async loadAny(entry: ModelEntry, modelsBase: string = MODELS_BASE): Promise<Runner> {
     if (entry.kind === 'svm') {
       const { SvmRunner } = await import('./svm-runner.ts');
-      return SvmRunner.load(entry);
+      return SvmRunner.load(entry, modelsBase);
     }
-    return ModelRunner.load(entry);
+    return ModelRunner.load(entry, modelsBase);
   }
 
   /** Probabilities (EMOTIONS order) for each crop (size x size gray in [0,1]). */

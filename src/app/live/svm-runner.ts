@@ -5,7 +5,7 @@
  */
 import { FEATURE_COUNT } from '../../core/features/index.ts';
 import { parseSvmModel, svmInputLength, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
-import { modelUrl, type ModelEntry } from '../manifest.ts';
+import { MODELS_BASE, modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkSvmInput } from './model-input.ts';
 import { fetchModelFile, ModelLoadError, warmUpOrReject, type Runner } from './runner.ts';
 import { SvmMatmul } from './svm-matmul.ts';
@@ -25,10 +25,10 @@ export class SvmRunner implements Runner {
     return this.input.type === 'au-features';
   }
 
-  static async load(entry: ModelEntry): Promise<SvmRunner> {
+  static async load(entry: ModelEntry, modelsBase: string = MODELS_BASE): Promise<SvmRunner> {
     const check = checkSvmInput(entry);
     if (!check.ok) throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
-    const url = modelUrl(entry.path);
+    const url = modelUrl(entry.path, modelsBase);
     const response = await fetchModelFile(url);
     let json: unknown;
     try {

@@ -28,6 +28,20 @@ export interface FaceResult {
   readings: ModelReading[];
   /** The first model input size's crop (gray in [0,1]), for the "what the models see" view. */
   crop?: { size: number; pixels: Float32Array };
+  /** The AU-style feature vector (src/core/features), when it was computed for this frame. */
+  features?: Float32Array;
+  /** Landmarks, blendshapes and head pose, when the pipeline keeps them (DetectOutput.raw). */
+  raw?: RawFace;
+}
+
+/** What MediaPipe's FaceLandmarker gave for one face. */
+export interface RawFace {
+  /** 478 points, x and y normalised to the image (0..1), z relative depth. */
+  landmarks: { x: number; y: number; z: number }[];
+  /** The 52 blendshape scores with their names. */
+  blendshapes: { categoryName: string; score: number }[];
+  /** 4x4 facial transformation matrix (MediaPipe's data order), when the landmarker output it. */
+  matrix?: number[];
 }
 
 /** Milliseconds spent per stage for one frame. */

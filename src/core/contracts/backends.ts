@@ -1,7 +1,7 @@
 /**
  * The TensorFlow.js backends the app (live view and batch page) can run on, by the names the
  * ?backend= URL parameter, the live view's picker, `npm run predict -- --backend` and
- * `npm run bench:live -- --backends` use. Training in Node has its own (src/train/backend.ts).
+ * `npm run bench:live -- --backends` use. Training in Node has its own (src/train/kernels/backend.ts).
  */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 

@@ -1,6 +1,6 @@
 /**
  * models/report.json: the model comparison `npm run report` writes (buildComparison() in
- * src/core/comparison.ts) and the app's Report view shows. Version 1.
+ * src/train/report/comparison.ts) and the app's Report view shows. Version 1.
  */
 import { isRecord } from './check.ts';
 

@@ -7,3 +7,4 @@ export * from './model-input.ts';
 export * from './report.ts';
 export * from './comparison.ts';
 export * from './backends.ts';
+export * from './automation.ts';

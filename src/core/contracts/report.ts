@@ -1,5 +1,5 @@
 /**
- * A model's report.json: written by buildReport() (src/train/report.ts) for every model we train,
+ * A model's report.json: written by buildReport() (src/train/report/report.ts) for every model we train,
  * read by the app's Report view, `npm run report` and `npm run evaluate`. parseReport() is the
  * strict reader (errors name the file and field); the app's views read the same type loosely.
  */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { base64ToBytes, base64ToFloat32 } from '../../core/batch.ts';
 import { computeFeatures } from '../../core/features/index.ts';
 import type { FaceObservation } from '../../core/features/types.ts';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import type { Split } from './sources.ts';
 
 /** Bump when the page pipeline changes what it writes (framing, padding, record layout). */

@@ -7,9 +7,9 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BatchImageResult } from '../../core/batch.ts';
 import { FEATURE_NAMES, FEATURE_VERSION } from '../../core/features/index.ts';
-import { readFileChecked, UnreadableFileError } from '../file-scan.ts';
-import { formatDuration } from '../progress.ts';
-import { BatchPages } from './batch-page.ts';
+import { readFileChecked, UnreadableFileError } from '../data/file-scan.ts';
+import { formatDuration } from '../util/progress.ts';
+import { BatchPages } from '../browser/batch-page.ts';
 import {
   EXTRACT_VERSION,
   hasChunk,

@@ -4,7 +4,7 @@
  */
 import { EMOTIONS } from '../../core/labels.ts';
 import { FEATURE_NAMES } from '../../core/features/index.ts';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { currentFeatures, decodeFace, readChunks } from './cache.ts';
 
 function csvCell(value: string): string {

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { labelFromFolderName } from '../../core/label-aliases.ts';
-import { loadFer2013 } from '../fer2013.ts';
-import { scanFiles } from '../file-scan.ts';
+import { loadFer2013 } from '../data/fer2013.ts';
+import { scanFiles } from '../data/file-scan.ts';
 
 export type Split = 'train' | 'val' | 'test';
 

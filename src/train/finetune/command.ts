@@ -7,17 +7,18 @@
  * when file names carry the subject, else repeated splits). Also trains svm-au-personal.
  */
 import { basename, resolve } from 'node:path';
+import { cnnInput } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import { argmaxRows } from '../../core/metrics.ts';
-import { chooseBackend } from '../backend.ts';
-import { predictProbs } from '../evaluate.ts';
-import { loadLayersModel, saveLayersModel } from '../model-io.ts';
-import { leaveOneSubjectOutFolds, MIN_PHOTOS_PER_CLASS, repeatedStratifiedSplits, stratifiedSplit, type Split } from '../personal-dataset.ts';
-import { formatDuration } from '../progress.ts';
-import { assertPublishableOut, publishModelDir } from '../publish-model.ts';
-import { buildReport, writeReportFiles } from '../report.ts';
+import { chooseBackend } from '../kernels/backend.ts';
+import { predictProbs } from '../cnn/evaluate.ts';
+import { loadLayersModel, saveLayersModel } from '../cnn/model-io.ts';
+import { leaveOneSubjectOutFolds, MIN_PHOTOS_PER_CLASS, repeatedStratifiedSplits, stratifiedSplit, type Split } from '../data/personal-dataset.ts';
+import { formatDuration } from '../util/progress.ts';
+import { assertPublishableOut, publishModelDir } from '../util/publish-model.ts';
+import { buildReport, writeReportFiles } from '../report/report.ts';
 import { finetuneCnn, subset, type FinetuneOptions, type ImageSet } from './finetune-cnn.ts';
-import { loadPersonalData, type PersonalData } from './personal-crops.ts';
+import { loadPersonalData, type PersonalData } from '../data/personal-crops.ts';
 
 export interface FinetuneCommandOptions extends Omit<FinetuneOptions, 'onEpoch'> {
   data: string;
@@ -158,7 +159,7 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
     await writeReportFiles(tmp, report);
   }, {
     log: o.log,
-    manifestEntry: { id, name: report.name, kind: 'cnn', input: { shape: [null, 48, 48, 1], dtype: 'float32', color: 'gray', range: [0, 1], size: 48, tta: 'hflip-mean' } },
+    manifestEntry: { id, name: report.name, kind: 'cnn', input: cnnInput({ size: 48, tta: 'hflip-mean' }) },
   });
   main.model.dispose();
   o.log(`wrote ${outDir} (validation accuracy ${valAcc.toFixed(4)}) in ${formatDuration((Date.now() - started) / 1000)}`);

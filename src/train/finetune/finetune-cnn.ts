@@ -4,10 +4,12 @@
  * low learning rate on augmented crops.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { HistoryPoint } from '../../core/contracts/index.ts';
 import { IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES } from '../../core/labels.ts';
-import { augmentBatch, mulberry32, REFERENCE_AUGMENTATION, NO_AUGMENTATION, shuffledIndices } from '../augment.ts';
-import { smoothedCrossEntropy } from '../loss.ts';
-import { lossAndAccuracy, predictProbs } from '../evaluate.ts';
+import { augmentBatch, REFERENCE_AUGMENTATION, NO_AUGMENTATION } from '../cnn/augment.ts';
+import { mulberry32, shuffledIndices } from '../util/random.ts';
+import { smoothedCrossEntropy } from '../cnn/loss.ts';
+import { lossAndAccuracy, predictProbs } from '../cnn/evaluate.ts';
 
 export interface ImageSet {
   /** count * 2304 gray bytes. */
@@ -27,16 +29,8 @@ export interface FinetuneOptions {
   labelSmoothing?: number;
   /** Scored after every epoch for the training curves only (never used to pick an epoch). */
   validation?: ImageSet;
-  onEpoch?: (epoch: number, point: EpochPoint) => void;
-}
-
-export interface EpochPoint {
-  epoch: number;
-  loss: number;
-  acc: number;
-  /** NaN without a validation set. */
-  valLoss: number;
-  valAcc: number;
+  /** valLoss and valAcc are NaN without a validation set. */
+  onEpoch?: (epoch: number, point: HistoryPoint) => void;
 }
 
 /** Index of the first trainable layer: just after the `blocks`-th max-pooling layer. */
@@ -64,13 +58,13 @@ export function subset(set: ImageSet, rows: readonly number[]): ImageSet {
  * Trains `model` in place. Frozen layers are applied with training=false and excluded from the
  * optimizer; the others with training=true. Returns per-epoch loss/accuracy on the training set.
  */
-export async function finetuneCnn(model: tf.LayersModel, data: ImageSet, options: FinetuneOptions): Promise<EpochPoint[]> {
+export async function finetuneCnn(model: tf.LayersModel, data: ImageSet, options: FinetuneOptions): Promise<HistoryPoint[]> {
   const cut = frozenLayerCount(model, options.freeze);
   const vars = model.layers.slice(cut).flatMap((l) => l.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read()));
   const optimizer = tf.train.adam(options.lr);
   const rand = mulberry32(options.seed);
   const aug = options.augment ? REFERENCE_AUGMENTATION : NO_AUGMENTATION;
-  const history: EpochPoint[] = [];
+  const history: HistoryPoint[] = [];
   const batch = new Float32Array(options.batchSize * IMAGE_PIXELS);
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const order = shuffledIndices(data.count, options.seed * 1000 + epoch);

@@ -7,11 +7,11 @@
 import { basename, resolve } from 'node:path';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from '../../core/features/index.ts';
 import { createPreprocess, transformRows } from '../../core/svm/index.ts';
-import { stratifiedSplit, type Split } from '../personal-dataset.ts';
+import { stratifiedSplit, type Split } from '../data/personal-dataset.ts';
 import { libsvmToModelFiles } from '../svm/export.ts';
 import { crossValidate, gridSearch, trainSvm } from '../svm/libsvm.ts';
 import { fitStandardScaler } from '../svm/scaler.ts';
-import { loadPersonalData, type PersonalData } from './personal-crops.ts';
+import { loadPersonalData, type PersonalData } from '../data/personal-crops.ts';
 import { publishSvm } from '../svm/publish.ts';
 
 export interface PersonalSvmOptions {

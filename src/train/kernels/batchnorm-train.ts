@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { simdKernelsFor } from './simd-module.ts';
-import type { WasmBackendLike } from './wasm-gradients.ts';
+import type { WasmBackendLike } from './wasm-backend.ts';
 
 export const BN_TRAIN_FORWARD = 'EmotionLensBatchNormTrain';
 export const BN_TRAIN_GRAD = 'EmotionLensBatchNormTrainGrad';

@@ -15,7 +15,7 @@
 import { backend_util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { simdKernelsFor, type SimdKernels } from './simd-module.ts';
-import type { WasmBackendLike } from './wasm-gradients.ts';
+import type { WasmBackendLike } from './wasm-backend.ts';
 
 /** Rows of dy per reduction block: about 32 KiB of dy, so the block and its input rows stay in L1/L2. */
 function filterGradRowBlock(ow: number, co: number): number {

@@ -33,19 +33,31 @@ import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { conv2dSimd, filterGradientSimd, inputGradientSimd } from './conv-simd.ts';
 import { simdKernelsFor } from './simd-module.ts';
-
-/** The parts of BackendWasm we use (the class is not exported with these members typed). */
-export interface WasmBackendLike {
-  disposeData(dataId: object, force?: boolean): boolean;
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
+import type { WasmBackendLike } from './wasm-backend.ts';
 
 type Pad = [[number, number], [number, number], [number, number], [number, number]];
 
+type Args = { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown };
+
+/**
+ * The wasm backend's own kernel `name`, as captured before we replaced it: the fallback for the
+ * cases our replacement does not take. Throws when it was never captured.
+ */
+function original(name: string): KernelFunc {
+  const k = REPLACED.get(name)?.original;
+  if (!k) throw new Error(`${name} (wasm): original kernel not captured; call registerWasmGradientKernels after the wasm backend is ready`);
+  return k;
+}
+
+/** Runs the wasm backend's own kernel `name` on `args` (see original()). */
+function callOriginal(name: string, args: Args | { inputs: Record<string, TensorInfo>; backend: unknown }): TensorInfo {
+  return original(name)(args as Parameters<KernelFunc>[0]) as TensorInfo;
+}
+
 function kernel(name: string): KernelFunc {
-  // Our compositions need XNNPACK's own Conv2D, not our replacement of it.
-  if (name === 'Conv2D' && originalConv2D) return originalConv2D;
+  // Our compositions need XNNPACK's own kernels (Conv2D), not our replacements of them.
+  const captured = REPLACED.get(name)?.original;
+  if (captured) return captured;
   const config = tf.getKernel(name, 'wasm');
   if (!config) throw new Error(`wasm backend has no ${name} kernel; is @tensorflow/tfjs-backend-wasm loaded?`);
   return config.kernelFunc;
@@ -180,8 +192,6 @@ export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>;
   return form === 'gemm' ? conv2DBackpropFilterGemm(args) : conv2DBackpropFilterConv(args);
 }
 
-let originalBackpropInput: KernelFunc | undefined;
-let originalFusedConv2D: KernelFunc | undefined;
 /** Whether the forward convolution and the input gradient use the SIMD kernels where they apply. */
 let useSimd = true;
 
@@ -196,8 +206,7 @@ export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; attrs: N
     const out = forwardConvSimd(args);
     if (out) return out;
   }
-  if (!originalFusedConv2D) throw new Error('FusedConv2D (wasm): original kernel not captured');
-  return originalFusedConv2D(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  return callOriginal('FusedConv2D', args);
 }
 
 /** Our SIMD forward convolution for a Conv2D or FusedConv2D call, or undefined where it does not apply. */
@@ -213,16 +222,10 @@ function forwardConvSimd(args: { inputs: Record<string, TensorInfo>; attrs: Name
   return conv2dSimd(args.backend as WasmBackendLike, x, filter, info);
 }
 
-let originalConv2D: KernelFunc | undefined;
-let originalIdentity: KernelFunc | undefined;
-
 /** A new tensor on the same buffer (see the note on Identity above). */
 export function identity(args: { inputs: Record<string, TensorInfo>; backend: unknown }): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
-  if (x.dtype === 'string') {
-    if (!originalIdentity) throw new Error('Identity (wasm): original kernel not captured');
-    return originalIdentity(args as Parameters<KernelFunc>[0]) as TensorInfo;
-  }
+  if (x.dtype === 'string') return callOriginal('Identity', args);
   (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
@@ -231,8 +234,7 @@ export function identity(args: { inputs: Record<string, TensorInfo>; backend: un
 export function conv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
   const out = forwardConvSimd(args);
   if (out) return out;
-  if (!originalConv2D) throw new Error('Conv2D (wasm): original kernel not captured');
-  return originalConv2D(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  return callOriginal('Conv2D', args);
 }
 
 /** dx = conv2d(dy, rot180(W) with in/out channels swapped), padded to give back the input size. */
@@ -246,8 +248,7 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
   const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad,
     dimRoundingMode, false, dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast');
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dataFormat !== 'channelsLast') {
-    if (!originalBackpropInput) throw new Error('Conv2DBackpropInput (wasm): original kernel not captured');
-    return originalBackpropInput(args as Parameters<KernelFunc>[0]) as TensorInfo;
+    return callOriginal('Conv2DBackpropInput', args);
   }
   if (useSimd) {
     const simd = inputGradientSimd(backend, dy, filter, info);
@@ -262,8 +263,6 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
   free(backend, swapped);
   return dx;
 }
-
-let originalMaxPoolGrad: KernelFunc | undefined;
 
 /** Routes dy to the arg-max of each window (first maximum in row-major order wins, like the cpu backend). */
 export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
@@ -345,8 +344,6 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: N
   return dx;
 }
 
-let originalBatchMatMul: KernelFunc | undefined;
-
 /**
  * The wasm BatchMatMul is fast only in narrow cases: in a probe [64,2048]x[2048,128] took 4 ms but
  * [2048,64]x[64,128] (same FLOPs) 80 ms and any transposed operand (every Dense gradient) was slower
@@ -357,12 +354,9 @@ export function batchMatMul(args: { inputs: Record<string, TensorInfo>; attrs: N
   const backend = args.backend as WasmBackendLike;
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-  if (!originalBatchMatMul) throw new Error('BatchMatMul (wasm): original kernel not captured');
   const batchA = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
   const batchB = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
-  if (batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
-    return originalBatchMatMul(args as Parameters<KernelFunc>[0]) as TensorInfo;
-  }
+  if (batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') return callOriginal('BatchMatMul', args);
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const m = transposeA ? ac : ar;
@@ -381,8 +375,6 @@ export function batchMatMul(args: { inputs: Record<string, TensorInfo>; attrs: N
   return { dataId: conv.dataId, shape: outShape, dtype: 'float32' };
 }
 
-let originalTile: KernelFunc | undefined;
-
 /**
  * BatchNorm's gradient (tfjs-core) tiles per-channel vectors up to the full [N,H,W,C] shape; the wasm
  * Tile kernel does that element by element (it was the costliest kernel of a BN training step).
@@ -392,12 +384,11 @@ export function tile(args: { inputs: Record<string, TensorInfo>; attrs: NamedAtt
   const backend = args.backend as WasmBackendLike;
   const { x } = args.inputs as { x: TensorInfo };
   const { reps } = args.attrs as unknown as { reps: number[] };
-  if (!originalTile) throw new Error('Tile (wasm): original kernel not captured');
   const rank = x.shape.length;
   let k = rank; // first dim from which all reps are 1
   while (k > 0 && reps[k - 1] === 1) k--;
   const leadingOnes = x.shape.slice(0, k).every((d) => d === 1);
-  if (x.dtype !== 'float32' || !leadingOnes || rank === 0) return originalTile(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  if (x.dtype !== 'float32' || !leadingOnes || rank === 0) return callOriginal('Tile', args);
   const outShape = x.shape.map((d, i) => d * reps[i]);
   const out = backend.makeOutput(outShape, 'float32');
   const src = backend.typedArrayFromHeap(x);
@@ -415,8 +406,6 @@ export function tile(args: { inputs: Record<string, TensorInfo>; attrs: NamedAtt
   return out;
 }
 
-let originalSum: KernelFunc | undefined;
-
 /**
  * Bias gradients sum dy over every axis but the channels; the wasm Sum transposes the reduced
  * axes innermost first. Summing rows of channels in place is one sequential pass.
@@ -425,11 +414,10 @@ export function sum(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttr
   const backend = args.backend as WasmBackendLike;
   const { x } = args.inputs as { x: TensorInfo };
   const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-  if (!originalSum) throw new Error('Sum (wasm): original kernel not captured');
   const rank = x.shape.length;
   const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
   const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
-  if (!leading || x.dtype !== 'float32') return originalSum(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  if (!leading || x.dtype !== 'float32') return callOriginal('Sum', args);
   const c = x.shape[rank - 1];
   const outShape = keepDims ? x.shape.map((d, i) => (i === rank - 1 ? d : 1)) : [c];
   const out = backend.makeOutput(outShape, 'float32');
@@ -454,6 +442,33 @@ export interface GradientKernelOptions {
   simd?: boolean;
 }
 
+/** A wasm kernel we replace: its name, the backend's own function (captured once) and ours. */
+interface ReplacedKernel {
+  name: string;
+  /** The wasm backend's kernel, captured before the first replacement; undefined where wasm has none. */
+  original?: KernelFunc;
+  replacement: KernelFunc;
+  /** Replaced in the reference setup too (`fast: false`); the others go back to `original` there. */
+  always?: boolean;
+}
+
+const ours = (f: (args: Args) => TensorInfo): KernelFunc => f as unknown as KernelFunc;
+
+/** Every kernel we replace on the wasm backend (see the notes at the top of this file). */
+const KERNELS: ReplacedKernel[] = [
+  // Missing from tfjs-backend-wasm 4.x: always ours.
+  { name: 'Conv2DBackpropFilter', replacement: ours(conv2DBackpropFilter), always: true },
+  { name: 'Conv2DBackpropInput', replacement: ours(conv2DBackpropInput) },
+  { name: 'MaxPoolGrad', replacement: ours(maxPoolGrad) },
+  { name: 'BatchMatMul', replacement: ours(batchMatMul) },
+  { name: 'Tile', replacement: ours(tile) },
+  { name: 'Sum', replacement: ours(sum) },
+  { name: 'FusedConv2D', replacement: ours(fusedConv2D) },
+  { name: 'Conv2D', replacement: ours(conv2D) },
+  { name: 'Identity', replacement: identity as unknown as KernelFunc },
+];
+const REPLACED = new Map(KERNELS.map((k) => [k.name, k]));
+
 const registered = new Set<string>();
 
 function replaceKernel(config: KernelConfig): void {
@@ -464,50 +479,23 @@ function replaceKernel(config: KernelConfig): void {
 
 /**
  * Registers our gradient kernels on the wasm backend. Always adds the missing
- * Conv2DBackpropFilter; with `fast` also replaces Conv2DBackpropInput, MaxPoolGrad and BatchMatMul.
- * Calling it again with another `fast` value switches back and forth (used by tests and bench).
+ * Conv2DBackpropFilter; with `fast` also replaces the other kernels of KERNELS.
+ * Calling it again with another `fast` value switches back and forth (used by tests and bench):
+ * without `fast`, those kernels go back to the wasm backend's own.
  */
 export function registerWasmGradientKernels(options: GradientKernelOptions = {}): string[] {
   const fast = options.fast ?? true;
   // The reference keeps the plain conv composition only.
   filterGradientForm = fast ? options.filterGradient ?? 'auto' : 'conv';
   useSimd = options.simd ?? true;
-  const currentInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (!originalBackpropInput && currentInput) originalBackpropInput = currentInput.kernelFunc;
-  const currentMatMul = tf.getKernel('BatchMatMul', 'wasm');
-  if (!originalBatchMatMul && currentMatMul) originalBatchMatMul = currentMatMul.kernelFunc;
-  const currentSum = tf.getKernel('Sum', 'wasm');
-  if (!originalSum && currentSum) originalSum = currentSum.kernelFunc;
-  const currentTile = tf.getKernel('Tile', 'wasm');
-  if (!originalTile && currentTile) originalTile = currentTile.kernelFunc;
-  const currentIdentity = tf.getKernel('Identity', 'wasm');
-  if (!originalIdentity && currentIdentity) originalIdentity = currentIdentity.kernelFunc;
-  const currentConv = tf.getKernel('Conv2D', 'wasm');
-  if (!originalConv2D && currentConv) originalConv2D = currentConv.kernelFunc;
-  const currentFused = tf.getKernel('FusedConv2D', 'wasm');
-  if (!originalFusedConv2D && currentFused) originalFusedConv2D = currentFused.kernelFunc;
-  const currentPool = tf.getKernel('MaxPoolGrad', 'wasm');
-  if (!originalMaxPoolGrad && currentPool) originalMaxPoolGrad = currentPool.kernelFunc;
-
-  replaceKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as KernelFunc });
-  if (fast) {
-    replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as unknown as KernelFunc });
-    replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as unknown as KernelFunc });
-    replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as unknown as KernelFunc });
-    replaceKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as unknown as KernelFunc });
-    replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: sum as unknown as KernelFunc });
-    replaceKernel({ kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: fusedConv2D as unknown as KernelFunc });
-    replaceKernel({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: conv2D as unknown as KernelFunc });
-    replaceKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: identity as unknown as KernelFunc });
-  } else {
-    if (originalIdentity) replaceKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: originalIdentity });
-    if (originalConv2D) replaceKernel({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: originalConv2D });
-    if (originalFusedConv2D) replaceKernel({ kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: originalFusedConv2D });
-    if (originalSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: originalSum });
-    if (originalTile) replaceKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: originalTile });
-    if (originalBatchMatMul) replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: originalBatchMatMul });
-    if (originalBackpropInput) replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: originalBackpropInput });
-    if (originalMaxPoolGrad) replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: originalMaxPoolGrad });
+  for (const k of KERNELS) {
+    // The backend's own kernel, never ours (a later call finds ours registered).
+    const current = tf.getKernel(k.name, 'wasm')?.kernelFunc;
+    if (!k.original && current !== k.replacement) k.original = current;
+  }
+  for (const k of KERNELS) {
+    if (fast || k.always) replaceKernel({ kernelName: k.name, backendName: 'wasm', kernelFunc: k.replacement });
+    else if (k.original) replaceKernel({ kernelName: k.name, backendName: 'wasm', kernelFunc: k.original });
   }
   return [...registered].sort();
 }

@@ -4,11 +4,12 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
+import { parseManifest } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import type { BatchBackend, BatchImageResult, BatchInitResult } from '../../core/batch.ts';
-import { BatchPages } from '../extract/batch-page.ts';
+import { BatchPages } from '../browser/batch-page.ts';
 import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
-import { checkFile, readFileChecked, scanFiles, UnreadableFileError, type SkippedPath } from '../file-scan.ts';
+import { checkFile, readFileChecked, scanFiles, UnreadableFileError, type SkippedPath } from '../data/file-scan.ts';
 
 export interface ModelPrediction {
   label: string;
@@ -174,9 +175,17 @@ export async function predictImages(files: string[], options: PredictOptions = {
   return results.map((r, i) => r ?? { file: files[i]!, faces: [], error: 'not processed' });
 }
 
-/** The manifest's model ids (models/index.json or another models folder). */
+/**
+ * The manifest's model ids (models/index.json or another models folder), checked as the app checks
+ * it (parseManifest); throws naming the file and the entry at fault.
+ */
 export async function manifestModelIds(modelsDir = 'models'): Promise<string[]> {
   const file = resolve(modelsDir, 'index.json');
-  const json = JSON.parse(await readFile(file, 'utf8')) as { models?: { id?: unknown }[] };
-  return (json.models ?? []).map((m) => String(m.id));
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}); fix it, or restore it with git`);
+  }
+  return parseManifest(json, file).models.map((m) => m.id);
 }

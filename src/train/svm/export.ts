@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { DTYPE_BYTES, fnv1a32, parseSvmModel } from '../../core/svm/model.ts';
 import {
   SVM_FORMAT,

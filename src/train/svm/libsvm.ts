@@ -6,7 +6,7 @@
  * libsvm-js keeps its models in the emscripten heap: call `svm.free()` when done with one.
  */
 import { createRequire } from 'node:module';
-import { mulberry32 } from '../augment.ts';
+import { mulberry32 } from '../util/random.ts';
 
 const require = createRequire(import.meta.url);
 

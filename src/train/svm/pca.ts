@@ -9,7 +9,7 @@
  *     products accumulated into a double covariance, several times faster.
  * Apply the result with src/core/svm's createPreprocess/applyPreprocess (the app's code).
  */
-import { mulberry32 } from '../augment.ts';
+import { mulberry32 } from '../util/random.ts';
 
 export type PcaRows = readonly ArrayLike<number>[] | { data: Float32Array | Float64Array; rows: number; cols: number };
 
@@ -151,7 +151,7 @@ async function tfjsEngine(): Promise<Engine> {
   const tf = await import('@tensorflow/tfjs');
   const name = tf.engine().backendName;
   if (name !== 'wasm' && name !== 'tensorflow') {
-    const { initWasm } = await import('../backend.ts');
+    const { initWasm } = await import('../kernels/backend.ts');
     await initWasm();
   }
   return {

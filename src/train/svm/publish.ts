@@ -6,9 +6,10 @@
  * Shared by `npm run train -- svm-au | svm-pixels` and the personal svm-au.
  */
 import { basename, resolve } from 'node:path';
+import type { SvmInput } from '../../core/contracts/index.ts';
 import { parseSvmInput, predictSvm, svmInputOf } from '../../core/svm/index.ts';
-import { publishModelDir } from '../publish-model.ts';
-import { buildReport, writeReportFiles, type BuildReportInput } from '../report.ts';
+import { publishModelDir } from '../util/publish-model.ts';
+import { buildReport, writeReportFiles, type BuildReportInput } from '../report/report.ts';
 import { readSvmModel, writeSvmModel, type ModelFiles } from './export.ts';
 
 export interface Scored {
@@ -25,7 +26,8 @@ export interface PublishSvmOptions {
   files: ModelFiles;
   /** Evaluation rows as the pipeline has them: features for AU models, 48x48 crops for pixel models. */
   test: { rows: ArrayLike<number>[]; labels: number[] };
-  manifestInput: Record<string, unknown>;
+  /** The input block of its models/index.json entry. */
+  manifestInput: SvmInput;
   /** The report, given the scores of the written model. */
   report: (scored: Scored) => Omit<BuildReportInput, 'id' | 'kind' | 'yTrue' | 'yPred' | 'confusionMatrix'>;
 }

@@ -1,0 +1,416 @@
+/**
+ * The live session: setup, the source (camera, video file or still image), the two-stage frame
+ * loop and everything the live view shows. No DOM of its own: the view hands it its <video> as a
+ * VideoSurface and its loaded <img>, subscribes to the state (the Svelte store contract), and calls
+ * the actions; tests drive it with fakes (test/unit/app/session.test.ts).
+ *
+ * A source given while setup is still running (a file dropped on the page as it loads) waits: when
+ * setup finishes, its frame loop starts or its image is processed.
+ */
+import type { ManifestState, ModelEntry } from '../manifest.ts';
+import { parseBackendParam } from './backend-param.ts';
+import { classifyCameraError, type CameraInfo, type CameraProblem } from './camera.ts';
+import type { EngineEvents, EngineOptions } from './engine.ts';
+import { ImageSizeError } from './image-cap.ts';
+import type { Inference, ModelsWhere } from './inference-client.ts';
+import { DetectorError, type Landmarker } from './landmarker.ts';
+import type { Detection, FrameSource, LivePipeline } from './pipeline.ts';
+import type { ModelStatus } from './runner.ts';
+import { FrameStats } from './stats.ts';
+import type { BackendChoice, BackendName, FrameResult } from './types.ts';
+
+export type Source =
+  | { kind: 'none' }
+  | { kind: 'camera'; stream: MediaStream }
+  | { kind: 'video'; url: string; name: string }
+  | { kind: 'image'; url: string; name: string };
+
+export type Problem =
+  | { kind: 'camera'; problem: CameraProblem; detail: string }
+  | { kind: 'file'; message: string }
+  | { kind: 'frame'; message: string; stopped: boolean };
+
+export interface SessionState {
+  phase: 'loading' | 'ready' | 'fatal';
+  progress: { step: string; done: number; total: number };
+  fatal: string;
+  backend: BackendChoice | null;
+  entries: ModelEntry[];
+  statuses: Record<string, ModelStatus>;
+  /** Why faces are found but not read (no manifest, unreadable manifest). */
+  manifestNote: string;
+  source: Source;
+  problem: Problem | null;
+  cameras: CameraInfo[];
+  cameraId: string;
+  /** The latest result of the current source (null: none yet, or none for this source). */
+  frame: FrameResult | null;
+  fps: number;
+  modelsWhere: ModelsWhere;
+  lanes: { page: string[]; worker: string[] } | undefined;
+}
+
+/** What the session needs of a loaded engine (engine.ts; fakes in tests). */
+export interface SessionEngine {
+  readonly landmarker: Pick<Landmarker, 'setNumFaces'>;
+  readonly inference: Pick<Inference, 'where' | 'lanes' | 'memory'> | undefined;
+  readonly pipeline: Pick<LivePipeline, 'detect' | 'classify' | 'process' | 'reset' | 'settings'>;
+  close(): void;
+}
+
+/** The view's <video> element, as the session drives it. */
+export interface VideoSurface {
+  /** Shows and plays a camera stream. */
+  showStream(stream: MediaStream): Promise<void>;
+  /** Shows and plays a video file in a loop; rejects when it cannot be played. */
+  showUrl(url: string): Promise<void>;
+  /** Stops and empties the element. */
+  clear(): void;
+  /** Resolves at the next presented frame. */
+  nextFrame(): Promise<void>;
+  /** The frame to read now, or undefined while none is decoded. */
+  current(): { source: FrameSource; width: number; height: number } | undefined;
+}
+
+export interface SessionDeps {
+  loadEngine(options: EngineOptions, events: EngineEvents, isCancelled: () => boolean): Promise<SessionEngine>;
+  openCamera(deviceId?: string): Promise<MediaStream>;
+  listCameras(): Promise<CameraInfo[]>;
+  stopStream(stream: MediaStream): void;
+  createUrl(file: Blob): string;
+  revokeUrl(url: string): void;
+  now(): number;
+}
+
+export interface SessionOptions {
+  backend: BackendName | undefined;
+  where: ModelsWhere;
+  forceSplit: boolean;
+  maxFaces: number;
+  smoothing: boolean;
+  smoothingMs: number;
+}
+
+/**
+ * The URL parameters: ?backend= forces a tfjs backend. By default the models are split between the
+ * page thread and a worker, which read each frame at the same time, when the measured models
+ * outweigh the worker's overhead; ?worker=0 keeps them all on the page, ?worker=1 puts them all
+ * in the worker (the landmarker then works on the next frame meanwhile: higher FPS, higher
+ * latency), ?worker=split always splits.
+ */
+export function optionsFromUrl(search: string): Pick<SessionOptions, 'backend' | 'where' | 'forceSplit'> {
+  const params = new URLSearchParams(search);
+  const worker = params.get('worker');
+  return {
+    backend: parseBackendParam(params.get('backend')),
+    where: worker === '1' ? 'worker' : worker === '0' ? 'page' : 'split',
+    forceSplit: worker === 'split',
+  };
+}
+
+type Listener = (state: SessionState) => void;
+
+export class LiveSession {
+  readonly stats = new FrameStats();
+  private state: SessionState;
+  private readonly listeners = new Set<Listener>();
+  private engine: SessionEngine | undefined;
+  private surface: VideoSurface | undefined;
+  private image: FrameSource | undefined;
+  private runToken = 0;
+  private destroyed = false;
+  private maxFaces: number;
+  private smoothing: { smoothing: boolean; smoothingMs: number };
+
+  constructor(
+    private readonly options: SessionOptions,
+    private readonly deps: SessionDeps,
+  ) {
+    this.maxFaces = options.maxFaces;
+    this.smoothing = { smoothing: options.smoothing, smoothingMs: options.smoothingMs };
+    this.state = {
+      phase: 'loading',
+      progress: { step: 'Starting…', done: 0, total: 3 },
+      fatal: '',
+      backend: null,
+      entries: [],
+      statuses: {},
+      manifestNote: '',
+      source: { kind: 'none' },
+      problem: null,
+      cameras: [],
+      cameraId: '',
+      frame: null,
+      fps: 0,
+      modelsWhere: options.where,
+      lanes: undefined,
+    };
+  }
+
+  /** The Svelte store contract: called now and after every change; returns the unsubscribe. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  get current(): SessionState {
+    return this.state;
+  }
+
+  get ready(): boolean {
+    return this.engine !== undefined;
+  }
+
+  private set(patch: Partial<SessionState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.listeners) listener(this.state);
+  }
+
+  /** The view's <video>; needed before a camera or video source is started. */
+  attach(surface: VideoSurface): void {
+    this.surface = surface;
+  }
+
+  /** Loads everything; resolves when ready (or fatal: see state.phase and state.fatal). */
+  async setup(): Promise<void> {
+    try {
+      const engine = await this.deps.loadEngine(
+        {
+          backend: this.options.backend,
+          where: this.options.where,
+          forceSplit: this.options.forceSplit,
+          maxFaces: this.maxFaces,
+          models: 'all',
+          settings: { ...this.smoothing },
+        },
+        {
+          progress: (step, done, total) => this.set({ progress: { step, done, total } }),
+          manifest: (manifest, entries) => this.set({ entries, statuses: Object.fromEntries(entries.map((e) => [e.id, { state: 'loading' }])), manifestNote: noteOf(manifest) }),
+          backend: (backend) => this.set({ backend }),
+          status: (id, status) => this.set({ statuses: { ...this.state.statuses, [id]: status } }),
+        },
+        () => this.destroyed,
+      );
+      if (this.destroyed) {
+        engine.close();
+        return;
+      }
+      this.engine = engine;
+      engine.pipeline.settings = { ...this.smoothing };
+      // maxFaces may have changed while loading.
+      if (this.maxFaces !== this.options.maxFaces) await engine.landmarker.setNumFaces(this.maxFaces).catch(() => undefined);
+      this.set({ phase: 'ready', modelsWhere: engine.inference?.where ?? this.options.where, lanes: engine.inference?.lanes });
+      this.resume();
+      const cameras = await this.deps.listCameras().catch(() => []);
+      this.set({ cameras });
+    } catch (error) {
+      if (this.destroyed) return;
+      this.set({ phase: 'fatal', fatal: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** Setup is done: a source given meanwhile gets its frame loop or its still processed now. */
+  private resume(): void {
+    const kind = this.state.source.kind;
+    if (kind === 'camera' || kind === 'video') this.startLoop();
+    else if (kind === 'image' && this.image) void this.processStill();
+  }
+
+  /** Tfjs' tensor count and backend, for the automation hook. */
+  memory(): Promise<{ numTensors: number; backend: string }> {
+    return this.engine?.inference?.memory() ?? Promise.resolve({ numTensors: 0, backend: '' });
+  }
+
+  setSmoothing(smoothing: boolean, smoothingMs: number): void {
+    this.smoothing = { smoothing, smoothingMs };
+    if (this.engine) this.engine.pipeline.settings = { smoothing, smoothingMs };
+  }
+
+  async setMaxFaces(maxFaces: number): Promise<void> {
+    if (maxFaces === this.maxFaces) return;
+    this.maxFaces = maxFaces;
+    if (!this.engine) return; // setup applies it
+    await this.engine.landmarker.setNumFaces(maxFaces).catch(() => undefined); // a failure is reported by the next frame
+    if (this.state.source.kind === 'image') await this.processStill();
+  }
+
+  stopSource(): void {
+    this.runToken++;
+    const source = this.state.source;
+    if (source.kind === 'camera') this.deps.stopStream(source.stream);
+    if (source.kind === 'video' || source.kind === 'image') this.deps.revokeUrl(source.url);
+    this.surface?.clear();
+    this.image = undefined;
+    this.stats.reset();
+    this.engine?.pipeline.reset();
+    this.set({ source: { kind: 'none' }, frame: null, fps: 0 });
+  }
+
+  async startCamera(): Promise<void> {
+    this.stopSource();
+    this.set({ problem: null });
+    try {
+      const stream = await this.deps.openCamera(this.state.cameraId || undefined);
+      this.set({ source: { kind: 'camera', stream } });
+      await this.surface!.showStream(stream);
+      const cameras = await this.deps.listCameras().catch(() => this.state.cameras);
+      this.set({ cameras, cameraId: stream.getVideoTracks()[0]?.getSettings().deviceId ?? this.state.cameraId });
+      this.startLoop();
+    } catch (error) {
+      const e = classifyCameraError(error);
+      this.set({ problem: { kind: 'camera', problem: e.problem, detail: e.message } });
+    }
+  }
+
+  /** Another camera; restarts the camera when it is running. */
+  async selectCamera(deviceId: string): Promise<void> {
+    this.set({ cameraId: deviceId });
+    if (this.state.source.kind === 'camera') await this.startCamera();
+  }
+
+  /** An image or video file (from the file input or a drop); resolves once a video plays. */
+  async openFile(file: Blob & { name: string }): Promise<void> {
+    this.stopSource();
+    this.set({ problem: null });
+    const isImage = file.type.startsWith('image/');
+    const isVideo = file.type.startsWith('video/');
+    if (!isImage && !isVideo) {
+      this.set({ problem: { kind: 'file', message: `"${file.name}" is not an image or a video${file.type ? ` (${file.type})` : ''}. Choose a photo (JPEG, PNG, WebP…) or a video (MP4, WebM…).` } });
+      return;
+    }
+    const url = this.deps.createUrl(file);
+    if (isImage) {
+      // The view shows it and calls imageLoaded() once decoded.
+      this.set({ source: { kind: 'image', url, name: file.name } });
+      return;
+    }
+    const source: Source = { kind: 'video', url, name: file.name };
+    this.set({ source });
+    try {
+      await this.surface!.showUrl(url);
+    } catch {
+      if (this.state.source === source) this.set({ problem: { kind: 'file', message: `"${file.name}" could not be played as a video.` } });
+      return;
+    }
+    if (this.state.source === source) this.startLoop();
+  }
+
+  /** The view's <img> of the image source has loaded. */
+  imageLoaded(image: FrameSource): void {
+    if (this.state.source.kind !== 'image') return;
+    this.image = image;
+    void this.processStill();
+  }
+
+  /** The view's <img> could not decode the image source. */
+  imageFailed(): void {
+    const source = this.state.source;
+    if (source.kind !== 'image') return;
+    this.stopSource();
+    this.set({ problem: { kind: 'file', message: `"${source.name}" could not be read as an image. Choose a photo (JPEG, PNG, WebP…).` } });
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.stopSource();
+    this.engine?.close();
+    this.engine = undefined;
+    this.listeners.clear();
+  }
+
+  private async processStill(): Promise<void> {
+    const engine = this.engine;
+    const image = this.image;
+    const source = this.state.source;
+    if (!engine || !image || source.kind !== 'image') return;
+    const size = sizeOf(image);
+    if (!size) return;
+    const token = this.runToken;
+    try {
+      engine.pipeline.reset();
+      const result = await engine.pipeline.process(image, 'image', size.width, size.height);
+      if (token !== this.runToken) return;
+      this.stats.record(result.times, this.deps.now());
+      this.set({ frame: result });
+    } catch (error) {
+      if (token !== this.runToken) return;
+      // No result for this image (never the previous one's); the detector is fresh for the next.
+      this.set({
+        frame: null,
+        problem: error instanceof ImageSizeError ? { kind: 'file', message: `"${source.name}": ${error.message}.` } : { kind: 'frame', message: (error as Error).message, stopped: false },
+      });
+    }
+  }
+
+  /** Starts the frame loop of a camera or video source; before setup is done, setup starts it. */
+  private startLoop(): void {
+    if (!this.engine || !this.surface || this.destroyed) return;
+    void this.runVideoLoop(this.engine, this.surface);
+  }
+
+  /**
+   * Frames flow through two stages: landmarker and crops, then the models. With all models in the
+   * worker, this thread finds the faces of frame N + 1 while the worker reads frame N; at most one
+   * frame is with the models at a time, so every frame gets every model. Otherwise (split or page)
+   * this thread runs models too, so a frame finishes before the next starts: the landmarker's
+   * ~20 ms of blocking work must not delay the worker's answer for the previous frame.
+   */
+  private async runVideoLoop(engine: SessionEngine, surface: VideoSurface): Promise<void> {
+    const token = ++this.runToken;
+    const pipeline = engine.pipeline;
+    let inflight: Promise<void> | undefined;
+    const fail = (error: unknown) => {
+      if (token === this.runToken) this.set({ problem: { kind: 'frame', message: (error as Error).message, stopped: true } });
+      this.runToken++;
+    };
+    // The next frame's callback is requested before this frame's work, so a frame that arrives
+    // while this one is processed is read as soon as this one is done (not one frame later).
+    let next = surface.nextFrame();
+    // The detector restarts itself after a failure: skip that frame, stop only if it keeps failing.
+    let detectorFailures = 0;
+    while (token === this.runToken && !this.destroyed) {
+      await next;
+      next = surface.nextFrame();
+      if (token !== this.runToken) break;
+      const frame = surface.current();
+      if (!frame) continue;
+      let detection: Detection;
+      try {
+        detection = await pipeline.detect(frame.source, 'video', frame.width, frame.height);
+        if (detectorFailures > 0 && this.state.problem?.kind === 'frame') this.set({ problem: null });
+        detectorFailures = 0;
+      } catch (error) {
+        if (error instanceof DetectorError && ++detectorFailures < 3 && token === this.runToken) {
+          this.set({ problem: { kind: 'frame', message: error.message, stopped: false }, frame: null });
+          continue;
+        }
+        fail(error);
+        break;
+      }
+      await inflight;
+      if (token !== this.runToken) break;
+      inflight = pipeline.classify(detection).then((result) => {
+        if (token !== this.runToken) return;
+        this.stats.record(result.times, this.deps.now());
+        this.set({ frame: result, fps: this.stats.fps() });
+      }, fail);
+      if (this.state.modelsWhere !== 'worker') await inflight;
+    }
+    await inflight;
+  }
+}
+
+function noteOf(manifest: ManifestState): string {
+  if (manifest.status === 'missing') return 'No trained models yet (/models/index.json not found): faces are found but not read. Train one with "npm run train -- cnn".';
+  if (manifest.status === 'error') return `The models manifest could not be read: ${manifest.message}`;
+  return '';
+}
+
+/** An image's own size (an <img>'s natural size); undefined before it is decoded. */
+function sizeOf(image: FrameSource): { width: number; height: number } | undefined {
+  const img = image as { naturalWidth?: number; naturalHeight?: number; width: number; height: number };
+  const width = img.naturalWidth ?? img.width;
+  const height = img.naturalHeight ?? img.height;
+  return width > 0 && height > 0 ? { width, height } : undefined;
+}

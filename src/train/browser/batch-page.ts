@@ -1,0 +1,111 @@
+/**
+ * Drives the app's headless batch page (batch.html, src/app/batch) in Chromium: builds the app,
+ * serves it on 127.0.0.1 and calls the page's API (src/core/batch.ts). Node only.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { buildApp, serveApp } from './app-server.ts';
+import { launchChromium } from './browser.ts';
+import {
+  BATCH_GLOBAL,
+  bytesToBase64,
+  type BatchApi,
+  type BatchImageResult,
+  type BatchInitOptions,
+  type BatchInitResult,
+} from '../../core/batch.ts';
+
+const root = resolve(import.meta.dirname, '../../..');
+const BUILD_DIR = resolve(root, 'node_modules/.cache/emotion-lens/batch-app');
+
+export interface BatchPageOptions extends BatchInitOptions {
+  /** Pages working in parallel (each its own renderer process). */
+  pages?: number;
+  /** Serve models from this folder instead of ./models. */
+  modelsDir?: string;
+  /** Called with the page's console errors. */
+  onConsoleError?: (text: string) => void;
+}
+
+type Api = Pick<BatchApi, 'processGray' | 'processEncoded'>;
+
+export class BatchPages {
+  private constructor(
+    private readonly browser: Browser,
+    private readonly server: { url: string; close: () => Promise<void> },
+    private readonly pages: Page[],
+    readonly init: BatchInitResult,
+  ) {}
+
+  /** Builds and serves the app, opens `pages` batch pages and initialises each. */
+  static async open(options: BatchPageOptions): Promise<BatchPages> {
+    await mkdir(BUILD_DIR, { recursive: true });
+    await buildApp(BUILD_DIR, options.modelsDir);
+    const server = await serveApp(BUILD_DIR, options.modelsDir);
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium({ webgpu: options.backend === 'webgpu' });
+      const pages: Page[] = [];
+      let init: BatchInitResult | undefined;
+      for (let i = 0; i < Math.max(1, options.pages ?? 1); i++) {
+        const page = await browser.newPage();
+        page.on('console', (m) => {
+          if (m.type() === 'error') options.onConsoleError?.(m.text());
+        });
+        page.on('pageerror', (e) => options.onConsoleError?.(e.message));
+        await page.goto(`${server.url}/batch.html`);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+        const initOptions: BatchInitOptions = {
+          numFaces: options.numFaces,
+          models: options.models,
+          ...(options.backend ? { backend: options.backend } : {}),
+          ...(options.modelIds ? { modelIds: options.modelIds } : {}),
+        };
+        init = await page.evaluate(
+          ([name, o]) => ((globalThis as unknown as Record<string, BatchApi>)[name as string]!).init(o as BatchInitOptions),
+          [BATCH_GLOBAL, initOptions] as const,
+        );
+        pages.push(page);
+      }
+      return new BatchPages(browser, server, pages, init!);
+    } catch (error) {
+      await browser?.close();
+      await server.close();
+      throw error;
+    }
+  }
+
+  get size(): number {
+    return this.pages.length;
+  }
+
+  private call<K extends keyof Api>(page: number, method: K, arg: Parameters<Api[K]>[0]): Promise<BatchImageResult[]> {
+    return this.pages[page]!.evaluate(
+      ([name, m, a]) => {
+        const api = (globalThis as unknown as Record<string, BatchApi>)[name as string]!;
+        return (api[m as K] as (x: unknown) => Promise<BatchImageResult[]>)(a);
+      },
+      [BATCH_GLOBAL, method, arg] as const,
+    );
+  }
+
+  /** FER2013-style gray images (count * size * size bytes) on page `page`. */
+  processGray(page: number, pixels: Uint8Array, count: number, size = 48, upscale = 4, pad = 0.5): Promise<BatchImageResult[]> {
+    return this.call(page, 'processGray', { pixels: bytesToBase64(pixels), count, size, upscale, pad });
+  }
+
+  /** Encoded image files (JPEG, PNG, ...) on page `page`. */
+  processFiles(page: number, files: { name: string; bytes: Uint8Array }[]): Promise<BatchImageResult[]> {
+    return this.call(
+      page,
+      'processEncoded',
+      files.map((f) => ({ name: f.name, data: bytesToBase64(f.bytes) })),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close().catch(() => undefined);
+    await this.server.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,47 @@
+/** The options and result of a CNN training run (trainCnn, cnn/train-cnn.ts), shared by its parts. */
+import type { TrainBackend } from '../kernels/backend.ts';
+
+export interface TrainCnnOptions {
+  arch: string;
+  widths?: number[];
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** 'cosine': linear warm-up over the first epoch, then cosine decay to 0 at the last epoch. */
+  schedule: 'constant' | 'cosine';
+  labelSmoothing: number;
+  augment: boolean;
+  tta: boolean;
+  patience: number;
+  /** Model folder: new, empty, or a model folder (see util/publish-model.ts); replaced only when a run finishes. */
+  out: string;
+  checkpointDir: string;
+  resume: boolean;
+  /** Start over although checkpointDir holds a checkpoint (deleted when the first new epoch is saved). */
+  fresh?: boolean;
+  data?: string;
+  workers: number;
+  seed: number;
+  backend: 'auto' | TrainBackend;
+  fastKernels: boolean;
+  /** Keep at most this many rows per split (quick runs and tests). */
+  limit?: number;
+  /** Stop starting new epochs after this many seconds (the best model so far is still written). */
+  timeBudgetSec?: number;
+  id: string;
+  name: string;
+  log: (line: string) => void;
+  /** Write models/index.json next to `out` (default true). */
+  manifest?: boolean;
+  /** Aborting it acts like Ctrl-C: finish the step, keep the checkpoint, leave `out` untouched. */
+  signal?: AbortSignal;
+}
+
+export interface TrainCnnResult {
+  accuracy: number;
+  accuracyNoTta: number;
+  bestEpoch: number;
+  epochs: number;
+  imagesPerSec: number;
+  outDir: string;
+}

@@ -1,0 +1,119 @@
+/**
+ * FER2013 CNN training: data-parallel workers, per-epoch validation on PublicTest, best-weights
+ * selection, early stopping, resumable checkpoints, and a final PrivateTest report. This module
+ * checks and sets up a run; the epoch loop is train-loop.ts, what the checkpoint holds
+ * run-checkpoint.ts (on disk: checkpoint.ts), the scoring and publishing final-report.ts.
+ */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { describeLoad, loadFer2013, resolveFer2013Path, type Fer2013Data } from '../data/fer2013.ts';
+import { chooseBackend } from '../kernels/backend.ts';
+import { assertPublishableOut, OutFolderRefused } from '../util/publish-model.ts';
+import { buildArch } from './architectures.ts';
+import { NO_AUGMENTATION, REFERENCE_AUGMENTATION } from './augment.ts';
+import { dataFingerprint } from './checkpoint.ts';
+import { publishBestEpoch } from './final-report.ts';
+import type { TrainCnnOptions, TrainCnnResult } from './options.ts';
+import { TrainingPool } from './parallel/pool.ts';
+import type { NamedArray } from './parallel/protocol.ts';
+import { openRunCheckpoint, unpackFloats, type CheckpointSettings, type CheckpointState } from './run-checkpoint.ts';
+import { runEpochs } from './train-loop.ts';
+
+export type { TrainCnnOptions, TrainCnnResult } from './options.ts';
+
+/** Thrown when Ctrl-C stopped a run; the checkpoint is kept and the model folder untouched. */
+export class TrainingInterrupted extends Error {
+  override name = 'TrainingInterrupted';
+}
+
+function overlaps(a: string, b: string): boolean {
+  const inside = (child: string, parent: string) => {
+    const rel = relative(parent, child);
+    return rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel));
+  };
+  return inside(a, b) || inside(b, a);
+}
+
+export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
+  const log = o.log;
+  const backend = await chooseBackend(o.backend, o.fastKernels);
+  log(`${backend.description}; ${o.workers} data-parallel worker(s)`);
+
+  const dataPath = resolveFer2013Path(o.data);
+  // Every refusal comes before loading data and training: nothing is lost and no time is wasted.
+  const outDir = resolve(o.out);
+  await assertPublishableOut(outDir, { manifest: o.manifest ?? true, log });
+  if (overlaps(outDir, resolve(o.checkpointDir))) {
+    throw new OutFolderRefused(`--out ${outDir} and --checkpoint ${resolve(o.checkpointDir)} overlap; publishing would replace the checkpoint. Give them separate folders`);
+  }
+  const settings: CheckpointSettings = {
+    arch: o.arch, widths: o.widths, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
+    augment: o.augment, seed: o.seed, limit: o.limit ?? null, data: await dataFingerprint(dataPath),
+  };
+  const { saved, clearOld } = await openRunCheckpoint(o, settings);
+
+  log(`loading FER2013 from ${dataPath} ...`);
+  const t0 = performance.now();
+  const data: Fer2013Data = await loadFer2013(dataPath, { limitPerSplit: o.limit });
+  log(`${describeLoad(data)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  if (data.train.count === 0 || data.val.count === 0 || data.test.count === 0) {
+    throw new Error(`${dataPath}: each of Training, PublicTest and PrivateTest needs at least one row`);
+  }
+
+  const model = buildArch(o.arch, o.seed, o.widths);
+  const params = model.countParams();
+  log(`arch ${o.arch}${o.widths ? ` widths ${o.widths.join(',')}` : ''}: ${params.toLocaleString('en')} parameters`);
+
+  let state: CheckpointState = {
+    version: 2, settings, epochs: o.epochs,
+    epochsDone: 0, globalStep: 0, bestEpoch: 0, bestValAcc: -1, history: [], trainSeconds: 0, imagesSeen: 0,
+    weightShapes: model.getWeights().map((w) => w.shape), optimizer: [],
+  };
+  let initialWeights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+  let initialOptimizer: NamedArray[] | undefined;
+  if (saved) {
+    // Settings matched (openRunCheckpoint); the data path may have moved (same content), so record the current one.
+    state = { ...saved.state, settings, epochs: o.epochs };
+    initialWeights = unpackFloats(saved.files['weights.bin']!, state.weightShapes);
+    const optData = unpackFloats(saved.files['optimizer.bin']!, state.optimizer.map((s) => s.shape));
+    initialOptimizer = state.optimizer.map((s, i) => ({ name: s.name, shape: s.shape, data: optData[i] }));
+    log(`resuming after epoch ${state.epochsDone} (best val acc ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch})`);
+  } else if (o.resume) {
+    log(`--resume: no checkpoint in ${o.checkpointDir}; starting from scratch`);
+  }
+
+  const pool = await TrainingPool.start({
+    workers: o.workers, arch: o.arch, widths: o.widths, seed: o.seed, backend: o.backend, fastKernels: o.fastKernels,
+    labelSmoothing: o.labelSmoothing, augment: o.augment ? REFERENCE_AUGMENTATION : NO_AUGMENTATION,
+    pixels: data.train.pixels, labels: data.train.labels,
+  });
+  const stop = { requested: false };
+  const onSigint = () => {
+    if (stop.requested) process.exit(130);
+    stop.requested = true;
+    log('\nCtrl-C: finishing this step, keeping the last completed epoch\'s checkpoint (press again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  const onAbort = () => { stop.requested = true; };
+  o.signal?.addEventListener('abort', onAbort);
+  if (o.signal?.aborted) stop.requested = true;
+
+  try {
+    await pool.setWeights(initialWeights, initialOptimizer);
+    await runEpochs({ o, pool, model, data, state, stop, clearOld });
+  } finally {
+    process.off('SIGINT', onSigint);
+    o.signal?.removeEventListener('abort', onAbort);
+    await pool.close();
+  }
+  if (stop.requested) {
+    // The model folder is left exactly as it was: an interrupted run never replaces a finished model.
+    throw new TrainingInterrupted(state.epochsDone === 0
+      ? `interrupted before the first epoch completed; ${o.out} untouched`
+      : `interrupted; checkpoint after epoch ${state.epochsDone} kept in ${o.checkpointDir} (continue with --resume); ${o.out} untouched`);
+  }
+  if (state.epochsDone === 0) throw new Error('no epoch completed; nothing to write');
+
+  const result = await publishBestEpoch({ o, model, data, state, dataPath, outDir, backend: backend.name, params });
+  model.dispose();
+  return result;
+}

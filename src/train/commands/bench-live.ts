@@ -1,0 +1,210 @@
+/**
+ * npm run bench:live: the built app in headless Chromium over a fake webcam (JAFFE photos in turn),
+ * every manifest model on every frame. Per backend: FPS, p50/p95 latency per stage and end to end,
+ * tfjs tensor count and JS heap after warm-up and at the end.
+ *
+ *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where split,page,worker]
+ *                         [--models DIR] [--max-seconds 120] [--json FILE]
+ *
+ * --where: split the models between the page thread and the inference worker (default, as the app
+ * does), all on the page thread (?worker=0) and/or all in the worker (?worker=1; overlaps with the
+ * landmarker).
+ *
+ * --models defaults to ./models when it has an index.json, else untrained fixture models of the
+ * same shapes (timings are then still representative). GPU backends on a GPU-less machine run on
+ * SwiftShader and are slow; each backend stops after --max-seconds even if short of --frames.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeFixtureModels } from '../browser/fixture-models.ts';
+import { composeFrames, writeY4m } from '../browser/y4m.ts';
+import { BROWSER_BACKENDS, type Snapshot, type StageTimes } from '../../core/contracts/index.ts';
+import { buildApp, serveApp } from '../browser/app-server.ts';
+import { findChromium, launchChromium } from '../browser/browser.ts';
+import { parseInteger, parseList, parseChoice, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+
+const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where split,page,worker]
+                           [--models DIR] [--max-seconds 120] [--warmup 150] [--json FILE]`;
+
+/** The options, checked before anything is built; a usage error exits 2. */
+function options() {
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  try {
+    const { values } = parseOptions(args, {
+      frames: { type: 'string', default: '300' },
+      backends: { type: 'string', default: 'wasm,webgl,webgpu' },
+      models: { type: 'string' },
+      'max-seconds': { type: 'string', default: '120' },
+      // Long enough for JIT and first-use allocations to settle before the heap is measured.
+      warmup: { type: 'string', default: '150' },
+      json: { type: 'string' },
+      where: { type: 'string', default: 'split' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    return {
+      values,
+      frames: parseInteger('frames', values.frames, { min: 1 }),
+      warmup: parseInteger('warmup', values.warmup, { min: 0 }),
+      maxSeconds: parseInteger('max-seconds', values['max-seconds'], { min: 1 }),
+      backends: parseList('backends', values.backends, (n, v) => parseChoice(n, v, ['auto', ...BROWSER_BACKENDS])),
+      wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker'])),
+    };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench:live: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres } = options();
+const MAX_MS = maxSeconds * 1000;
+
+const root = resolve(import.meta.dirname, '../../..');
+const jaffe = resolve(root, '../shared/data/faces/jaffe');
+const PHOTOS = ['happy/KA.HA4.32.png', 'surprise/KA.SU1.36.png', 'neutral/KA.NE2.27.png', 'angry/KA.AN2.40.png'].map((p) => join(jaffe, p));
+
+if (!findChromium()) throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
+for (const p of PHOTOS) if (!existsSync(p)) throw new Error(`missing ${p} (the fake webcam is made from ../shared/data/faces/jaffe)`);
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = (sorted.length - 1) * q;
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (i - lo);
+}
+
+function stage(values: number[]): { p50: number; p95: number } {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: +quantile(s, 0.5).toFixed(2), p95: +quantile(s, 0.95).toFixed(2) };
+}
+
+const work = await mkdtemp(join(tmpdir(), 'bench-live-'));
+let fixtureDir: string | undefined;
+const modelsDir = values.models
+  ? resolve(values.models)
+  : existsSync(join(root, 'models/index.json'))
+    ? join(root, 'models')
+    : (fixtureDir = await makeFixtureModels({ extras: false }));
+console.error(`models: ${modelsDir}${fixtureDir ? ' (untrained fixtures: ./models has no index.json)' : ''}`);
+
+const results: Record<string, unknown>[] = [];
+try {
+  const outDir = join(work, 'dist');
+  await buildApp(outDir, modelsDir);
+  const video = join(work, 'webcam.y4m');
+  const composer = await launchChromium();
+  try {
+    // Each photo for one second at 30 FPS, looping.
+    await writeY4m(video, await composeFrames(composer, PHOTOS), 30, 30);
+  } finally {
+    await composer.close();
+  }
+  const app = await serveApp(outDir, modelsDir);
+  try {
+    for (const backend of backends) for (const where of wheres) {
+      const browser = await launchChromium({
+        fakeVideo: video,
+        webgpu: backend === 'webgpu',
+        extraArgs: ['--enable-precise-memory-info', '--js-flags=--expose-gc'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+        const params = new URLSearchParams();
+        if (backend !== 'auto') params.set('backend', backend);
+        if (where === 'worker') params.set('worker', '1');
+        if (where === 'page') params.set('worker', '0');
+        const query = params.size ? `?${params}` : '';
+        await page.goto(`${app.url}/${query}`);
+        await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 120_000 });
+        const models = await page.locator('[data-model-status][data-status="ready"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
+        // What the app really did (split falls back to the page when it gains nothing).
+        const modelsIn = await page.locator('[data-hud]').getAttribute('data-models-in');
+        const lanes = await page.locator('[data-hud]').getAttribute('data-lanes');
+        await page.click('[data-action="start"]');
+        // Each poll moves the timing log gathered so far out of the page (so the log does not grow
+        // the heap being measured), then forces a GC and reads the heap.
+        const log: StageTimes[] = [];
+        type Hook = { snapshot(withLog: boolean): Promise<Snapshot>; takeLog(): StageTimes[] };
+        const snap = async () => {
+          const r = await page.evaluate(async () => {
+            const hook = (window as unknown as { __emotionLens: Hook }).__emotionLens;
+            const taken = hook.takeLog();
+            (globalThis as unknown as { gc?: () => void }).gc?.();
+            return { taken, snapshot: await hook.snapshot(false) };
+          });
+          log.push(...r.taken);
+          return r.snapshot;
+        };
+        const started = Date.now();
+        while ((await snap()).frames < WARMUP && Date.now() - started < MAX_MS) await page.waitForTimeout(200);
+        await page.evaluate(() => (window as unknown as { __emotionLens: { resetStats(): void } }).__emotionLens.resetStats());
+        log.length = 0;
+        const first = await snap();
+        const t0 = Date.now();
+        let last = first;
+        // Heap after GC every ~250 frames, to tell steady growth from noise.
+        const heapCurve: [number, number][] = [];
+        const mb = (bytes: number | null) => (bytes === null ? NaN : +(bytes / 2 ** 20).toFixed(2));
+        while (last.frames < FRAMES && Date.now() - t0 < MAX_MS) {
+          await page.waitForTimeout(500);
+          last = await snap();
+          if (last.frames >= (heapCurve.length + 1) * 250) heapCurve.push([last.frames, mb(last.heapBytes)]);
+        }
+        log.push(...(await page.evaluate(() => (window as unknown as { __emotionLens: Hook }).__emotionLens.takeLog())));
+        const seconds = (Date.now() - t0) / 1000;
+        const row = {
+          backend: last.backend,
+          where: modelsIn ?? where,
+          ...(lanes ? { lanes } : {}),
+          frames: log.length,
+          fps: +(log.length / seconds).toFixed(1),
+          total: stage(log.map((t) => t.total)),
+          landmarker: stage(log.map((t) => t.landmarker)),
+          crop: stage(log.map((t) => t.crop)),
+          features: stage(log.map((t) => t.features)),
+          models: Object.fromEntries(models.map((id) => [id, stage(log.map((t) => t.models[id] ?? NaN).filter(Number.isFinite))])),
+          tensors: { start: first.numTensors, end: last.numTensors },
+          heapMB: {
+            start: first.heapBytes === null ? null : +(first.heapBytes / 2 ** 20).toFixed(2),
+            end: last.heapBytes === null ? null : +(last.heapBytes / 2 ** 20).toFixed(2),
+          },
+          heapCurve,
+          truncated: log.length < FRAMES,
+        };
+        results.push(row);
+        console.error(JSON.stringify(row));
+      } finally {
+        await browser.close();
+      }
+    }
+  } finally {
+    await app.close();
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+  if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
+}
+
+const fmt = (s: { p50: number; p95: number }) => `${s.p50} / ${s.p95}`;
+/** Start, the first curve point (one-time warm-up allocations are done by then) and end. */
+function heapText(r: any): string {
+  const first = r.heapCurve[0] as [number, number] | undefined;
+  if (!first) return `${r.heapMB.start} -> ${r.heapMB.end} MB`;
+  const growth = ((r.heapMB.end - first[1]) / first[1]) * 100;
+  return `${r.heapMB.start} MB at start, ${first[1]} at frame ${first[0]}, ${r.heapMB.end} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% after frame ${first[0]})`;
+}
+console.log(`\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}`);
+console.log('ms p50 / p95 per frame; FPS = frames processed per second of wall time');
+for (const r of results as any[]) {
+  const modelCols = Object.entries(r.models).map(([id, s]) => `${id} ${fmt(s as { p50: number; p95: number })}`).join(', ');
+  console.log(
+    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
+  );
+}
+if (values.json) await writeFile(values.json, JSON.stringify(results, null, 2));

@@ -1,0 +1,176 @@
+/**
+ * The command lines of `npm run train -- <command>`: usage texts and option parsing, kept apart
+ * from the commands themselves so that a usage error (exit 2) or --help costs no TensorFlow.js,
+ * libsvm or browser start. Every value is checked here, before any data is read.
+ */
+import { basename, resolve } from 'node:path';
+import type { TrainBackend } from '../kernels/backend.ts';
+import { parseChoice, parseInteger, parseList, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import type { FinetuneCommandOptions } from '../finetune/command.ts';
+import { defaultWorkerCount } from '../cnn/parallel/pool.ts';
+import type { TrainCnnOptions } from '../cnn/options.ts';
+import type { SvmArgs } from '../svm/train-svm.ts';
+
+export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune'] as const;
+
+export const TRAIN_USAGE = `usage: npm run train -- <cnn|svm-au|svm-pixels|finetune> [options]
+  (npm run train -- <command> --help for each command's options)
+
+npm run train -- cnn [options]
+
+  --arch seed|default   seed = the reference study's CNN; default = ours (default: default)
+  --epochs N            maximum epochs (default: seed 30, default 40)
+  --batch-size N        global batch, split across workers (default 64)
+  --lr X                Adam learning rate (default: seed 0.001 constant, default 0.002 cosine)
+  --schedule constant|cosine
+  --label-smoothing X   (default: seed 0, default 0.1)
+  --no-augment          turn off rotation/shift/zoom/flip augmentation
+  --no-tta              report PrivateTest without horizontal-flip test-time augmentation
+  --patience N          early stopping patience in epochs (default 8)
+  --out DIR             model folder (default: models/fer-cnn or models/fer-cnn-seed)
+  --checkpoint DIR      checkpoint folder (default: runs/<out folder name>)
+  --resume              continue from the checkpoint
+  --fresh               start over even if a checkpoint exists (it is replaced)
+  --data PATH           fer2013.csv or .csv.gz (default: ./data/, then ../shared/data/fer2013/)
+  --workers N           data-parallel worker threads (default: CPU cores)
+  --backend auto|wasm|tensorflow|cpu   (auto: tfjs-node if installed, else wasm)
+  --reference-kernels   use only the plain Conv2DBackpropFilter kernel (slow; for comparison)
+  --limit N             at most N rows per split (quick runs)
+  --time-budget MIN     start no new epoch after MIN minutes
+  --widths a,b,c,d      default arch channel widths (default 16,32,64,128)
+  --seed N              random seed (default 1)`;
+
+/** The cnn command's options ('help' for --help/-h); UsageError for anything out of range. */
+export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'help' {
+  if (wantsHelp(args)) return 'help';
+  const { values } = parseOptions(args, {
+    arch: { type: 'string', default: 'default' }, epochs: { type: 'string' }, 'batch-size': { type: 'string', default: '64' },
+    lr: { type: 'string' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' },
+    'no-augment': { type: 'boolean', default: false }, 'no-tta': { type: 'boolean', default: false },
+    patience: { type: 'string', default: '8' }, out: { type: 'string' }, checkpoint: { type: 'string' },
+    resume: { type: 'boolean', default: false }, fresh: { type: 'boolean', default: false }, data: { type: 'string' }, workers: { type: 'string' },
+    backend: { type: 'string', default: 'auto' }, 'reference-kernels': { type: 'boolean', default: false },
+    limit: { type: 'string' }, 'time-budget': { type: 'string' }, widths: { type: 'string' }, seed: { type: 'string', default: '1' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  // tiny: a small network for quick runs and tests (not in the usage).
+  const arch = parseChoice('arch', values.arch, ['seed', 'default', 'tiny']);
+  const isSeed = arch === 'seed';
+  const schedule = parseChoice('schedule', values.schedule ?? (isSeed ? 'constant' : 'cosine'), ['constant', 'cosine']);
+  const backend = parseChoice('backend', values.backend, ['auto', 'wasm', 'tensorflow', 'cpu']) as 'auto' | TrainBackend;
+  if (values.resume && values.fresh) throw new UsageError('--resume and --fresh contradict each other: --resume continues the checkpoint, --fresh replaces it');
+  const widths = values.widths ? parseList('widths', values.widths, (n, v) => parseInteger(n, v, { min: 1, max: 4096 }), 4) : arch === 'default' ? [16, 32, 64, 128] : undefined;
+  const out = resolve(values.out ?? (isSeed ? 'models/fer-cnn-seed' : arch === 'tiny' ? 'runs/fer-cnn-tiny' : 'models/fer-cnn'));
+  const id = basename(out);
+  const limit = values.limit === undefined ? undefined : parseInteger('limit', values.limit, { min: 1 });
+  const timeBudgetMin = values['time-budget'] === undefined ? undefined : parseNumber('time-budget', values['time-budget'], { min: 0, minExclusive: true });
+  return {
+    arch, widths, schedule, backend, out, id,
+    epochs: values.epochs === undefined ? (isSeed ? 30 : 40) : parseInteger('epochs', values.epochs, { min: 1 }),
+    batchSize: parseInteger('batch-size', values['batch-size'], { min: 1 }),
+    lr: values.lr === undefined ? (isSeed ? 0.001 : 0.002) : parseNumber('lr', values.lr, { min: 0, minExclusive: true, max: 1 }),
+    labelSmoothing: values['label-smoothing'] === undefined ? (isSeed ? 0 : 0.1) : parseNumber('label-smoothing', values['label-smoothing'], { min: 0, max: 1, maxExclusive: true }),
+    patience: parseInteger('patience', values.patience, { min: 1 }),
+    workers: values.workers === undefined ? defaultWorkerCount() : parseInteger('workers', values.workers, { min: 1, max: 256 }),
+    seed: parseInteger('seed', values.seed, { min: 0 }),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(timeBudgetMin !== undefined ? { timeBudgetSec: timeBudgetMin * 60 } : {}),
+    augment: !values['no-augment'], tta: !isSeed && !values['no-tta'],
+    checkpointDir: resolve(values.checkpoint ?? `runs/${id}`), resume: values.resume, fresh: values.fresh, data: values.data,
+    fastKernels: !values['reference-kernels'],
+    name: isSeed ? 'FER2013 CNN (reference architecture)' : arch === 'tiny' ? 'FER2013 tiny CNN' : 'FER2013 CNN',
+  };
+}
+
+export const FINETUNE_USAGE = `usage: npm run train -- finetune --data <dir> [options]
+
+  --data DIR            personal folder: DIR/<emotion>/*.{jpg,jpeg,png} (aliases: anger, happiness, scared, calm...)
+  --from DIR            model to start from (default: models/fer-cnn)
+  --freeze N            conv blocks kept frozen (default 2)
+  --epochs N            (default 30)
+  --lr X                Adam learning rate (default 0.0005)
+  --batch-size N        (default 16)
+  --val-split X         validation fraction, stratified (default 0.2)
+  --seed N              split and training seed (default 42)
+  --out DIR             (default: models/fer-cnn-finetuned)
+  --estimate loso|repeated|none
+                        unseen-data estimate: leave-one-subject-out (default when file names carry
+                        subjects), 5 repeated splits, or none
+  --no-svm              skip svm-au-personal`;
+
+/** The finetune command's options ('help' for --help/-h); UsageError for anything out of range. */
+export function parseFinetuneArgs(args: string[]): Omit<FinetuneCommandOptions, 'log'> | 'help' {
+  if (wantsHelp(args)) return 'help';
+  const { values } = parseOptions(args, {
+    data: { type: 'string' },
+    from: { type: 'string', default: 'models/fer-cnn' },
+    freeze: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '30' },
+    lr: { type: 'string', default: '0.0005' },
+    'batch-size': { type: 'string', default: '16' },
+    'val-split': { type: 'string', default: '0.2' },
+    seed: { type: 'string', default: '42' },
+    out: { type: 'string', default: 'models/fer-cnn-finetuned' },
+    estimate: { type: 'string', default: 'auto' },
+    'no-augment': { type: 'boolean', default: false },
+    'no-svm': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  const options = {
+    freeze: parseInteger('freeze', values.freeze, { min: 0 }),
+    epochs: parseInteger('epochs', values.epochs, { min: 1 }),
+    lr: parseNumber('lr', values.lr, { min: 0, minExclusive: true, max: 1 }),
+    batchSize: parseInteger('batch-size', values['batch-size'], { min: 1 }),
+    valSplit: parseNumber('val-split', values['val-split'], { min: 0.01, max: 0.9 }),
+    seed: parseInteger('seed', values.seed, { min: 0 }),
+    estimate: parseChoice('estimate', values.estimate, ['auto', 'loso', 'repeated', 'none']),
+  };
+  if (!values.data) throw new UsageError('--data <dir> is required: the folder of your labelled photos (DIR/<emotion>/*.jpg)');
+  return { data: values.data, from: resolve(values.from), ...options, out: values.out, augment: !values['no-augment'], svm: !values['no-svm'] };
+}
+
+export const SVM_USAGE = `usage: npm run train -- svm-au|svm-pixels [options]
+
+  svm-au       SVM on the AU-style features of each face (extracted in headless Chromium first)
+  svm-pixels   SVM on the 48x48 pixels, reduced by PCA
+
+  --data PATH         fer2013.csv[.gz] (default: ./data/, then ../shared/data/fer2013/);
+                      svm-au also takes a personal folder (DIR/<emotion>/*.jpg): 5-fold CV, model svm-au-personal
+  --cv-rows N         Training rows for the C/gamma search (default 3000)
+  --train-rows N      Training rows for the final model (default: svm-au all, svm-pixels 12000)
+  --grid-c a,b,...    C values (default 1,4,16)
+  --grid-gamma a,...  gamma values, as multiples of 1/(mean squared norm of the inputs),
+                      i.e. of 1/dims for standardised features (default 0.25,0.5,1,2)
+  --components N      svm-pixels: PCA components of the HOG descriptor (default 150)
+  --export-csv FILE   svm-au: also write the features as a table (OpenFace-like columns)
+  --out DIR           (default: models/svm-au or models/svm-pixels)
+  --seed N            (default 1; 42 with a personal folder, the fine-tune's split)`;
+
+/** The svm-au / svm-pixels options ('help' for --help/-h); UsageError for anything out of range. */
+export function parseSvmArgs(args: string[]): SvmArgs | 'help' {
+  if (wantsHelp(args)) return 'help';
+  const { values } = parseOptions(args, {
+    data: { type: 'string' },
+    'cv-rows': { type: 'string', default: '3000' },
+    'train-rows': { type: 'string' },
+    'grid-c': { type: 'string', default: '1,4,16' },
+    'grid-gamma': { type: 'string', default: '0.25,0.5,1,2' },
+    components: { type: 'string', default: '150' },
+    'export-csv': { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  const positive = (n: string, v: string) => parseNumber(n, v, { min: 0, minExclusive: true });
+  return {
+    ...(values.data !== undefined ? { data: values.data } : {}),
+    ...(values.seed !== undefined ? { seed: parseInteger('seed', values.seed, { min: 0 }) } : {}),
+    cvRows: parseInteger('cv-rows', values['cv-rows'], { min: 10 }),
+    ...(values['train-rows'] !== undefined ? { trainRows: parseInteger('train-rows', values['train-rows'], { min: 10 }) } : {}),
+    gridC: parseList('grid-c', values['grid-c'], positive),
+    gridGammaFactors: parseList('grid-gamma', values['grid-gamma'], positive),
+    components: parseInteger('components', values.components, { min: 2 }),
+    ...(values['export-csv'] !== undefined ? { exportCsv: values['export-csv'] } : {}),
+    ...(values.out !== undefined ? { out: values.out } : {}),
+  };
+}

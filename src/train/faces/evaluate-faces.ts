@@ -1,0 +1,359 @@
+/**
+ * The real-face evaluation: every model of a models folder on a labelled photo folder
+ * (`<dir>/<emotion>/*`, folder names as in src/core/label-aliases.ts), through the app's own
+ * pipeline exactly as `npm run predict` runs it (predictImages: the batch page in headless
+ * Chromium finds the faces, frames the crops, computes the features and runs every model on
+ * them). Per model: accuracy, macro F1, per-class recall and the confusion matrix.
+ *
+ * - A photo in which no face is found counts as wrong for every model (a user's camera would
+ *   show nothing either).
+ * - A labelled file that cannot be decoded (or must not be opened) is listed and left out.
+ * - A model trained on photos of this folder is in-sample (see inSampleFor) and never named best.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
+import { parseManifest, parseReport } from '../../core/contracts/index.ts';
+import { LABEL_ALIASES } from '../../core/label-aliases.ts';
+import { EMOTIONS, type Emotion } from '../../core/labels.ts';
+import { classificationReport, confusionMatrix } from '../../core/metrics.ts';
+import { openFolder, predictImages, UsageError, type FileItem, type PredictedImage } from './deps.ts';
+
+/** The confusion matrix's extra column: photos with no face (or no prediction), all counted wrong. */
+export const NO_FACE = 'no face';
+export const CONFUSION_COLUMNS: readonly string[] = [...EMOTIONS, NO_FACE];
+
+export type ImageOutcome = 'face' | 'no-face' | 'unreadable';
+
+export interface EvaluatedImage {
+  /** Relative to the folder, '/'-separated. */
+  file: string;
+  label: Emotion;
+  outcome: ImageOutcome;
+  /** Faces found; the largest one is scored. */
+  faces: number;
+  /** Per model id: its answer for the largest face (empty without a face). */
+  predicted: Record<string, Emotion>;
+  error?: string;
+}
+
+export interface TrainedOn {
+  name: string;
+  path: string;
+}
+
+export interface ModelScore {
+  id: string;
+  name: string;
+  kind: string;
+  /** From the model's report.json; null when it records none (or cannot be read). */
+  trainedOn: TrainedOn | null;
+  /** true: trained on photos of this folder; null: unknown (never named best either). */
+  inSample: boolean | null;
+  inSampleReason: string;
+  /** Photos scored (with a face or without), correct answers, photos without a face. */
+  images: number;
+  correct: number;
+  noFace: number;
+  /** Photos with a face that this model gave no answer for (counted wrong, like noFace). */
+  noPrediction: number;
+  accuracy: number;
+  macroF1: number;
+  /** Per emotion; null for an emotion with no photo in the folder. */
+  recall: Record<Emotion, number | null>;
+  /** Rows: true emotion (EMOTIONS order); columns: CONFUSION_COLUMNS (the emotions, then no face). */
+  confusion: number[][];
+}
+
+export interface RealFacesResult {
+  version: 1;
+  /** The folder's name, e.g. "jaffe". */
+  set: string;
+  /** The folder as given, and resolved. */
+  dir: string;
+  path: string;
+  /** The command line that produced this result (set by the command). */
+  command?: string;
+  generatedAt: string;
+  modelsDir: string;
+  /** tfjs backend the batch page ran the models on. */
+  backend: string | null;
+  counts: { labelled: number; scored: number; withFace: number; noFace: number; severalFaces: number; unreadable: number };
+  /** Scored photos per emotion. */
+  support: Record<Emotion, number>;
+  confusionColumns: string[];
+  models: ModelScore[];
+  /** Manifest models the page could not run, with why. */
+  notRun: { id: string; status: string }[];
+  /** Highest accuracy (then macro F1) among out-of-sample models; null when there is none. */
+  best: string | null;
+  skipped: {
+    /** Top-level folders that are not an emotion (unknown/ included): not scored. */
+    folders: { folder: string; files: number; reason: string }[];
+    /** Files not sent to the pipeline, with why. */
+    files: { file: string; reason: string }[];
+  };
+  unreadable: { file: string; error: string }[];
+  noFace: string[];
+  severalFaces: string[];
+  notes: string[];
+  images: EvaluatedImage[];
+}
+
+export interface EvaluateFacesOptions {
+  dir: string;
+  /** Folder with index.json (default: models). */
+  modelsDir?: string;
+  /** Progress and warnings (default: silent). */
+  log?: (line: string) => void;
+  /** Browser pages in parallel (default: predictImages'). */
+  pages?: number;
+}
+
+const acceptedNames = (): string => EMOTIONS.map((e) => LABEL_ALIASES[e].join('/')).join(', ');
+
+function realOrResolved(path: string): { path: string; exists: boolean } {
+  try {
+    return { path: realpathSync(path), exists: true };
+  } catch {
+    return { path: resolve(path), exists: false };
+  }
+}
+
+const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+
+/**
+ * Whether a model trained on `trainedOn` is in-sample for the folder `evaluated` (a real path):
+ * their real paths are the same, or one holds the other (a model trained on jaffe/ has seen
+ * jaffe/happy/; one trained on jaffe/happy/ has seen part of jaffe/). When the recorded path does
+ * not exist on this machine, a data set named like the folder is taken as in-sample, to be safe.
+ */
+export function inSampleFor(evaluated: string, trainedOn: TrainedOn | null, why = 'its report records no training data'): { inSample: boolean | null; reason: string } {
+  if (!trainedOn) return { inSample: null, reason: `unknown: ${why}` };
+  const trained = realOrResolved(trainedOn.path);
+  if (trained.exists) {
+    return within(evaluated, trained.path) || within(trained.path, evaluated)
+      ? { inSample: true, reason: `trained on ${trainedOn.name} (${trained.path})` }
+      : { inSample: false, reason: `trained on ${trainedOn.name} (${trained.path}), not on this folder` };
+  }
+  return trainedOn.name.trim().toLowerCase() === basename(evaluated).toLowerCase()
+    ? { inSample: true, reason: `trained on a set named ${trainedOn.name} (${trainedOn.path}, not found here): taken as this folder` }
+    : { inSample: false, reason: `trained on ${trainedOn.name} (${trainedOn.path}, not found here), not a set of this folder's name` };
+}
+
+/** The training data a model's report.json records, or why there is none. */
+async function trainedOnOf(modelsDir: string, report: string | undefined): Promise<{ trainedOn: TrainedOn | null; why?: string }> {
+  if (!report) return { trainedOn: null, why: 'its index.json entry names no report.json' };
+  const file = join(modelsDir, report);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return { trainedOn: null, why: `${file} cannot be read` };
+  }
+  try {
+    const { dataset } = parseReport(JSON.parse(text) as unknown, file);
+    return { trainedOn: { name: dataset.name, path: dataset.path } };
+  } catch (error) {
+    return { trainedOn: null, why: (error as Error).message };
+  }
+}
+
+/** Mean F1 over the emotions that occur (true or predicted), the rule of src/core/metrics.ts. */
+function macroF1Of(cm: number[][], f1: number[]): number {
+  const k = EMOTIONS.length;
+  const occurs = (c: number) => cm[c]!.some((v) => v > 0) || cm.some((row) => row[c]! > 0);
+  const classes = Array.from({ length: k }, (_, c) => c).filter(occurs);
+  return classes.length === 0 ? 0 : classes.reduce((s, c) => s + f1[c]!, 0) / classes.length;
+}
+
+/**
+ * One model's figures on the scored photos (unreadable ones excluded). A photo without a face, or
+ * without this model's answer, goes to the "no face" column: wrong, and a miss for its emotion's
+ * recall, while no emotion's precision is charged for it.
+ */
+export function scoreModel(images: readonly EvaluatedImage[], id: string): Pick<ModelScore, 'images' | 'correct' | 'noFace' | 'noPrediction' | 'accuracy' | 'macroF1' | 'recall' | 'confusion'> {
+  const none = EMOTIONS.length;
+  const scored = images.filter((im) => im.outcome !== 'unreadable');
+  const yTrue = scored.map((im) => EMOTIONS.indexOf(im.label));
+  let noPrediction = 0;
+  const yPred = scored.map((im) => {
+    const p = im.predicted[id];
+    if (p === undefined) {
+      if (im.outcome === 'face') noPrediction++;
+      return none;
+    }
+    return EMOTIONS.indexOf(p);
+  });
+  const full = confusionMatrix(yTrue, yPred, none + 1);
+  const report = classificationReport(full, CONFUSION_COLUMNS);
+  // The "no face" row is always empty: no photo is labelled "no face".
+  const cm = full.slice(0, none);
+  const perClass = report.perClass.slice(0, none);
+  const recall = Object.fromEntries(EMOTIONS.map((e, c) => [e, perClass[c]!.support > 0 ? perClass[c]!.recall : null])) as Record<Emotion, number | null>;
+  return {
+    images: scored.length,
+    correct: yTrue.filter((t, i) => t === yPred[i]).length,
+    noFace: scored.filter((im) => im.outcome === 'no-face').length,
+    noPrediction,
+    accuracy: report.accuracy,
+    macroF1: macroF1Of(cm, perClass.map((c) => c.f1)),
+    recall,
+    confusion: cm,
+  };
+}
+
+/** The best out-of-sample model: highest accuracy, then macro F1; in-sample and unknown ones never. */
+export function bestOutOfSample(models: readonly Pick<ModelScore, 'id' | 'inSample' | 'accuracy' | 'macroF1'>[]): string | null {
+  let best: (typeof models)[number] | undefined;
+  for (const m of models) {
+    if (m.inSample !== false) continue;
+    if (!best || m.accuracy > best.accuracy || (m.accuracy === best.accuracy && m.macroF1 > best.macroF1)) best = m;
+  }
+  return best?.id ?? null;
+}
+
+function toEvaluated(file: string, label: Emotion, p: PredictedImage): EvaluatedImage {
+  if (p.error !== undefined) return { file, label, outcome: 'unreadable', faces: 0, predicted: {}, error: p.error };
+  const face = p.faces[0];
+  if (!face) return { file, label, outcome: 'no-face', faces: 0, predicted: {} };
+  const predicted: Record<string, Emotion> = {};
+  for (const [id, m] of Object.entries(face.models)) if ((EMOTIONS as readonly string[]).includes(m.label)) predicted[id] = m.label as Emotion;
+  return { file, label, outcome: 'face', faces: p.faces.length, predicted };
+}
+
+export async function evaluateFaces(options: EvaluateFacesOptions): Promise<RealFacesResult> {
+  const log = options.log ?? (() => undefined);
+  const root = resolve(options.dir);
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    /* reported below */
+  }
+  if (!isDir) throw new UsageError(`${options.dir} is not a folder: pass a folder of labelled photos, DIR/<emotion>/* (e.g. DIR/happy/1.jpg)`);
+  const modelsDir = resolve(options.modelsDir ?? 'models');
+  const manifestFile = join(modelsDir, 'index.json');
+  let manifestText: string;
+  try {
+    manifestText = await readFile(manifestFile, 'utf8');
+  } catch {
+    throw new UsageError(`${manifestFile} not found: run from the project folder, or pass --models DIR with an index.json`);
+  }
+  let manifestJson: unknown;
+  try {
+    manifestJson = JSON.parse(manifestText);
+  } catch (error) {
+    throw new Error(`${manifestFile} is not JSON (${(error as Error).message}): restore it (git checkout ${manifestFile})`);
+  }
+  const manifest = parseManifest(manifestJson, manifestFile);
+
+  const source = await openFolder(root);
+  if (source.kind !== 'folder') throw new Error(`${root}: expected a folder`);
+  const labelled: { item: FileItem; label: Emotion }[] = [];
+  const folders = new Map<string, number>();
+  const skippedFiles: { file: string; reason: string }[] = [];
+  for (const item of source.items) {
+    const slash = item.id.indexOf('/');
+    if (item.label === undefined) {
+      if (slash >= 0) folders.set(item.id.slice(0, slash), (folders.get(item.id.slice(0, slash)) ?? 0) + 1);
+      // Top-level files other than images (a README, a manifest) are not meant as photos.
+      else if (!item.notImage) skippedFiles.push({ file: item.id, reason: 'image outside a class folder' });
+      continue;
+    }
+    if (item.skip !== undefined) skippedFiles.push({ file: item.id, reason: item.skip });
+    else if (item.notImage) skippedFiles.push({ file: item.id, reason: 'not an image file type' });
+    else labelled.push({ item, label: EMOTIONS[item.label]! });
+  }
+  const skippedFolders = [...folders].map(([folder, files]) => ({
+    folder,
+    files,
+    reason:
+      folder.trim().toLowerCase() === 'unknown'
+        ? 'photos to predict, without labels'
+        : `"${folder}" is not an emotion name or alias (accepted, any case: ${acceptedNames()})`,
+  }));
+  for (const f of skippedFolders) log(`skipping ${f.folder}/ (${f.files} file${f.files === 1 ? '' : 's'}): ${f.reason}`);
+  if (labelled.length === 0) {
+    throw new UsageError(`no labelled photos in ${root}: put them in folders named after their emotion (${acceptedNames()}), e.g. ${join(root, 'happy')}/`);
+  }
+
+  log(`evaluating ${manifest.models.length} models on ${labelled.length} labelled photos of ${root} through the app's pipeline...`);
+  let backend: string | null = null;
+  let statuses: { id: string; status: string }[] = [];
+  let done = 0;
+  const predicted = await predictImages(
+    labelled.map((l) => l.item.path),
+    {
+      modelsDir,
+      models: manifest.models.map((m) => m.id),
+      ...(options.pages !== undefined ? { pages: options.pages } : {}),
+      onReady: (init) => {
+        backend = init.backend ?? null;
+        statuses = init.models.map((m) => ({ id: m.id, status: m.status }));
+      },
+      onImage: () => {
+        done++;
+        if (done % 32 === 0 || done === labelled.length) log(`  ${done}/${labelled.length} photos`);
+      },
+      onConsoleError: (t) => {
+        if (process.env.DEBUG) log(`  page: ${t}`);
+      },
+    },
+  );
+  const images = predicted.map((p, i) => toEvaluated(labelled[i]!.item.id, labelled[i]!.label, p));
+  const ready = new Set(statuses.filter((s) => s.status === 'ready').map((s) => s.id));
+  const notRun = manifest.models.filter((m) => !ready.has(m.id)).map((m) => ({ id: m.id, status: statuses.find((s) => s.id === m.id)?.status ?? 'not loaded by the page' }));
+
+  const real = realpathSync(root);
+  const models: ModelScore[] = [];
+  for (const m of manifest.models) {
+    if (!ready.has(m.id)) continue;
+    const { trainedOn, why } = await trainedOnOf(modelsDir, m.report);
+    const { inSample, reason } = inSampleFor(real, trainedOn, why);
+    models.push({ id: m.id, name: m.name, kind: m.kind, trainedOn, inSample, inSampleReason: reason, ...scoreModel(images, m.id) });
+  }
+
+  const scored = images.filter((im) => im.outcome !== 'unreadable');
+  const noFace = images.filter((im) => im.outcome === 'no-face').map((im) => im.file);
+  const unreadable = images.filter((im) => im.outcome === 'unreadable').map((im) => ({ file: im.file, error: im.error ?? 'unreadable' }));
+  const severalFaces = images.filter((im) => im.faces > 1).map((im) => im.file);
+  const support = Object.fromEntries(EMOTIONS.map((e) => [e, scored.filter((im) => im.label === e).length])) as Record<Emotion, number>;
+  const notes = [`Photos with no face found count as wrong for every model (${noFace.length} of ${scored.length}).`];
+  if (unreadable.length) notes.push(`${unreadable.length} labelled file${unreadable.length === 1 ? '' : 's'} could not be decoded: left out of the figures (see "unreadable").`);
+  if (severalFaces.length) notes.push(`${severalFaces.length} photo${severalFaces.length === 1 ? ' shows' : 's show'} several faces: the largest is scored.`);
+  const inSample = models.filter((m) => m.inSample === true).map((m) => m.id);
+  if (inSample.length) notes.push(`In-sample (trained on photos of this folder, so their figures are not a test): ${inSample.join(', ')}. Never named best.`);
+  const unknown = models.filter((m) => m.inSample === null).map((m) => m.id);
+  if (unknown.length) notes.push(`Training data unknown (no usable report.json), so never named best: ${unknown.join(', ')}.`);
+  if (notRun.length) notes.push(`Not run: ${notRun.map((m) => `${m.id} (${m.status})`).join(', ')}.`);
+
+  return {
+    version: 1,
+    set: basename(root),
+    dir: options.dir,
+    path: root,
+    generatedAt: new Date().toISOString(),
+    modelsDir,
+    backend,
+    counts: {
+      labelled: labelled.length,
+      scored: scored.length,
+      withFace: scored.length - noFace.length,
+      noFace: noFace.length,
+      severalFaces: severalFaces.length,
+      unreadable: unreadable.length,
+    },
+    support,
+    confusionColumns: [...CONFUSION_COLUMNS],
+    models,
+    notRun,
+    best: bestOutOfSample(models),
+    skipped: { folders: skippedFolders, files: skippedFiles },
+    unreadable,
+    noFace,
+    severalFaces,
+    notes,
+    images,
+  };
+}
