@@ -11,6 +11,8 @@ export interface AugmentOptions {
   shift: number; // fraction of the side
   zoom: number; // ± fraction
   flip: boolean;
+  /** Light, contrast, focus and noise changes after the warp (undefined: none). */
+  photometric?: PhotometricOptions;
 }
 
 export const REFERENCE_AUGMENTATION: AugmentOptions = { rotationDeg: 10, shift: 0.1, zoom: 0.1, flip: true };
@@ -69,6 +71,105 @@ export function augmentBatch(
   pixels: Uint8Array, rows: ArrayLike<number>, opts: AugmentOptions, rand: () => number, out?: Float32Array,
 ): Float32Array {
   const dst = out ?? new Float32Array(rows.length * IMAGE_PIXELS);
-  for (let i = 0; i < rows.length; i++) augmentInto(pixels, rows[i] * IMAGE_PIXELS, dst, i * IMAGE_PIXELS, opts, rand);
+  for (let i = 0; i < rows.length; i++) {
+    augmentInto(pixels, rows[i] * IMAGE_PIXELS, dst, i * IMAGE_PIXELS, opts, rand);
+    if (opts.photometric) photometricInto(dst, i * IMAGE_PIXELS, opts.photometric, rand);
+  }
   return dst;
+}
+
+/**
+ * Photometric robustness (real cameras differ from FER2013 in light, contrast, focus and noise):
+ * applied to a [0,1] float image after the geometric warp. Each field is a range or probability.
+ */
+export interface PhotometricOptions {
+  brightness: number; // ± shift
+  contrast: number; // ± fraction around the mean
+  gamma: number; // ± log-gamma
+  blurProb: number; // 3x3 blur
+  downscaleProb: number; // down to 16..32 px, then back up
+  noiseStd: number; // max Gaussian noise std
+  eraseProb: number; // random erasing of a 5..20 % rectangle
+}
+
+export const PHOTOMETRIC_AUGMENTATION: PhotometricOptions = {
+  brightness: 0.15, contrast: 0.35, gamma: 0.4, blurProb: 0.2, downscaleProb: 0.2, noiseStd: 0.03, eraseProb: 0.25,
+};
+
+const scratch = new Float32Array(IMAGE_PIXELS);
+
+function bilinear(src: Float32Array, w: number, h: number, sx: number, sy: number): number {
+  sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
+  sy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
+  const x0 = Math.floor(sx);
+  const y0 = Math.floor(sy);
+  const x1 = x0 < w - 1 ? x0 + 1 : x0;
+  const y1 = y0 < h - 1 ? y0 + 1 : y0;
+  const fx = sx - x0;
+  const fy = sy - y0;
+  const top = src[y0 * w + x0]! + (src[y0 * w + x1]! - src[y0 * w + x0]!) * fx;
+  const bottom = src[y1 * w + x0]! + (src[y1 * w + x1]! - src[y1 * w + x0]!) * fx;
+  return top + (bottom - top) * fy;
+}
+
+export function photometricInto(dst: Float32Array, off: number, o: PhotometricOptions, rand: () => number): void {
+  const s = IMAGE_SIZE;
+  const n = IMAGE_PIXELS;
+  const img = dst.subarray(off, off + n);
+  if (rand() < o.downscaleProb) {
+    const side = 16 + Math.floor(rand() * 17);
+    const small = new Float32Array(side * side);
+    const k = s / side;
+    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) small[y * side + x] = bilinear(img, s, s, (x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5);
+    for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) img[y * s + x] = bilinear(small, side, side, (x + 0.5) / k - 0.5, (y + 0.5) / k - 0.5);
+  }
+  if (rand() < o.blurProb) {
+    scratch.set(img);
+    for (let y = 0; y < s; y++) {
+      for (let x = 0; x < s; x++) {
+        let sum = 0;
+        let wsum = 0;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= s) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= s) continue;
+            const wgt = (dx === 0 ? 2 : 1) * (dy === 0 ? 2 : 1);
+            sum += scratch[yy * s + xx]! * wgt;
+            wsum += wgt;
+          }
+        }
+        img[y * s + x] = sum / wsum;
+      }
+    }
+  }
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += img[i]!;
+  mean /= n;
+  const c = 1 + (rand() * 2 - 1) * o.contrast;
+  const b = (rand() * 2 - 1) * o.brightness;
+  const g = Math.exp((rand() * 2 - 1) * o.gamma);
+  const noise = rand() * o.noiseStd;
+  for (let i = 0; i < n; i++) {
+    let v = (img[i]! - mean) * c + mean + b;
+    v = v <= 0 ? 0 : v >= 1 ? 1 : Math.pow(v, g);
+    if (noise > 0) {
+      // Box-Muller
+      const u = 1 - rand();
+      v += noise * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+      v = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+    img[i] = v;
+  }
+  if (rand() < o.eraseProb) {
+    const area = (0.05 + rand() * 0.15) * n;
+    const aspect = Math.exp((rand() * 2 - 1) * Math.log(2));
+    const h = Math.min(s, Math.max(1, Math.round(Math.sqrt(area * aspect))));
+    const w = Math.min(s, Math.max(1, Math.round(Math.sqrt(area / aspect))));
+    const y0 = Math.floor(rand() * (s - h + 1));
+    const x0 = Math.floor(rand() * (s - w + 1));
+    const fill = rand();
+    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) img[y * s + x] = fill;
+  }
 }

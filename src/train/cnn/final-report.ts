@@ -44,9 +44,11 @@ export async function publishBestEpoch(r: FinishedRun): Promise<TrainCnnResult> 
     wallTimeSec: Math.round(state.trainSeconds), imagesPerSec: Math.round(imagesPerSec), backend: `${r.backend} x${o.workers} workers`,
     params: r.params, tta: o.tta, history: state.history,
     notes: `accuracy without test-time flip: ${accuracyNoTta.toFixed(4)}; best PublicTest accuracy ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch}; ` +
-      `batch ${o.batchSize}, lr ${o.lr} ${o.schedule}, label smoothing ${o.labelSmoothing}, augmentation ${o.augment ? 'rotation 10deg, shift 10%, zoom 10%, flip' : 'off'}, seed ${o.seed}`,
+      `batch ${o.batchSize}, lr ${o.lr} ${o.schedule}, label smoothing ${o.labelSmoothing}, augmentation ${o.augment ? `rotation 10deg, shift 10%, zoom 10%, flip${o.photometric ? ', photometric (light, contrast, gamma, blur, down-up scaling, noise, erasing)' : ''}` : 'off'}` +
+      `${o.crops ? `, app pipeline crops with probability ${o.cropMix ?? 0.5}` : ''}${o.balance ? `, class-balanced loss (power ${o.balance})` : ''}${o.init ? `, started from ${o.init}` : ''}, seed ${o.seed}`,
   });
-  const extra = { accuracyNoTta, bestValAcc: state.bestValAcc, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing, augment: o.augment, seed: o.seed };
+  const extra = { accuracyNoTta, bestValAcc: state.bestValAcc, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing, augment: o.augment, seed: o.seed,
+    photometric: o.photometric ?? false, crops: o.crops ?? false, cropMix: o.crops ? (o.cropMix ?? 0.5) : 0, balance: o.balance ?? 0, init: o.init ?? null };
   await publishModelDir(r.outDir, async (tmp) => {
     await saveLayersModel(model, tmp);
     await writeReportFiles(tmp, { ...report, ...extra } as typeof report, state.history);

@@ -31,6 +31,18 @@ export interface TrainCnnOptions {
   id: string;
   name: string;
   log: (line: string) => void;
+  /** Start from this model folder's weights (same architecture) instead of random ones. */
+  init?: string;
+  /**
+   * Train on the app pipeline's own 48x48 crops of FER2013 (from the extraction cache, made when
+   * missing) as well as FER2013's framing: each image's crop is used with probability cropMix.
+   */
+  crops?: boolean;
+  cropMix?: number;
+  /** Light, contrast, gamma, blur, down-up scaling, noise and erasing on top of the geometric augmentation. */
+  photometric?: boolean;
+  /** Class-balanced loss: class weight (mean count / class count)^balance; 0 or undefined = plain loss. */
+  balance?: number;
   /** Write models/index.json next to `out` (default true). */
   manifest?: boolean;
   /** Aborting it acts like Ctrl-C: finish the step, keep the checkpoint, leave `out` untouched. */

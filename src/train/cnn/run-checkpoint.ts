@@ -18,7 +18,7 @@ import {
 import type { TrainCnnOptions } from './options.ts';
 
 /** Everything that changes what a run computes; --resume refuses a checkpoint made with other values. */
-export interface CheckpointSettings extends Pick<TrainCnnOptions, 'arch' | 'widths' | 'batchSize' | 'lr' | 'schedule' | 'labelSmoothing' | 'augment' | 'seed'> {
+export interface CheckpointSettings extends Pick<TrainCnnOptions, 'arch' | 'widths' | 'batchSize' | 'lr' | 'schedule' | 'labelSmoothing' | 'augment' | 'seed' | 'init' | 'crops' | 'cropMix' | 'photometric' | 'balance'> {
   limit: number | null;
   data: DataFingerprint;
 }
@@ -27,6 +27,7 @@ export interface CheckpointSettings extends Pick<TrainCnnOptions, 'arch' | 'widt
 const SETTING_FLAGS: Record<keyof CheckpointSettings, string> = {
   arch: '--arch', widths: '--widths', batchSize: '--batch-size', lr: '--lr', schedule: '--schedule',
   labelSmoothing: '--label-smoothing', augment: '--no-augment', seed: '--seed', limit: '--limit', data: '--data',
+  init: '--init', crops: '--crops', cropMix: '--crop-mix', photometric: '--photometric', balance: '--balance',
 };
 
 /** A run's progress: state.json of each epoch folder. */

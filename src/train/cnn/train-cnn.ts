@@ -9,7 +9,9 @@ import { describeLoad, loadFer2013, resolveFer2013Path, type Fer2013Data } from 
 import { chooseBackend } from '../kernels/backend.ts';
 import { assertPublishableOut, OutFolderRefused } from '../util/publish-model.ts';
 import { buildArch } from './architectures.ts';
-import { NO_AUGMENTATION, REFERENCE_AUGMENTATION } from './augment.ts';
+import { NO_AUGMENTATION, PHOTOMETRIC_AUGMENTATION, REFERENCE_AUGMENTATION, type AugmentOptions } from './augment.ts';
+import { classWeightsOf, loadPipelineCrops, withCrops } from '../data/crop-data.ts';
+import { loadLayersModel } from './model-io.ts';
 import { dataFingerprint } from './checkpoint.ts';
 import { publishBestEpoch } from './final-report.ts';
 import type { TrainCnnOptions, TrainCnnResult } from './options.ts';
@@ -48,6 +50,7 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   const settings: CheckpointSettings = {
     arch: o.arch, widths: o.widths, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
     augment: o.augment, seed: o.seed, limit: o.limit ?? null, data: await dataFingerprint(dataPath),
+    init: o.init, crops: o.crops, cropMix: o.crops ? (o.cropMix ?? 0.5) : undefined, photometric: o.photometric, balance: o.balance,
   };
   const { saved, clearOld } = await openRunCheckpoint(o, settings);
 
@@ -80,11 +83,28 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   } else if (o.resume) {
     log(`--resume: no checkpoint in ${o.checkpointDir}; starting from scratch`);
   }
+  if (o.init && !saved) {
+    const from = await loadLayersModel(o.init);
+    const weights = from.getWeights();
+    const shapes = weights.map((w) => w.shape.join('x')).join(',');
+    if (shapes !== state.weightShapes.map((s) => s.join('x')).join(',')) {
+      from.dispose();
+      throw new Error(`--init ${o.init}: its weights do not fit --arch ${o.arch}${o.widths ? ` --widths ${o.widths.join(',')}` : ''}; give the architecture it was trained with`);
+    }
+    initialWeights = weights.map((w) => w.dataSync() as Float32Array);
+    from.dispose();
+    log(`starting from the weights of ${o.init}`);
+  }
+  // Pipeline crops: a second copy of the training rows (row i + n is image i's crop); train-loop picks one per image.
+  const crops = o.crops ? withCrops(data.train, await loadPipelineCrops(dataPath, data, log)) : undefined;
+  const classWeights = o.balance ? classWeightsOf(data.train.labels, o.balance) : undefined;
+  if (classWeights) log(`class-balanced loss: weights ${classWeights.map((w) => w.toFixed(2)).join(', ')}`);
+  const augment: AugmentOptions = !o.augment ? NO_AUGMENTATION : o.photometric ? { ...REFERENCE_AUGMENTATION, photometric: PHOTOMETRIC_AUGMENTATION } : REFERENCE_AUGMENTATION;
 
   const pool = await TrainingPool.start({
     workers: o.workers, arch: o.arch, widths: o.widths, seed: o.seed, backend: o.backend, fastKernels: o.fastKernels,
-    labelSmoothing: o.labelSmoothing, augment: o.augment ? REFERENCE_AUGMENTATION : NO_AUGMENTATION,
-    pixels: data.train.pixels, labels: data.train.labels,
+    labelSmoothing: o.labelSmoothing, augment, ...(classWeights ? { classWeights } : {}),
+    pixels: crops?.pixels ?? data.train.pixels, labels: crops?.labels ?? data.train.labels,
   });
   const stop = { requested: false };
   const onSigint = () => {
@@ -99,7 +119,7 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
 
   try {
     await pool.setWeights(initialWeights, initialOptimizer);
-    await runEpochs({ o, pool, model, data, state, stop, clearOld });
+    await runEpochs({ o, pool, model, data, state, stop, clearOld, ...(crops ? { hasCrop: crops.has } : {}) });
   } finally {
     process.off('SIGINT', onSigint);
     o.signal?.removeEventListener('abort', onAbort);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { HistoryPoint } from '../../core/contracts/index.ts';
 import type { Fer2013Data } from '../data/fer2013.ts';
 import { formatDuration } from '../util/progress.ts';
-import { shuffledIndices } from '../util/random.ts';
+import { mulberry32, shuffledIndices } from '../util/random.ts';
 import { clearCheckpoint } from './checkpoint.ts';
 import { lossAndAccuracy, predictProbs } from './evaluate.ts';
 import type { TrainCnnOptions } from './options.ts';
@@ -34,6 +34,21 @@ export interface EpochLoop {
   stop: { requested: boolean };
   /** --fresh over an old checkpoint: deleted just before the first new epoch is saved. */
   clearOld: boolean;
+  /** With pipeline crops (o.crops): 1 where training image i has a crop, stored at row i + count. */
+  hasCrop?: Uint8Array;
+}
+
+/**
+ * Replaces, in place, each image i of `order` that has a crop by its crop row (i + n) with
+ * probability `mix` (seeded), so an epoch sees every image once, in one of its two framings.
+ */
+export function pickCropRows(order: Int32Array, hasCrop: Uint8Array, mix: number, seed: number): void {
+  const n = hasCrop.length;
+  const rand = mulberry32(seed);
+  for (let i = 0; i < order.length; i++) {
+    const row = order[i]!;
+    if (hasCrop[row] && rand() < mix) order[i] = row + n;
+  }
 }
 
 /**
@@ -53,6 +68,7 @@ export async function runEpochs(l: EpochLoop): Promise<void> {
       break;
     }
     const order = shuffledIndices(nTrain, o.seed * 1000 + epoch);
+    if (l.hasCrop) pickCropRows(order, l.hasCrop, o.cropMix ?? 0.5, o.seed * 7919 + epoch);
     const epochStart = performance.now();
     let lossSum = 0;
     let correct = 0;

@@ -38,7 +38,12 @@ npm run train -- cnn [options]
   --limit N             at most N rows per split (quick runs)
   --time-budget MIN     start no new epoch after MIN minutes
   --widths a,b,c,d      default arch channel widths (default 16,32,64,128)
-  --seed N              random seed (default 1)`;
+  --seed N              random seed (default 1)
+  --init DIR            start from this model folder's weights (same --arch/--widths), e.g. models/fer-cnn
+  --crops               also train on the app pipeline's own crops of FER2013 (extraction cache; made if missing)
+  --crop-mix P          probability an image is shown as its pipeline crop (default 0.5; needs --crops)
+  --photometric         add light/contrast/gamma, blur, down-up scaling, noise and erasing augmentation
+  --balance X           class-balanced loss, class weight (mean count / count)^X, X in (0, 1] (default off)`;
 
 /** The cnn command's options ('help' for --help/-h); UsageError for anything out of range. */
 export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'help' {
@@ -51,8 +56,12 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     resume: { type: 'boolean', default: false }, fresh: { type: 'boolean', default: false }, data: { type: 'string' }, workers: { type: 'string' },
     backend: { type: 'string', default: 'auto' }, 'reference-kernels': { type: 'boolean', default: false },
     limit: { type: 'string' }, 'time-budget': { type: 'string' }, widths: { type: 'string' }, seed: { type: 'string', default: '1' },
+    init: { type: 'string' }, crops: { type: 'boolean', default: false }, 'crop-mix': { type: 'string' },
+    photometric: { type: 'boolean', default: false }, balance: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
+  if (values['crop-mix'] !== undefined && !values.crops) throw new UsageError('--crop-mix needs --crops');
+  if (values['no-augment'] && values.photometric) throw new UsageError('--photometric and --no-augment contradict each other');
   // tiny: a small network for quick runs and tests (not in the usage).
   const arch = parseChoice('arch', values.arch, ['seed', 'default', 'tiny']);
   const isSeed = arch === 'seed';
@@ -78,6 +87,10 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     augment: !values['no-augment'], tta: !isSeed && !values['no-tta'],
     checkpointDir: resolve(values.checkpoint ?? `runs/${id}`), resume: values.resume, fresh: values.fresh, data: values.data,
     fastKernels: !values['reference-kernels'],
+    ...(values.init !== undefined ? { init: resolve(values.init) } : {}),
+    ...(values.crops ? { crops: true, cropMix: values['crop-mix'] === undefined ? 0.5 : parseNumber('crop-mix', values['crop-mix'], { min: 0, max: 1 }) } : {}),
+    ...(values.photometric ? { photometric: true } : {}),
+    ...(values.balance !== undefined ? { balance: parseNumber('balance', values.balance, { min: 0, minExclusive: true, max: 1 }) } : {}),
     name: isSeed ? 'FER2013 CNN (reference architecture)' : arch === 'tiny' ? 'FER2013 tiny CNN' : 'FER2013 CNN',
   };
 }

@@ -94,7 +94,7 @@ export class TrainingPool {
       averagedSab ??= new SharedArrayBuffer(Math.max(1, paramCount * 4));
       const data: WorkerInit = {
         index, arch: o.arch, widths: o.widths, seed: o.seed, backend: o.backend, fastKernels: o.fastKernels,
-        labelSmoothing: o.labelSmoothing, augment: o.augment, pixels, labels, grads: gradsSab, averaged: averagedSab,
+        labelSmoothing: o.labelSmoothing, augment: o.augment, classWeights: o.classWeights, pixels, labels, grads: gradsSab, averaged: averagedSab,
       };
       // The worker is TypeScript: register tsx's loader inside the thread (Node 20 does not pass
       // --import hooks on to workers), then load it.

@@ -11,6 +11,8 @@ export interface WorkerInit {
   fastKernels: boolean;
   labelSmoothing: number;
   augment: AugmentOptions;
+  /** Per-class loss weights (mean 1 over the training set); undefined = plain loss. */
+  classWeights?: number[];
   /** Training pixels (count*2304 uint8) and labels, shared by all workers without copies. */
   pixels: SharedArrayBuffer;
   labels: SharedArrayBuffer;

@@ -66,7 +66,7 @@ async function main() {
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
       predicted = tf.keep(tf.argMax(p, 1));
-      return smoothedCrossEntropy(y, p, init.labelSmoothing);
+      return smoothedCrossEntropy(y, p, init.labelSmoothing, init.classWeights);
     }, vars);
     let off = 0;
     for (let i = 0; i < vars.length; i++) {
