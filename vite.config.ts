@@ -20,11 +20,12 @@ export default defineConfig({
   },
   test: {
     environment: 'node',
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    // Tiers: test/unit (Node, seconds), test/integration (CLIs, tiny trainings, ../shared, Chromium batch page), test/e2e (the app in Chromium).
+    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default', './test/summary-reporter.ts'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
     // The machine is small and often busy training; override with VITEST_MAX_WORKERS.
     maxWorkers: Number(process.env.VITEST_MAX_WORKERS) || 2,
   },

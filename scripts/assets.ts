@@ -18,7 +18,10 @@ export const FACE_LANDMARKER_BYTES = 3_758_596;
 /** Environment variable that points at a local copy of face_landmarker.task. */
 export const FACE_LANDMARKER_ENV = 'FACE_LANDMARKER_PATH';
 
-export type FetchLike = (url: string, init?: { signal?: AbortSignal }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init?: { signal?: AbortSignal },
+) => Promise<{
   ok: boolean;
   status: number;
   statusText?: string;

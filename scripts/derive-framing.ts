@@ -41,7 +41,8 @@ try {
   await page.evaluate(async () => {
     const vision = await import(/* @vite-ignore */ `${location.origin}/tv/vision_bundle.mjs`);
     const fileset = await vision.FilesetResolver.forVisionTasks('/mp/wasm');
-    (globalThis as any).__lm = await vision.FaceLandmarker.createFromOptions(fileset, {
+    // The landmarker stays on the page between page.evaluate calls (the module is loaded by URL, untyped).
+    (globalThis as unknown as { __lm: unknown }).__lm = await vision.FaceLandmarker.createFromOptions(fileset, {
       baseOptions: { modelAssetPath: '/mp/face_landmarker.task', delegate: 'CPU' },
       runningMode: 'IMAGE',
       numFaces: 1,
@@ -74,10 +75,12 @@ try {
           bctx.fillRect(0, 0, CANVAS, CANVAS);
           bctx.imageSmoothingEnabled = true;
           bctx.drawImage(small, PAD, PAD, SIZE, SIZE);
-          const r = (globalThis as any).__lm.detect(big);
-          const face = r.faceLandmarks[0];
+          const landmarker = (
+            globalThis as unknown as { __lm: { detect(c: HTMLCanvasElement): { faceLandmarks: { x: number; y: number }[][] } } }
+          ).__lm;
+          const face = landmarker.detect(big).faceLandmarks[0];
           // Back to 48x48 pixel coordinates (pixel centres at +0.5).
-          out.push(face ? face.map((p: { x: number; y: number }) => ({ x: (p.x * CANVAS - PAD) / (SIZE / 48), y: (p.y * CANVAS - PAD) / (SIZE / 48) })) : null);
+          out.push(face ? face.map((p) => ({ x: (p.x * CANVAS - PAD) / (SIZE / 48), y: (p.y * CANVAS - PAD) / (SIZE / 48) })) : null);
         }
         return out;
       },

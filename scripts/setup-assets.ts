@@ -20,7 +20,9 @@ try {
   const message = error instanceof Error ? error.message : String(error);
   if (nonFatal) {
     console.warn(`[setup-assets] WARNING: ${message}`);
-    console.warn('[setup-assets] Continuing (--non-fatal). `npm start`, `npm run dev` and `npm run build` will retry and fail until this is fixed.');
+    console.warn(
+      '[setup-assets] Continuing (--non-fatal). `npm start`, `npm run dev` and `npm run build` will retry and fail until this is fixed.',
+    );
     process.exit(0);
   }
   console.error(`[setup-assets] ERROR: ${message}`);

@@ -21,7 +21,10 @@ const USAGE = `usage: npm run models:stamp [-- <model folders>] [--force]
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ allowPositionals: true, options: { force: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { force: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (error) {
     console.error(`models:stamp: ${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -33,7 +36,10 @@ async function main(): Promise<number> {
   let dirs = parsed.positionals;
   if (dirs.length === 0) {
     const entries = await readdir('models', { withFileTypes: true }).catch(() => []);
-    dirs = entries.filter((e) => e.isDirectory() && existsSync(join('models', e.name, 'model.json'))).map((e) => join('models', e.name)).sort();
+    dirs = entries
+      .filter((e) => e.isDirectory() && existsSync(join('models', e.name, 'model.json')))
+      .map((e) => join('models', e.name))
+      .sort();
     if (dirs.length === 0) {
       console.error(`models:stamp: no model folders under ${resolve('models')}; name the folders to stamp\n${USAGE}`);
       return 2;

@@ -81,7 +81,13 @@ export async function copyModels(src: string, dest: string): Promise<boolean> {
   await rm(dest, { recursive: true, force: true });
   if (!existsSync(src)) return false;
   const root = resolve(src);
-  await cp(root, dest, { recursive: true, filter: (p) => !relative(root, resolve(p)).split(/[\\/]/).some((part) => part.startsWith('.')) });
+  await cp(root, dest, {
+    recursive: true,
+    filter: (p) =>
+      !relative(root, resolve(p))
+        .split(/[\\/]/)
+        .some((part) => part.startsWith('.')),
+  });
   return true;
 }
 

@@ -12,7 +12,12 @@ const list = document.getElementById('faces')!;
 const ctx = canvas.getContext('2d')!;
 
 // Every URL below is the default (the files on this page's origin); shown for the reader.
-const lens = createEmotionLens({ modelsUrl: '/models/', mediapipeWasmUrl: '/mediapipe/wasm', faceLandmarkerUrl: '/mediapipe/face_landmarker.task', maxFaces: 2 });
+const lens = createEmotionLens({
+  modelsUrl: '/models/',
+  mediapipeWasmUrl: '/mediapipe/wasm',
+  faceLandmarkerUrl: '/mediapipe/face_landmarker.task',
+  maxFaces: 2,
+});
 
 function say(text: string, state: string): void {
   status.textContent = text;
@@ -36,7 +41,8 @@ function show(source: CanvasImageSource, result: DetectResult): void {
     const item = document.createElement('li');
     item.dataset.face = String(i);
     if (face.consensus) item.dataset.label = face.consensus.label;
-    item.textContent = `Face ${i + 1}: ${label}. ` + face.models.map((m) => `${m.name}: ${m.label} ${Math.round(m.score * 100)}%`).join('; ');
+    item.textContent =
+      `Face ${i + 1}: ${label}. ` + face.models.map((m) => `${m.name}: ${m.label} ${Math.round(m.score * 100)}%`).join('; ');
     list.append(item);
   });
   say(`${result.faces.length} face(s) in ${result.times.total.toFixed(0)} ms`, 'done');

@@ -97,7 +97,8 @@ export function installEgressGuard(scope: GuardedScope & Record<symbol, unknown>
   if (scope.navigator && beacon) {
     const nav = scope.navigator;
     // false is the API's own answer for "not queued".
-    nav.sendBeacon = (url: string | URL, data?: BodyInit | null): boolean => (staysLocal(url, location) ? beacon.call(nav, url, data) : (refuse(url, 'sendBeacon'), false));
+    nav.sendBeacon = (url: string | URL, data?: BodyInit | null): boolean =>
+      staysLocal(url, location) ? beacon.call(nav, url, data) : (refuse(url, 'sendBeacon'), false);
   }
 
   for (const name of ['WebSocket', 'EventSource'] as const) {

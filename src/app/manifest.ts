@@ -57,10 +57,7 @@ export function formatAccuracy(accuracy: number | undefined): string {
 type FetchJson = (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export type ManifestState =
-  | { status: 'loading' }
-  | { status: 'missing' }
-  | { status: 'error'; message: string }
-  | { status: 'ready'; manifest: Manifest };
+  { status: 'loading' } | { status: 'missing' } | { status: 'error'; message: string } | { status: 'ready'; manifest: Manifest };
 
 export async function loadManifest(fetchJson: FetchJson, base: string = MODELS_BASE): Promise<ManifestState> {
   const url = `${base}index.json`;
@@ -82,16 +79,9 @@ export async function loadManifest(fetchJson: FetchJson, base: string = MODELS_B
 }
 
 export type ReportState =
-  | { status: 'loading' }
-  | { status: 'none' }
-  | { status: 'error'; message: string }
-  | ({ status: 'ready' } & ReportSummary);
+  { status: 'loading' } | { status: 'none' } | { status: 'error'; message: string } | ({ status: 'ready' } & ReportSummary);
 
-export async function loadReport(
-  fetchJson: FetchJson,
-  entry: ModelEntry,
-  base: string = MODELS_BASE,
-): Promise<ReportState> {
+export async function loadReport(fetchJson: FetchJson, entry: ModelEntry, base: string = MODELS_BASE): Promise<ReportState> {
   if (entry.report === undefined) return { status: 'none' };
   const url = modelUrl(entry.report, base);
   try {

@@ -29,13 +29,23 @@ export function parseReportView(json: unknown): ReportView {
   const labels = Array.isArray(json.labels) && json.labels.every((l) => typeof l === 'string') ? (json.labels as string[]) : [...EMOTIONS];
   const perClass: ClassMetrics[] = Array.isArray(json.perClass)
     ? json.perClass.filter(isRecord).flatMap((r) => {
-        const row = { label: String(r.label ?? ''), precision: num(r.precision), recall: num(r.recall), f1: num(r.f1), support: num(r.support) };
-        return row.precision === undefined || row.recall === undefined || row.f1 === undefined || row.support === undefined ? [] : [row as ClassMetrics];
+        const row = {
+          label: String(r.label ?? ''),
+          precision: num(r.precision),
+          recall: num(r.recall),
+          f1: num(r.f1),
+          support: num(r.support),
+        };
+        return row.precision === undefined || row.recall === undefined || row.f1 === undefined || row.support === undefined
+          ? []
+          : [row as ClassMetrics];
       })
     : [];
   const cm = json.confusionMatrix;
   const confusion =
-    Array.isArray(cm) && cm.length === labels.length && cm.every((row) => Array.isArray(row) && row.length === labels.length && row.every((v) => num(v) !== undefined))
+    Array.isArray(cm) &&
+    cm.length === labels.length &&
+    cm.every((row) => Array.isArray(row) && row.length === labels.length && row.every((v) => num(v) !== undefined))
       ? (cm as number[][])
       : undefined;
   const history: HistoryPoint[] = Array.isArray(json.history)
@@ -59,7 +69,15 @@ export function parseReportView(json: unknown): ReportView {
   add('notes', json.notes);
   const accuracy = num(json.accuracy);
   const macro = isRecord(json.macroAvg) ? num(json.macroAvg.f1) : undefined;
-  return { ...(accuracy !== undefined ? { accuracy } : {}), ...(macro !== undefined ? { macroF1: macro } : {}), labels, perClass, confusion, history, facts };
+  return {
+    ...(accuracy !== undefined ? { accuracy } : {}),
+    ...(macro !== undefined ? { macroF1: macro } : {}),
+    labels,
+    perClass,
+    confusion,
+    history,
+    facts,
+  };
 }
 
 /** SVG polyline points for `values` over `epochs`, in a w x h box (y axis 0..yMax, up). */

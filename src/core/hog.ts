@@ -51,7 +51,12 @@ export function hog(image: ArrayLike<number>, o: HogOptions = FER_HOG, out?: Flo
   for (let by = 0; by < cells - 1; by++) {
     for (let bx = 0; bx < cells - 1; bx++) {
       let k = 0;
-      for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+      for (const [dy, dx] of [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ] as const) {
         const base = ((by + dy) * cells + bx + dx) * bins;
         for (let b = 0; b < bins; b++) block[k++] = hist[base + b]!;
       }

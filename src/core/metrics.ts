@@ -45,8 +45,10 @@ export function confusionMatrix(yTrue: ArrayLike<number>, yPred: ArrayLike<numbe
   for (let i = 0; i < yTrue.length; i++) {
     const t = yTrue[i]!;
     const p = yPred[i]!;
-    if (!Number.isInteger(t) || t < 0 || t >= numClasses) throw new RangeError(`confusionMatrix: yTrue[${i}] = ${t} is outside 0..${numClasses - 1}`);
-    if (!Number.isInteger(p) || p < 0 || p >= numClasses) throw new RangeError(`confusionMatrix: yPred[${i}] = ${p} is outside 0..${numClasses - 1}`);
+    if (!Number.isInteger(t) || t < 0 || t >= numClasses)
+      throw new RangeError(`confusionMatrix: yTrue[${i}] = ${t} is outside 0..${numClasses - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= numClasses)
+      throw new RangeError(`confusionMatrix: yPred[${i}] = ${p} is outside 0..${numClasses - 1}`);
     cm[t]![p]!++;
   }
   return cm;

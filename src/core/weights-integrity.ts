@@ -66,7 +66,8 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, com
 export function specByteLength(spec: WeightSpecLike, source: string): number {
   const dtype = spec.quantization?.dtype ?? spec.dtype;
   const size = DTYPE_BYTES[dtype];
-  if (size === undefined) throw new WeightsIntegrityError(source, `${source}: weight "${spec.name}" has dtype "${dtype}", which this app cannot size or load`);
+  if (size === undefined)
+    throw new WeightsIntegrityError(source, `${source}: weight "${spec.name}" has dtype "${dtype}", which this app cannot size or load`);
   return spec.shape.reduce((a, b) => a * b, 1) * size;
 }
 
@@ -75,7 +76,10 @@ export function specByteLength(spec: WeightSpecLike, source: string): number {
  */
 export function parseLayersModelJson(json: unknown, source: string): ParsedLayersModelJson {
   const bad = (what: string): never => {
-    throw new WeightsIntegrityError(source, `${source}: ${what}; it is not a tfjs layers model saved by this project (retrain it, or restore the folder)`);
+    throw new WeightsIntegrityError(
+      source,
+      `${source}: ${what}; it is not a tfjs layers model saved by this project (retrain it, or restore the folder)`,
+    );
   };
   if (!isRecord(json)) return bad('expected a JSON object');
   if (!isRecord(json.modelTopology)) bad('"modelTopology" is missing');
@@ -83,13 +87,20 @@ export function parseLayersModelJson(json: unknown, source: string): ParsedLayer
   const weightSpecs: WeightSpecLike[] = [];
   const paths: string[] = [];
   (json.weightsManifest as unknown[]).forEach((group, g) => {
-    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) return bad(`weightsManifest[${g}] needs "paths" and "weights" arrays`);
+    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights))
+      return bad(`weightsManifest[${g}] needs "paths" and "weights" arrays`);
     for (const p of group.paths) {
-      if (typeof p !== 'string' || p === '' || p.includes('..') || p.startsWith('/')) bad(`weightsManifest[${g}].paths has ${JSON.stringify(p)}, expected a file name next to model.json`);
+      if (typeof p !== 'string' || p === '' || p.includes('..') || p.startsWith('/'))
+        bad(`weightsManifest[${g}].paths has ${JSON.stringify(p)}, expected a file name next to model.json`);
       paths.push(p as string);
     }
     (group.weights as unknown[]).forEach((w, i) => {
-      const ok = isRecord(w) && typeof w.name === 'string' && typeof w.dtype === 'string' && Array.isArray(w.shape) && w.shape.every((s) => Number.isInteger(s) && (s as number) >= 0);
+      const ok =
+        isRecord(w) &&
+        typeof w.name === 'string' &&
+        typeof w.dtype === 'string' &&
+        Array.isArray(w.shape) &&
+        w.shape.every((s) => Number.isInteger(s) && (s as number) >= 0);
       if (!ok) bad(`weightsManifest[${g}].weights[${i}] needs a name, a dtype and a shape of non-negative integers`);
       weightSpecs.push(w as unknown as WeightSpecLike);
     });
@@ -99,8 +110,15 @@ export function parseLayersModelJson(json: unknown, source: string): ParsedLayer
   if (raw !== undefined) {
     if (!Array.isArray(raw)) bad(`"${INTEGRITY_KEY}" must be an array of {path, byteLength, sha256}`);
     out.integrity = (raw as unknown[]).map((r, i) => {
-      const ok = isRecord(r) && typeof r.path === 'string' && Number.isSafeInteger(r.byteLength) && (r.byteLength as number) >= 0 && typeof r.sha256 === 'string' && HEX64.test(r.sha256);
-      if (!ok) bad(`${INTEGRITY_KEY}[${i}] must be {path, byteLength (an integer), sha256 (64 lowercase hex digits)}, got ${JSON.stringify(r)}`);
+      const ok =
+        isRecord(r) &&
+        typeof r.path === 'string' &&
+        Number.isSafeInteger(r.byteLength) &&
+        (r.byteLength as number) >= 0 &&
+        typeof r.sha256 === 'string' &&
+        HEX64.test(r.sha256);
+      if (!ok)
+        bad(`${INTEGRITY_KEY}[${i}] must be {path, byteLength (an integer), sha256 (64 lowercase hex digits)}, got ${JSON.stringify(r)}`);
       return r as unknown as WeightsFileRecord;
     });
   }
@@ -123,24 +141,44 @@ export function verifyWeightFiles(model: ParsedLayersModelJson, files: WeightsFi
       const f = byPath.get(path);
       if (!f) throw new WeightsIntegrityError(path, `${source}: weight file "${path}" was not read`);
       const r = records.get(path);
-      if (!r) throw new WeightsIntegrityError(source, `${source}: ${INTEGRITY_KEY} has no entry for weight file "${path}"; re-stamp it with "npm run models:stamp -- <folder>"`);
+      if (!r)
+        throw new WeightsIntegrityError(
+          source,
+          `${source}: ${INTEGRITY_KEY} has no entry for weight file "${path}"; re-stamp it with "npm run models:stamp -- <folder>"`,
+        );
       if (f.byteLength !== r.byteLength) {
-        throw new WeightsIntegrityError(f.display, `${f.display}: ${f.byteLength} bytes, expected ${r.byteLength} (${INTEGRITY_KEY} in model.json): ${f.byteLength < r.byteLength ? 'truncated' : 'extra bytes at the end'}; ${fix}`);
+        throw new WeightsIntegrityError(
+          f.display,
+          `${f.display}: ${f.byteLength} bytes, expected ${r.byteLength} (${INTEGRITY_KEY} in model.json): ${f.byteLength < r.byteLength ? 'truncated' : 'extra bytes at the end'}; ${fix}`,
+        );
       }
-      if (f.sha256 === undefined) warnings.push(`${f.display}: sha256 not checked (no hash function here, e.g. a page served over plain http); byte length checked`);
-      else if (f.sha256 !== r.sha256) throw new WeightsIntegrityError(f.display, `${f.display}: sha256 ${f.sha256}, expected ${r.sha256} (${INTEGRITY_KEY} in model.json); ${fix}`);
+      if (f.sha256 === undefined)
+        warnings.push(`${f.display}: sha256 not checked (no hash function here, e.g. a page served over plain http); byte length checked`);
+      else if (f.sha256 !== r.sha256)
+        throw new WeightsIntegrityError(
+          f.display,
+          `${f.display}: sha256 ${f.sha256}, expected ${r.sha256} (${INTEGRITY_KEY} in model.json); ${fix}`,
+        );
     }
   } else {
-    warnings.push(`${source}: no ${INTEGRITY_KEY} recorded (a model saved before it existed), so the weights' sha256 is not checked; add it with "npm run models:stamp -- <folder>"`);
+    warnings.push(
+      `${source}: no ${INTEGRITY_KEY} recorded (a model saved before it existed), so the weights' sha256 is not checked; add it with "npm run models:stamp -- <folder>"`,
+    );
   }
   const need = model.weightSpecs.reduce((a, s) => a + specByteLength(s, source), 0);
   const have = model.paths.reduce((a, p) => a + (byPath.get(p)?.byteLength ?? 0), 0);
   if (need !== have) {
     const only = model.paths.length === 1 ? byPath.get(model.paths[0]!) : undefined;
     if (only) {
-      throw new WeightsIntegrityError(only.display, `${only.display}: ${have} bytes, expected ${need} (the weight specs in model.json): ${have < need ? 'truncated' : 'extra bytes at the end'}; ${fix}`);
+      throw new WeightsIntegrityError(
+        only.display,
+        `${only.display}: ${have} bytes, expected ${need} (the weight specs in model.json): ${have < need ? 'truncated' : 'extra bytes at the end'}; ${fix}`,
+      );
     }
-    throw new WeightsIntegrityError(source, `${source}: the weight files (${model.paths.join(', ')}) hold ${have} bytes, expected ${need} (the weight specs in model.json); ${fix}`);
+    throw new WeightsIntegrityError(
+      source,
+      `${source}: the weight files (${model.paths.join(', ')}) hold ${have} bytes, expected ${need} (the weight specs in model.json); ${fix}`,
+    );
   }
   return { warnings };
 }
@@ -149,7 +187,11 @@ export function verifyWeightFiles(model: ParsedLayersModelJson, files: WeightsFi
  * The first float32 weight value that is NaN or infinite in `data` (the concatenated weight files,
  * laid out as `specs`), or undefined when all are finite. Quantized weights are not decoded.
  */
-export function firstNonFiniteWeight(specs: readonly WeightSpecLike[], data: Uint8Array, source: string): { name: string; index: number; value: number } | undefined {
+export function firstNonFiniteWeight(
+  specs: readonly WeightSpecLike[],
+  data: Uint8Array,
+  source: string,
+): { name: string; index: number; value: number } | undefined {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let offset = 0;
   for (const spec of specs) {

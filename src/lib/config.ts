@@ -115,7 +115,10 @@ function sameOriginUrl(field: string, value: unknown, trailingSlash: boolean | u
     }
     const origin = new URL(base).origin;
     if (parsed.origin !== origin) {
-      throw new ConfigError(field, `${show(value)} is on another origin; Emotion Lens fetches only from the page's own (${origin}): serve the files from this site, e.g. ${DEFAULT_CONFIG[field as keyof EmotionLensConfig] as string}`);
+      throw new ConfigError(
+        field,
+        `${show(value)} is on another origin; Emotion Lens fetches only from the page's own (${origin}): serve the files from this site, e.g. ${DEFAULT_CONFIG[field as keyof EmotionLensConfig] as string}`,
+      );
     }
     url = parsed.href;
   } else if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^https?:/i.test(url)) {
@@ -141,7 +144,10 @@ export function validateConfig(options: unknown = {}): EmotionLensConfig {
       throw new ConfigError(key, `unknown option${near ? `; did you mean "${near}"?` : ''} (options: ${KEYS.join(', ')})`);
     }
   }
-  const merged = { ...DEFAULT_CONFIG, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } as Record<string, unknown>;
+  const merged = { ...DEFAULT_CONFIG, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } as Record<
+    string,
+    unknown
+  >;
 
   const backend = merged.backend;
   if (backend !== 'auto' && !isBrowserBackend(backend)) {
@@ -158,7 +164,10 @@ export function validateConfig(options: unknown = {}): EmotionLensConfig {
   const models = merged.models;
   if (models !== 'all') {
     if (!Array.isArray(models) || models.length === 0 || !models.every((m) => typeof m === 'string' && m.length > 0)) {
-      throw new ConfigError('models', `expected "all" or a non-empty array of model ids from the manifest's index.json, got ${show(models)}`);
+      throw new ConfigError(
+        'models',
+        `expected "all" or a non-empty array of model ids from the manifest's index.json, got ${show(models)}`,
+      );
     }
   }
   const worker = merged.worker;

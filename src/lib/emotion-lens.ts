@@ -10,7 +10,16 @@ import type { ModelEntry } from '../app/manifest.ts';
 import type { ModelStatus } from '../app/live/runner.ts';
 import type { BackendChoice, FaceResult as FrameFace } from '../app/live/types.ts';
 import { validateConfig, type EmotionLensConfig, type EmotionLensOptions } from './config.ts';
-import type { Consensus, DetectOptions, DetectResult, DetectSource, FaceResult, LoadEvents, LoadResult, ModelPrediction } from './result.ts';
+import type {
+  Consensus,
+  DetectOptions,
+  DetectResult,
+  DetectSource,
+  FaceResult,
+  LoadEvents,
+  LoadResult,
+  ModelPrediction,
+} from './result.ts';
 
 export interface EmotionLens {
   /** The validated configuration (defaults filled in, URLs absolute). */
@@ -57,7 +66,12 @@ class Lens implements EmotionLens {
     const statuses = new Map<string, ModelStatus>();
     const engine = await loadEngine(
       {
-        assets: { models: c.modelsUrl, mediapipeWasm: c.mediapipeWasmUrl, faceLandmarkerTask: c.faceLandmarkerUrl, tfjsWasm: c.tfjsWasmUrl },
+        assets: {
+          models: c.modelsUrl,
+          mediapipeWasm: c.mediapipeWasmUrl,
+          faceLandmarkerTask: c.faceLandmarkerUrl,
+          tfjsWasm: c.tfjsWasmUrl,
+        },
         backend: c.backend === 'auto' ? undefined : c.backend,
         where: c.worker,
         maxFaces: c.maxFaces,
@@ -111,7 +125,14 @@ class Lens implements EmotionLens {
   private face(f: FrameFace, sx: number, sy: number, width: number, height: number): FaceResult {
     const models: ModelPrediction[] = f.readings.map((r) => {
       const entry = this.entries.get(r.modelId);
-      return { id: r.modelId, name: entry?.name ?? r.modelId, kind: entry?.kind ?? 'cnn', label: emotionName(r.top), score: r.probs[r.top]!, probs: [...r.probs] };
+      return {
+        id: r.modelId,
+        name: entry?.name ?? r.modelId,
+        kind: entry?.kind ?? 'cnn',
+        label: emotionName(r.top),
+        score: r.probs[r.top]!,
+        probs: [...r.probs],
+      };
     });
     const features = f.features ?? new Float32Array(0);
     return {
@@ -154,14 +175,17 @@ function isVideo(source: DetectSource): source is HTMLVideoElement {
 /** The source's own size; throws naming what to wait for when it has no pixels yet. */
 function sourceSize(source: DetectSource): { width: number; height: number } {
   if (isVideo(source)) {
-    if (source.readyState < 2 || !source.videoWidth) throw new Error(`EmotionLens.detect: the video has no frame yet (readyState ${source.readyState}); wait for its "loadeddata" event`);
+    if (source.readyState < 2 || !source.videoWidth)
+      throw new Error(`EmotionLens.detect: the video has no frame yet (readyState ${source.readyState}); wait for its "loadeddata" event`);
     return { width: source.videoWidth, height: source.videoHeight };
   }
   if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement) {
-    if (!source.complete || !source.naturalWidth) throw new Error('EmotionLens.detect: the image is not decoded yet; await image.decode() first');
+    if (!source.complete || !source.naturalWidth)
+      throw new Error('EmotionLens.detect: the image is not decoded yet; await image.decode() first');
     return { width: source.naturalWidth, height: source.naturalHeight };
   }
   const { width, height } = source as { width: number; height: number };
-  if (!(width > 0 && height > 0)) throw new Error(`EmotionLens.detect: the source is ${width}x${height} px; give a canvas or bitmap with pixels`);
+  if (!(width > 0 && height > 0))
+    throw new Error(`EmotionLens.detect: the source is ${width}x${height} px; give a canvas or bitmap with pixels`);
   return { width, height };
 }

@@ -11,6 +11,15 @@
  * WebSockets and EventSource to other origins are refused (MediaPipe's usage logger included).
  */
 export { createEmotionLens, consensusOf, type EmotionLens } from './emotion-lens.ts';
-export { ConfigError, DEFAULT_CONFIG, MAX_FACES_LIMIT, MAX_SMOOTHING_MS, validateConfig, type Backend, type EmotionLensConfig, type EmotionLensOptions } from './config.ts';
+export {
+  ConfigError,
+  DEFAULT_CONFIG,
+  MAX_FACES_LIMIT,
+  MAX_SMOOTHING_MS,
+  validateConfig,
+  type Backend,
+  type EmotionLensConfig,
+  type EmotionLensOptions,
+} from './config.ts';
 export { EMOTIONS } from '../core/labels.ts';
 export type * from './result.ts';

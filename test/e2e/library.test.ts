@@ -13,9 +13,10 @@ import { build, createServer } from 'vite';
 import { describe, expect, it } from 'vitest';
 import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
 import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
+import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const PHOTO = resolve(root, '../shared/data/faces/jaffe/happy/YM.HA2.53.png');
+const root = ROOT;
+const PHOTO = join(JAFFE_DIR, 'happy/YM.HA2.53.png');
 
 describe('npm run build:lib', () => {
   it('builds an ES module with the documented exports, a relative worker URL, and declarations', async () => {
@@ -23,13 +24,35 @@ describe('npm run build:lib', () => {
     try {
       await build({ configFile: resolve(root, 'vite.lib.config.ts'), root, logLevel: 'warn', build: { outDir: out } });
       const bundle = await readFile(join(out, 'emotion-lens.js'), 'utf8');
-      const exported = /export\s*\{([^}]*)\}\s*;?\s*$/.exec(bundle)?.[1]?.split(',').map((part) => part.trim().split(/\s+as\s+/).at(-1)!) ?? [];
-      expect(exported.sort()).toEqual(['ConfigError', 'DEFAULT_CONFIG', 'EMOTIONS', 'MAX_FACES_LIMIT', 'MAX_SMOOTHING_MS', 'consensusOf', 'createEmotionLens', 'validateConfig']);
+      const exported =
+        /export\s*\{([^}]*)\}\s*;?\s*$/
+          .exec(bundle)?.[1]
+          ?.split(',')
+          .map((part) =>
+            part
+              .trim()
+              .split(/\s+as\s+/)
+              .at(-1)!,
+          ) ?? [];
+      expect(exported.sort()).toEqual([
+        'ConfigError',
+        'DEFAULT_CONFIG',
+        'EMOTIONS',
+        'MAX_FACES_LIMIT',
+        'MAX_SMOOTHING_MS',
+        'consensusOf',
+        'createEmotionLens',
+        'validateConfig',
+      ]);
       // TensorFlow.js and MediaPipe stay imports; the worker is found beside the bundle.
       expect(bundle).toMatch(/from "@mediapipe\/tasks-vision"/);
       expect(bundle).toMatch(/new URL\("assets\/inference-worker-[\w-]+\.js", import\.meta\.url\)/);
       expect((await readdir(join(out, 'assets'))).some((f) => f.startsWith('inference-worker-'))).toBe(true);
-      await promisify(execFile)(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.lib.json', '--outDir', join(out, 'types')], { cwd: root });
+      await promisify(execFile)(
+        process.execPath,
+        [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.lib.json', '--outDir', join(out, 'types')],
+        { cwd: root },
+      );
       const types = await readFile(join(out, 'types/lib/index.d.ts'), 'utf8');
       expect(types).toMatch(/createEmotionLens/);
       expect(await readFile(join(out, 'types/lib/config.d.ts'), 'utf8')).toMatch(/export interface EmotionLensConfig/);
@@ -41,18 +64,19 @@ describe('npm run build:lib', () => {
 
 const skipReason = !findChromium()
   ? 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)'
-  : !existsSync(PHOTO)
-    ? `JAFFE photo not found: ${PHOTO}`
-    : !existsSync(join(root, 'public/mediapipe/face_landmarker.task'))
-      ? 'browser assets missing (npm run setup-assets)'
-      : undefined;
+  : missingShared(PHOTO) ||
+    (!existsSync(join(root, 'public/mediapipe/face_landmarker.task')) ? 'browser assets missing (npm run setup-assets)' : undefined);
 
 describe.skipIf(skipReason !== undefined)(`the minimal example page${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('loads the library and reads the face on a photo, from localhost only', async () => {
     const fixtures = await makeFixtureModels();
     const before = process.env.MODELS_DIR;
     process.env.MODELS_DIR = fixtures;
-    const server = await createServer({ configFile: resolve(root, 'examples/minimal/vite.config.ts'), logLevel: 'warn', server: { port: 0, strictPort: false } });
+    const server = await createServer({
+      configFile: resolve(root, 'examples/minimal/vite.config.ts'),
+      logLevel: 'warn',
+      server: { port: 0, strictPort: false },
+    });
     const browser = await launchChromium();
     try {
       await server.listen();
@@ -64,7 +88,9 @@ describe.skipIf(skipReason !== undefined)(`the minimal example page${skipReason 
         if (!url.startsWith(`${base}/`) && !url.startsWith('blob:') && !url.startsWith('data:')) foreign.push(url);
       });
       await page.addInitScript(() => {
-        document.addEventListener('securitypolicyviolation', (e) => ((window as unknown as { __csp: string[] }).__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`));
+        document.addEventListener('securitypolicyviolation', (e) =>
+          ((window as unknown as { __csp: string[] }).__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`),
+        );
       });
       await page.goto(`${base}/`);
       await page.waitForSelector('[data-status="ready"]', { timeout: 120_000 });
@@ -72,7 +98,9 @@ describe.skipIf(skipReason !== undefined)(`the minimal example page${skipReason 
       await page.setInputFiles('#file', PHOTO);
       await page.waitForSelector('[data-face="0"][data-label]', { timeout: 60_000 });
       expect(await page.locator('#faces li').count()).toBe(1);
-      expect(await page.locator('[data-face="0"]').textContent()).toMatch(/Fixture CNN: (angry|disgust|fear|happy|sad|surprise|neutral) \d+%/);
+      expect(await page.locator('[data-face="0"]').textContent()).toMatch(
+        /Fixture CNN: (angry|disgust|fear|happy|sad|surprise|neutral) \d+%/,
+      );
       expect(foreign).toEqual([]);
       expect(await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? [])).toEqual([]);
     } finally {

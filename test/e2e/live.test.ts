@@ -1,6 +1,6 @@
 /**
  * End to end: the built app in headless Chromium on localhost, with a fake webcam made at test time
- * from JAFFE photos (../shared), untrained fixture models (shape-real, so labels are arbitrary) and,
+ * from JAFFE photos (the shared data, test/helpers/shared-data.ts), untrained fixture models (shape-real, so labels are arbitrary) and,
  * when models/fer-cnn exists, the real trained model on a clearly happy face.
  *
  * Needs Chromium (apt-get install chromium, or CHROMIUM_PATH), ../shared/data/faces/jaffe and the
@@ -16,9 +16,10 @@ import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
 import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
 import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
 import { composeFrames, HEIGHT, WIDTH, writeY4m } from '../../src/train/browser/y4m.ts';
+import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const jaffe = resolve(root, '../shared/data/faces/jaffe');
+const root = ROOT;
+const jaffe = JAFFE_DIR;
 // A broad smile (an epoch-8 checkpoint of fer-cnn already read it as happy at 0.94).
 const HAPPY = join(jaffe, 'happy/YM.HA2.53.png');
 const STILL = join(jaffe, 'surprise/KA.SU1.36.png');
@@ -28,11 +29,9 @@ const hasRealCnn = existsSync(join(realModels, 'fer-cnn/model.json')) && existsS
 
 const skipReason = !findChromium()
   ? 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)'
-  : !existsSync(HAPPY) || !existsSync(STILL)
-    ? `JAFFE photos not found under ${jaffe}`
-    : !existsSync(join(root, 'public/mediapipe/face_landmarker.task'))
-      ? 'browser assets missing (npm run setup-assets)'
-      : undefined;
+  : missingShared(HAPPY) ||
+    missingShared(STILL) ||
+    (!existsSync(join(root, 'public/mediapipe/face_landmarker.task')) ? 'browser assets missing (npm run setup-assets)' : undefined);
 if (skipReason) console.warn(`[e2e] live app tests skipped: ${skipReason}`);
 
 const FIXTURE_CNNS = ['fixture-cnn', 'fixture-seed'];
@@ -155,14 +154,28 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       }
       // Models the app cannot run say why, by name.
       await expect.poll(() => page.locator('[data-model-status="fixture-svm-old"]').textContent()).toMatch(/feature version 0.*retrain/);
-      await expect.poll(() => page.locator('[data-model-status="fixture-missing"]').textContent()).toMatch(/missing.*fixture-missing\/model\.json/);
-      await expect.poll(() => page.locator('[data-model-status="fixture-corrupt"]').textContent()).toMatch(/corrupt.*fixture-corrupt\/model\.json/);
+      await expect
+        .poll(() => page.locator('[data-model-status="fixture-missing"]').textContent())
+        .toMatch(/missing.*fixture-missing\/model\.json/);
+      await expect
+        .poll(() => page.locator('[data-model-status="fixture-corrupt"]').textContent())
+        .toMatch(/corrupt.*fixture-corrupt\/model\.json/);
       // Damaged weights are an error naming the model and the file, never "ready".
-      await expect.poll(() => page.locator('[data-model-status="fixture-nan"]').textContent()).toMatch(/Fixture NaN weights.*corrupt.*fixture-nan\/model\.json: weight ".*" element 0 is NaN/);
-      await expect.poll(() => page.locator('[data-model-status="fixture-overflow"]').textContent()).toMatch(/corrupt \(Fixture overflowing weights \(.*fixture-overflow\/model\.json\): a warm-up inference .* gives (NaN|-?Infinity)/);
-      await expect.poll(() => page.locator('[data-model-status="fixture-truncated"]').textContent()).toMatch(/corrupt.*fixture-truncated\/weights\.bin: \d+ bytes, expected \d+/);
+      await expect
+        .poll(() => page.locator('[data-model-status="fixture-nan"]').textContent())
+        .toMatch(/Fixture NaN weights.*corrupt.*fixture-nan\/model\.json: weight ".*" element 0 is NaN/);
+      await expect
+        .poll(() => page.locator('[data-model-status="fixture-overflow"]').textContent())
+        .toMatch(
+          /corrupt \(Fixture overflowing weights \(.*fixture-overflow\/model\.json\): a warm-up inference .* gives (NaN|-?Infinity)/,
+        );
+      await expect
+        .poll(() => page.locator('[data-model-status="fixture-truncated"]').textContent())
+        .toMatch(/corrupt.*fixture-truncated\/weights\.bin: \d+ bytes, expected \d+/);
       // HUD
-      await expect.poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 })
+        .toBeGreaterThan(0);
       expect(await page.locator('[data-hud]').getAttribute('data-backend')).toMatch(/^(webgpu|webgl|wasm|cpu)$/);
       expect(await page.locator('[data-hud]').getAttribute('data-faces')).toBe('1');
       // Bars toggle
@@ -222,7 +235,9 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       expect(await page.locator('[data-action="start"]').isDisabled()).toBe(true);
       dropped();
       for (const id of FIXTURE_CNNS) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 60_000 });
-      await expect.poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => Number(await page.locator('[data-hud]').getAttribute('data-fps')), { timeout: 20_000 })
+        .toBeGreaterThan(0);
     } finally {
       dropped();
       await page.close();
@@ -278,14 +293,22 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       const hud = page.locator('[data-hud]');
       expect(await hud.getAttribute('data-models-in')).toBe('split');
       const lanes = (await hud.getAttribute('data-lanes'))!;
-      const [pageIds, workerIds] = lanes.replace(/^page: /, '').split('; worker: ').map((l) => l.split(', ').filter(Boolean));
+      const [pageIds, workerIds] = lanes
+        .replace(/^page: /, '')
+        .split('; worker: ')
+        .map((l) => l.split(', ').filter(Boolean));
       expect(pageIds!.length).toBeGreaterThan(0);
       expect(workerIds!.length).toBeGreaterThan(0);
       expect([...pageIds!, ...workerIds!].sort()).toEqual([...FIXTURE_CNNS, ...FIXTURE_SVMS].sort());
       await startAndRead(page, [...FIXTURE_CNNS, ...FIXTURE_SVMS]);
-      for (const id of [...FIXTURE_CNNS, ...FIXTURE_SVMS]) expect(await page.locator(`[data-face="0"] [data-model="${id}"]`).count()).toBe(1);
+      for (const id of [...FIXTURE_CNNS, ...FIXTURE_SVMS])
+        expect(await page.locator(`[data-face="0"] [data-model="${id}"]`).count()).toBe(1);
       // Timings come back for the models of both lanes.
-      const times = await page.evaluate(() => (window as unknown as { __emotionLens: { snapshot(): Promise<{ log: { models: Record<string, number> }[] }> } }).__emotionLens.snapshot());
+      const times = await page.evaluate(() =>
+        (
+          window as unknown as { __emotionLens: { snapshot(): Promise<{ log: { models: Record<string, number> }[] }> } }
+        ).__emotionLens.snapshot(),
+      );
       expect(Object.keys(times.log.at(-1)!.models).sort()).toEqual([...FIXTURE_CNNS, ...FIXTURE_SVMS].sort());
     } finally {
       await page.close();
@@ -342,7 +365,9 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     try {
       const { page } = await openApp(b, app.url);
       await page.click('[data-action="start"]');
-      await expect.poll(() => page.locator('[data-state="camera-denied"]').textContent(), { timeout: 20_000 }).toMatch(/Camera permission denied/);
+      await expect
+        .poll(() => page.locator('[data-state="camera-denied"]').textContent(), { timeout: 20_000 })
+        .toMatch(/Camera permission denied/);
     } finally {
       await b.close();
     }
@@ -352,7 +377,9 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     const b = await launchChromium({ grantCamera: true });
     try {
       const { page } = await openApp(b, app.url);
-      const cameras = await page.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length);
+      const cameras = await page.evaluate(
+        async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length,
+      );
       if (cameras > 0) {
         console.warn('[e2e] "no camera" state not checked: this machine has a real camera');
         return;
@@ -364,23 +391,30 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     }
   });
 
-  it.skipIf(!hasRealCnn)(`the trained CNN reads a clearly happy face as happy${hasRealCnn ? '' : ' (skipped: models/fer-cnn not trained yet)'}`, async () => {
-    const real = await serveApp(outDir, realModels);
-    try {
-      const { page } = await openApp(browser, real.url);
+  it.skipIf(!hasRealCnn)(
+    `the trained CNN reads a clearly happy face as happy${hasRealCnn ? '' : ' (skipped: models/fer-cnn not trained yet)'}`,
+    async () => {
+      const real = await serveApp(outDir, realModels);
       try {
-        await page.click('[data-action="start"]');
-        await page.waitForSelector('[data-face="0"] [data-model="fer-cnn"][data-label]', { timeout: 60_000 });
-        await expect.poll(() => page.locator('[data-face="0"] [data-model="fer-cnn"]').getAttribute('data-label'), { timeout: 20_000 }).toBe('happy');
-        await page.screenshot({ path: join(artifacts, 'live-real-model.png') });
-        // Every CNN in the manifest shows a label.
-        const ids = await page.locator('[data-model-status][data-status="ready"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
-        for (const id of ids) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 30_000 });
+        const { page } = await openApp(browser, real.url);
+        try {
+          await page.click('[data-action="start"]');
+          await page.waitForSelector('[data-face="0"] [data-model="fer-cnn"][data-label]', { timeout: 60_000 });
+          await expect
+            .poll(() => page.locator('[data-face="0"] [data-model="fer-cnn"]').getAttribute('data-label'), { timeout: 20_000 })
+            .toBe('happy');
+          await page.screenshot({ path: join(artifacts, 'live-real-model.png') });
+          // Every CNN in the manifest shows a label.
+          const ids = await page
+            .locator('[data-model-status][data-status="ready"]')
+            .evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
+          for (const id of ids) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 30_000 });
+        } finally {
+          await page.close();
+        }
       } finally {
-        await page.close();
+        await real.close();
       }
-    } finally {
-      await real.close();
-    }
-  });
+    },
+  );
 });

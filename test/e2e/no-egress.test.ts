@@ -11,26 +11,24 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
 import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
 import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
 import { composeFrames, writeY4m } from '../../src/train/browser/y4m.ts';
+import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const HAPPY = resolve(root, '../shared/data/faces/jaffe/happy/YM.HA2.53.png');
+const root = ROOT;
+const HAPPY = join(JAFFE_DIR, 'happy/YM.HA2.53.png');
 /** MediaPipe's logger flushes every 60 s after the landmarker is created; a margin on top. */
 const RUN_MS = 66_000;
 
 const skipReason = !findChromium()
   ? 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)'
-  : !existsSync(HAPPY)
-    ? `JAFFE photo not found: ${HAPPY}`
-    : !existsSync(join(root, 'public/mediapipe/face_landmarker.task'))
-      ? 'browser assets missing (npm run setup-assets)'
-      : undefined;
+  : missingShared(HAPPY) ||
+    (!existsSync(join(root, 'public/mediapipe/face_landmarker.task')) ? 'browser assets missing (npm run setup-assets)' : undefined);
 if (skipReason) console.warn(`[e2e] no-egress test skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)(`no egress${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
@@ -97,14 +95,22 @@ describe.skipIf(skipReason !== undefined)(`no egress${skipReason ? ` (skipped: $
       expect(await page.locator('[data-face="0"]').count()).toBe(1);
 
       expect(foreign, 'requests to other origins').toEqual([]);
-      expect(await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []), 'securitypolicyviolation events').toEqual([]);
-      expect(logged.filter((m) => /Content[ -]Security[ -]Policy|Refused to/i.test(m)), 'CSP messages in the console').toEqual([]);
+      expect(await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []), 'securitypolicyviolation events').toEqual(
+        [],
+      );
+      expect(
+        logged.filter((m) => /Content[ -]Security[ -]Policy|Refused to/i.test(m)),
+        'CSP messages in the console',
+      ).toEqual([]);
       expect(errors).toEqual([]);
       // The logger did try, and the guard refused it in the page: this run covered the flush.
-      const blocked = await page.evaluate(() => (globalThis as unknown as Record<symbol, string[] | undefined>)[Symbol.for('emotion-lens.egress-blocked')] ?? []);
-      expect(blocked, "MediaPipe's logger made no request in the run: if a new @mediapipe/tasks-vision no longer logs, drop this check").toContain(
-        'https://odml.pa.googleapis.com/v1/log',
+      const blocked = await page.evaluate(
+        () => (globalThis as unknown as Record<symbol, string[] | undefined>)[Symbol.for('emotion-lens.egress-blocked')] ?? [],
       );
+      expect(
+        blocked,
+        "MediaPipe's logger made no request in the run: if a new @mediapipe/tasks-vision no longer logs, drop this check",
+      ).toContain('https://odml.pa.googleapis.com/v1/log');
     } finally {
       await context.close();
     }

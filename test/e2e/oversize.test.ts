@@ -11,24 +11,22 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
 import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
 import { BATCH_GLOBAL, bytesToBase64, type BatchApi, type BatchImageResult } from '../../src/core/batch.ts';
-import { solidGrayPng } from './big-png.ts';
+import { solidGrayPng } from '../helpers/big-png.ts';
+import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const STILL = resolve(root, '../shared/data/faces/jaffe/surprise/KA.SU1.36.png');
+const root = ROOT;
+const STILL = join(JAFFE_DIR, 'surprise/KA.SU1.36.png');
 
 const skipReason = !findChromium()
   ? 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)'
-  : !existsSync(STILL)
-    ? `JAFFE photo not found: ${STILL}`
-    : !existsSync(join(root, 'public/mediapipe/face_landmarker.task'))
-      ? 'browser assets missing (npm run setup-assets)'
-      : undefined;
+  : missingShared(STILL) ||
+    (!existsSync(join(root, 'public/mediapipe/face_landmarker.task')) ? 'browser assets missing (npm run setup-assets)' : undefined);
 if (skipReason) console.warn(`[e2e] oversize image tests skipped: ${skipReason}`);
 
 type Box = [number, number, number, number];
@@ -37,17 +35,20 @@ type Box = [number, number, number, number];
 async function bigFacePhoto(browser: Browser, photo: Buffer): Promise<Buffer> {
   const page = await browser.newPage();
   try {
-    const b64 = await page.evaluate(async (url) => {
-      const img = new Image();
-      img.src = url;
-      await img.decode();
-      const canvas = new OffscreenCanvas(6000, 6000);
-      canvas.getContext('2d')!.drawImage(img, 0, 0, 6000, 6000);
-      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 })).arrayBuffer());
-      let s = '';
-      for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-      return btoa(s);
-    }, `data:image/png;base64,${photo.toString('base64')}`);
+    const b64 = await page.evaluate(
+      async (url) => {
+        const img = new Image();
+        img.src = url;
+        await img.decode();
+        const canvas = new OffscreenCanvas(6000, 6000);
+        canvas.getContext('2d')!.drawImage(img, 0, 0, 6000, 6000);
+        const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 })).arrayBuffer());
+        let s = '';
+        for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+        return btoa(s);
+      },
+      `data:image/png;base64,${photo.toString('base64')}`,
+    );
     return Buffer.from(b64, 'base64');
   } finally {
     await page.close();
@@ -55,10 +56,18 @@ async function bigFacePhoto(browser: Browser, photo: Buffer): Promise<Buffer> {
 }
 
 /** Opens a file in the live view and waits until it is processed: its face box, or why there is none. */
-async function openStill(page: Page, name: string, mimeType: string, buffer: Buffer): Promise<{ box?: Box; state: string | null; size: [number, number] }> {
+async function openStill(
+  page: Page,
+  name: string,
+  mimeType: string,
+  buffer: Buffer,
+): Promise<{ box?: Box; state: string | null; size: [number, number] }> {
   await page.setInputFiles('[data-action="file"]', { name, mimeType, buffer });
   await page.waitForSelector(`img[alt="Chosen file ${name}"]`, { state: 'attached' });
-  const done = await page.waitForSelector('[data-face="0"] rect.box, [data-state="no-face"], [data-state="frame-error"], [data-state="bad-file"]', { timeout: 60_000 });
+  const done = await page.waitForSelector(
+    '[data-face="0"] rect.box, [data-state="no-face"], [data-state="frame-error"], [data-state="bad-file"]',
+    { timeout: 60_000 },
+  );
   const state = await done.getAttribute('data-state');
   const size = await page.evaluate(() => {
     const box = document.querySelector('svg.overlay')?.getAttribute('viewBox')?.split(' ').map(Number) ?? [0, 0, 0, 0];
@@ -132,7 +141,7 @@ describe.skipIf(skipReason !== undefined)(`oversize images${skipReason ? ` (skip
     }
   });
 
-  it('batch page (extract, predict): the same sequence, boxes in the images\' own pixels', async () => {
+  it("batch page (extract, predict): the same sequence, boxes in the images' own pixels", async () => {
     const page = await browser.newPage();
     page.on('crash', () => {
       throw new Error('the batch page crashed');
@@ -141,12 +150,20 @@ describe.skipIf(skipReason !== undefined)(`oversize images${skipReason ? ` (skip
       await page.goto(`${app.url}/batch.html`);
       await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
       const call = (method: 'init' | 'processEncoded', arg: unknown) =>
-        page.evaluate(([name, m, a]) => ((globalThis as unknown as Record<string, BatchApi>)[name as string]![m as 'init'] as (x: unknown) => Promise<unknown>)(a), [BATCH_GLOBAL, method, arg] as const);
+        page.evaluate(
+          ([name, m, a]) =>
+            ((globalThis as unknown as Record<string, BatchApi>)[name as string]![m as 'init'] as (x: unknown) => Promise<unknown>)(a),
+          [BATCH_GLOBAL, method, arg] as const,
+        );
       await call('init', { numFaces: 1, models: false });
       const encode = (name: string, bytes: Buffer) => ({ name, data: bytesToBase64(bytes) });
       const [alone] = (await call('processEncoded', [encode('first.png', photo)])) as BatchImageResult[];
       expect(alone!.faces).toHaveLength(1);
-      const results = (await call('processEncoded', [encode('big.jpg', bigPhoto), encode('huge.png', huge), encode('after.png', photo)])) as BatchImageResult[];
+      const results = (await call('processEncoded', [
+        encode('big.jpg', bigPhoto),
+        encode('huge.png', huge),
+        encode('after.png', photo),
+      ])) as BatchImageResult[];
       const [big, gray, after] = results;
       expect(big).toMatchObject({ status: 'ok', width: 6000, height: 6000 });
       expect(big!.faces).toHaveLength(1);
@@ -158,7 +175,10 @@ describe.skipIf(skipReason !== undefined)(`oversize images${skipReason ? ` (skip
       expect(after!.faces).toHaveLength(1);
       expectSameBox(after!.faces[0]!.box, alone!.faces[0]!.box, 1);
       // A file the browser cannot decode is an error for that file only.
-      const [broken, next] = (await call('processEncoded', [encode('broken.png', huge.subarray(0, 100)), encode('next.png', photo)])) as BatchImageResult[];
+      const [broken, next] = (await call('processEncoded', [
+        encode('broken.png', huge.subarray(0, 100)),
+        encode('next.png', photo),
+      ])) as BatchImageResult[];
       expect(broken).toMatchObject({ status: 'not-image', faces: [] });
       expect(broken!.error).toMatch(/^broken\.png could not be decoded as an image/);
       expect(next!.faces).toHaveLength(1);

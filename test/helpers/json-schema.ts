@@ -6,8 +6,23 @@ type Schema = Record<string, unknown>;
 
 const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description']);
 const KEYWORDS = new Set([
-  '$ref', 'type', 'const', 'enum', 'minimum', 'maximum', 'minLength', 'pattern',
-  'minItems', 'maxItems', 'items', 'prefixItems', 'required', 'properties', 'additionalProperties', 'oneOf', '$defs',
+  '$ref',
+  'type',
+  'const',
+  'enum',
+  'minimum',
+  'maximum',
+  'minLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'items',
+  'prefixItems',
+  'required',
+  'properties',
+  'additionalProperties',
+  'oneOf',
+  '$defs',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -45,10 +60,12 @@ export function validate(schema: Schema, value: unknown, root: Schema = schema, 
   if (s.type !== undefined) {
     const t = typeOf(value);
     const types: string[] = Array.isArray(s.type) ? s.type : [s.type];
-    if (!types.some((want) => want === t || (want === 'number' && t === 'integer'))) return [...errors, `${at}: must be ${types.join(' or ')}, got ${t}`];
+    if (!types.some((want) => want === t || (want === 'number' && t === 'integer')))
+      return [...errors, `${at}: must be ${types.join(' or ')}, got ${t}`];
   }
   if ('const' in s && !deepEqual(value, s.const)) errors.push(`${at}: must be ${JSON.stringify(s.const)}`);
-  if (s.enum !== undefined && !s.enum.some((e: unknown) => deepEqual(value, e))) errors.push(`${at}: must be one of ${JSON.stringify(s.enum)}`);
+  if (s.enum !== undefined && !s.enum.some((e: unknown) => deepEqual(value, e)))
+    errors.push(`${at}: must be one of ${JSON.stringify(s.enum)}`);
   if (typeof value === 'number') {
     if (s.minimum !== undefined && value < s.minimum) errors.push(`${at}: must be >= ${s.minimum}`);
     if (s.maximum !== undefined && value > s.maximum) errors.push(`${at}: must be <= ${s.maximum}`);
@@ -80,7 +97,11 @@ export function validate(schema: Schema, value: unknown, root: Schema = schema, 
     const results = (s.oneOf as Schema[]).map((sub) => validate(sub, value, root, path));
     const passing = results.filter((r) => r.length === 0).length;
     if (passing !== 1) {
-      errors.push(passing === 0 ? `${at}: matches none of oneOf (${results.map((r) => r[0]).join(' | ')})` : `${at}: matches ${passing} of oneOf, must match exactly one`);
+      errors.push(
+        passing === 0
+          ? `${at}: matches none of oneOf (${results.map((r) => r[0]).join(' | ')})`
+          : `${at}: matches ${passing} of oneOf, must match exactly one`,
+      );
     }
   }
   return errors;

@@ -52,7 +52,13 @@ async function init(options: BatchInitOptions): Promise<BatchInitResult> {
     {
       manifest: (_state, entries) => (wanted = entries),
       backend: (choice) => (result.backend = choice.active),
-      status: (id, status) => statuses.set(id, status.state === 'ready' || status.state === 'loading' ? status.state : `${status.state}: ${'reason' in status ? status.reason : status.message}`),
+      status: (id, status) =>
+        statuses.set(
+          id,
+          status.state === 'ready' || status.state === 'loading'
+            ? status.state
+            : `${status.state}: ${'reason' in status ? status.reason : status.message}`,
+        ),
     },
   );
   result.models = wanted.map((m) => ({ id: m.id, name: m.name, kind: m.kind, status: statuses.get(m.id) ?? 'unknown' }));
@@ -66,7 +72,11 @@ function toBytes(gray: Float32Array): Uint8Array {
 }
 
 /** Landmarks -> framed crop, features and (optionally) every model's prediction, largest face first. */
-async function facesOf(source: FrameSource, width: number, height: number): Promise<{ faces: BatchFace[]; modelMs?: Record<string, number> }> {
+async function facesOf(
+  source: FrameSource,
+  width: number,
+  height: number,
+): Promise<{ faces: BatchFace[]; modelMs?: Record<string, number> }> {
   if (!engine) throw new Error('call init() first');
   const pipeline = engine.pipeline;
   // Each image on its own: no tracks or smoothing carried over from the previous one.
@@ -125,7 +135,14 @@ async function processGray(request: GrayBatchRequest): Promise<BatchImageResult[
       out.push({ status: 'ok', width: side, height: side, ...found, ms: performance.now() - start });
     } catch (error) {
       if (!(error instanceof DetectorError)) throw error;
-      out.push({ status: 'not-image', width: side, height: side, faces: [], error: `image ${n} of the batch: ${error.message}`, ms: performance.now() - start });
+      out.push({
+        status: 'not-image',
+        width: side,
+        height: side,
+        faces: [],
+        error: `image ${n} of the batch: ${error.message}`,
+        ms: performance.now() - start,
+      });
     }
   }
   return out;
@@ -139,7 +156,14 @@ async function processEncoded(images: EncodedImage[]): Promise<BatchImageResult[
     try {
       decoded = await decodeCapped(new Blob([base64ToBytes(data) as BlobPart]));
     } catch (error) {
-      out.push({ status: 'not-image', width: 0, height: 0, faces: [], error: `${name} could not be decoded as an image (${(error as Error).message})`, ms: performance.now() - start });
+      out.push({
+        status: 'not-image',
+        width: 0,
+        height: 0,
+        faces: [],
+        error: `${name} could not be decoded as an image (${(error as Error).message})`,
+        ms: performance.now() - start,
+      });
       continue;
     }
     const { bitmap, width, height } = decoded;

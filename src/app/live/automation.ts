@@ -3,16 +3,10 @@
  * timings and memory counters only, never frames.
  */
 import type { FrameStats } from './stats.ts';
-import type { StageTimes } from './types.ts';
+import type { Snapshot, StageTimes } from '../../core/contracts/automation.ts';
 
-export interface Snapshot {
-  frames: number;
-  log: StageTimes[];
-  numTensors: number;
-  /** performance.memory.usedJSHeapSize where the browser has it (Chromium). */
-  heapBytes: number | null;
-  backend: string;
-}
+// The hook's shapes are a contract with the scripts that read it (src/core/contracts/automation.ts).
+export type { Snapshot } from '../../core/contracts/automation.ts';
 
 export interface AutomationHook {
   /** `withLog: false` leaves out the timing log (cheap, for polling). */

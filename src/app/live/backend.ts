@@ -90,5 +90,7 @@ export async function chooseBackend(requested?: BackendName, wasmBase: string = 
     skipped.push({ name, reason });
   }
   const detail = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  throw new Error(requested ? `backend "${requested}" is not available here (${detail})` : `no TensorFlow.js backend works here (${detail})`);
+  throw new Error(
+    requested ? `backend "${requested}" is not available here (${detail})` : `no TensorFlow.js backend works here (${detail})`,
+  );
 }

@@ -44,9 +44,7 @@ export interface CameraInfo {
 export async function listCameras(): Promise<CameraInfo[]> {
   if (!navigator.mediaDevices?.enumerateDevices) return [];
   const devices = await navigator.mediaDevices.enumerateDevices();
-  return devices
-    .filter((d) => d.kind === 'videoinput')
-    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `Camera ${i + 1}` }));
+  return devices.filter((d) => d.kind === 'videoinput').map((d, i) => ({ deviceId: d.deviceId, label: d.label || `Camera ${i + 1}` }));
 }
 
 /** Opens a camera at 640x480 by default. Throws CameraError. */
@@ -78,7 +76,8 @@ export function cameraMessage(problem: CameraProblem): { title: string; action: 
     case 'denied':
       return {
         title: 'Camera permission denied.',
-        action: 'Allow camera access for this page in the browser (the camera icon in the address bar), then press Start again. Or open an image or video file instead.',
+        action:
+          'Allow camera access for this page in the browser (the camera icon in the address bar), then press Start again. Or open an image or video file instead.',
       };
     case 'none':
       return { title: 'No camera found.', action: 'Connect a camera and press Start, or open an image or video file instead.' };

@@ -59,13 +59,19 @@ export function selectEntries(all: readonly ModelEntry[], models: EngineOptions[
   const known = new Set(all.map((e) => e.id));
   const unknown = models.filter((id) => !known.has(id));
   if (unknown.length > 0) {
-    throw new EngineError(`models: ${unknown.map((id) => `"${id}"`).join(', ')} not in ${manifestUrl} (it lists ${all.map((e) => e.id).join(', ') || 'no model'})`);
+    throw new EngineError(
+      `models: ${unknown.map((id) => `"${id}"`).join(', ')} not in ${manifestUrl} (it lists ${all.map((e) => e.id).join(', ') || 'no model'})`,
+    );
   }
   const wanted = new Set(models);
   return all.filter((e) => wanted.has(e.id));
 }
 
-export async function loadEngine(options: EngineOptions, events: EngineEvents = {}, isCancelled: () => boolean = () => false): Promise<Engine> {
+export async function loadEngine(
+  options: EngineOptions,
+  events: EngineEvents = {},
+  isCancelled: () => boolean = () => false,
+): Promise<Engine> {
   const assets = options.assets ?? DEFAULT_ASSETS;
   const total = 3;
   events.progress?.('Loading the face landmarker…', 0, total);
@@ -82,15 +88,24 @@ export async function loadEngine(options: EngineOptions, events: EngineEvents = 
   try {
     events.progress?.('Reading the models manifest…', 1, total);
     const manifestUrl = `${assets.models}index.json`;
-    const manifest: ManifestState = options.models === 'none' ? { status: 'missing' } : await loadManifest((url) => fetch(url, { cache: 'no-cache' }), assets.models);
+    const manifest: ManifestState =
+      options.models === 'none' ? { status: 'missing' } : await loadManifest((url) => fetch(url, { cache: 'no-cache' }), assets.models);
     if (options.requireManifest && options.models !== 'none' && manifest.status !== 'ready') {
-      throw new EngineError(manifest.status === 'error' ? `The models manifest could not be read: ${manifest.message}` : `No models manifest at ${manifestUrl} (HTTP 404): set modelsUrl to the folder holding index.json.`);
+      throw new EngineError(
+        manifest.status === 'error'
+          ? `The models manifest could not be read: ${manifest.message}`
+          : `No models manifest at ${manifestUrl} (HTTP 404): set modelsUrl to the folder holding index.json.`,
+      );
     }
     const entries = manifest.status === 'ready' ? selectEntries(manifest.manifest.models, options.models, manifestUrl) : [];
     events.manifest?.(manifest, entries);
     // With no entry the backend is still started: the HUD names it, and a manifest can grow.
     if (options.models !== 'none') {
-      events.progress?.(`Starting TensorFlow.js (${options.backend ?? 'WebGPU → WebGL → wasm'}) and loading ${entries.length} model(s)…`, 2, total);
+      events.progress?.(
+        `Starting TensorFlow.js (${options.backend ?? 'WebGPU → WebGL → wasm'}) and loading ${entries.length} model(s)…`,
+        2,
+        total,
+      );
       let loaded = 0;
       inference = await startInference({
         where: options.where,
@@ -99,7 +114,8 @@ export async function loadEngine(options: EngineOptions, events: EngineEvents = 
         onBackend: (choice) => events.backend?.(choice),
         onStatus: (id, status) => {
           events.status?.(id, status);
-          if (status.state !== 'loading') events.progress?.(`Loaded ${++loaded} of ${entries.length} model(s)…`, 2 + loaded / Math.max(1, entries.length), total);
+          if (status.state !== 'loading')
+            events.progress?.(`Loaded ${++loaded} of ${entries.length} model(s)…`, 2 + loaded / Math.max(1, entries.length), total);
         },
         forceSplit: options.forceSplit ?? false,
         assets,

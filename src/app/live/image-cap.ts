@@ -36,7 +36,13 @@ export class ImageSizeError extends Error {
  * decodes, so the full-size image never has to fit in a canvas or a texture; a decode that fails
  * (out of memory, corrupt data) throws ImageSizeError naming both sizes.
  */
-export async function scaledBitmap(source: ImageBitmapSource, width: number, height: number, quality: ResizeQuality = 'high', cap = MAX_SIDE): Promise<ImageBitmap> {
+export async function scaledBitmap(
+  source: ImageBitmapSource,
+  width: number,
+  height: number,
+  quality: ResizeQuality = 'high',
+  cap = MAX_SIDE,
+): Promise<ImageBitmap> {
   const fit = fitWithin(width, height, cap);
   try {
     return await createImageBitmap(source, { resizeWidth: fit.width, resizeHeight: fit.height, resizeQuality: quality });
@@ -58,7 +64,13 @@ export interface DetectorInput<S> {
 }
 
 /** `source` as is when it fits the cap, else a scaled bitmap of it (`quality` of the scaling). */
-export async function detectorInput<S extends ImageBitmapSource>(source: S, width: number, height: number, quality: ResizeQuality = 'high', cap = MAX_SIDE): Promise<DetectorInput<S>> {
+export async function detectorInput<S extends ImageBitmapSource>(
+  source: S,
+  width: number,
+  height: number,
+  quality: ResizeQuality = 'high',
+  cap = MAX_SIDE,
+): Promise<DetectorInput<S>> {
   if (fitWithin(width, height, cap).scale === 1) return { source, width, height, release: () => undefined };
   const bitmap = await scaledBitmap(source, width, height, quality, cap);
   return { source: bitmap, width: bitmap.width, height: bitmap.height, release: () => bitmap.close() };
@@ -89,6 +101,7 @@ export async function encodedImageSize(blob: Blob): Promise<{ width: number; hei
  */
 export async function decodeCapped(blob: Blob, cap = MAX_SIDE): Promise<{ bitmap: ImageBitmap; width: number; height: number }> {
   const { width, height } = await encodedImageSize(blob);
-  const bitmap = fitWithin(width, height, cap).scale === 1 ? await createImageBitmap(blob) : await scaledBitmap(blob, width, height, 'high', cap);
+  const bitmap =
+    fitWithin(width, height, cap).scale === 1 ? await createImageBitmap(blob) : await scaledBitmap(blob, width, height, 'high', cap);
   return { bitmap, width, height };
 }

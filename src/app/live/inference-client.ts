@@ -115,7 +115,13 @@ class SplitInference implements Inference {
     let worker: WorkerInference;
     try {
       // Statuses were already reported by the page's load; the worker's are not shown again.
-      worker = await WorkerInference.start(backend, entries.filter((e) => moving.has(e.id)), () => {}, () => {}, assets);
+      worker = await WorkerInference.start(
+        backend,
+        entries.filter((e) => moving.has(e.id)),
+        () => {},
+        () => {},
+        assets,
+      );
     } catch {
       return undefined;
     }

@@ -36,7 +36,11 @@ export function mediapipeTasks(assets: Pick<AssetUrls, 'mediapipeWasm' | 'faceLa
   return (numFaces, mode) => createTask(numFaces, mode, assets);
 }
 
-async function createTask(numFaces: number, mode: RunningMode, assets: Pick<AssetUrls, 'mediapipeWasm' | 'faceLandmarkerTask'>): Promise<FaceTask> {
+async function createTask(
+  numFaces: number,
+  mode: RunningMode,
+  assets: Pick<AssetUrls, 'mediapipeWasm' | 'faceLandmarkerTask'>,
+): Promise<FaceTask> {
   const fileset = await FilesetResolver.forVisionTasks(assets.mediapipeWasm);
   // CPU delegate: on GPU-less machines MediaPipe's WebGL path runs on SwiftShader and is slower.
   return FaceLandmarker.createFromOptions(fileset, {
@@ -111,7 +115,9 @@ export class Landmarker {
         replacement.catch(() => undefined); // reported by the next call, through current()
         this.replacement = replacement;
       }
-      throw new DetectorError(`The face detector failed (${describe(error)}); it has been restarted for the next image or frame.`, { cause: error });
+      throw new DetectorError(`The face detector failed (${describe(error)}); it has been restarted for the next image or frame.`, {
+        cause: error,
+      });
     }
   }
 
@@ -146,7 +152,10 @@ export class Landmarker {
     this.closed = true;
     this.task?.close();
     this.task = undefined;
-    void this.replacement?.then((t) => t.close(), () => undefined);
+    void this.replacement?.then(
+      (t) => t.close(),
+      () => undefined,
+    );
     this.replacement = undefined;
   }
 }

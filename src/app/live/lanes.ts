@@ -24,7 +24,10 @@ export interface LaneAssignment {
  * `costs`: milliseconds per frame of each model (in manifest order). Returns the ids per lane, each
  * in manifest order. Ties go to the page (no messaging); a single model stays on the page.
  */
-export function assignLanes(costs: ReadonlyArray<readonly [id: string, ms: number]>, workerOverheadMs = WORKER_OVERHEAD_MS): LaneAssignment {
+export function assignLanes(
+  costs: ReadonlyArray<readonly [id: string, ms: number]>,
+  workerOverheadMs = WORKER_OVERHEAD_MS,
+): LaneAssignment {
   const order = costs.map(([id, ms], i) => ({ id, ms: Number.isFinite(ms) && ms > 0 ? ms : 0, i }));
   const byCost = [...order].sort((a, b) => b.ms - a.ms || a.i - b.i);
   let pageMs = 0;

@@ -29,9 +29,13 @@ export function checkSvmInput(entry: ModelEntry): SvmInputCheck {
     const stored = parseStoredSvmInput(entry.input, 'input');
     if (stored.type === 'au-features') {
       if (stored.featureVersion !== FEATURE_VERSION) {
-        return { ok: false, reason: `trained on AU feature version ${stored.featureVersion}, the app computes version ${FEATURE_VERSION}: retrain it (npm run train -- ${entry.id})` };
+        return {
+          ok: false,
+          reason: `trained on AU feature version ${stored.featureVersion}, the app computes version ${FEATURE_VERSION}: retrain it (npm run train -- ${entry.id})`,
+        };
       }
-      if (stored.dim !== undefined && stored.dim !== FEATURE_COUNT) return { ok: false, reason: `expects ${stored.dim} features, the app computes ${FEATURE_COUNT}` };
+      if (stored.dim !== undefined && stored.dim !== FEATURE_COUNT)
+        return { ok: false, reason: `expects ${stored.dim} features, the app computes ${FEATURE_COUNT}` };
     }
     input = parseSvmInput(stored);
   } catch (error) {

@@ -120,7 +120,11 @@ export class LivePipeline {
     const sizes = new Set([...(this.output.cropSizes ?? []), ...(this.inference?.models.map((m) => m.size) ?? [])]);
     if (sizes.size === 0) sizes.add(PREVIEW_SIZE);
     const crops = new Map<number, Float32Array[]>();
-    for (const size of sizes) crops.set(size, transforms.map((t) => this.reader.read(source, width, height, t.toSource, size)));
+    for (const size of sizes)
+      crops.set(
+        size,
+        transforms.map((t) => this.reader.read(source, width, height, t.toSource, size)),
+      );
     const t2 = performance.now();
     let features: FeatureBatch | undefined;
     const wantFeatures = this.output.features === 'always' || this.inference?.models.some((m) => m.features);
@@ -140,12 +144,26 @@ export class LivePipeline {
     const raw = this.output.raw
       ? framed.map((f): RawFace => {
           const matrix = result.facialTransformationMatrixes?.[f.index]?.data;
-          return { landmarks: result.faceLandmarks[f.index]!, blendshapes: result.faceBlendshapes?.[f.index]?.categories ?? [], ...(matrix ? { matrix } : {}) };
+          return {
+            landmarks: result.faceLandmarks[f.index]!,
+            blendshapes: result.faceBlendshapes?.[f.index]?.categories ?? [],
+            ...(matrix ? { matrix } : {}),
+          };
         })
       : undefined;
     return {
-      mode, startMs, width, height, ids, boxes, crops, ...(features ? { features } : {}), ...(raw ? { raw } : {}),
-      landmarkerMs: t1 - startMs, cropMs: t2 - t1, featuresMs: features ? t3 - t2 : 0,
+      mode,
+      startMs,
+      width,
+      height,
+      ids,
+      boxes,
+      crops,
+      ...(features ? { features } : {}),
+      ...(raw ? { raw } : {}),
+      landmarkerMs: t1 - startMs,
+      cropMs: t2 - t1,
+      featuresMs: features ? t3 - t2 : 0,
     };
   }
 

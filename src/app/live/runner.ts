@@ -11,32 +11,16 @@ import { MODELS_BASE, modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkModelInput, meanOfHalves, rowsOf, type InputSpec } from './model-input.ts';
 import {
   checkFiniteWeights,
-  nonFiniteOutputMessage,
   parseLayersModelJson,
   toHex,
   verifyWeightFiles,
   WeightsIntegrityError,
   type WeightsFileActual,
 } from '../../core/weights-integrity.ts';
+import { fetchModelFile, ModelLoadError, warmUpOrReject, type Runner } from './model-load.ts';
 
-export type ModelStatus =
-  | { state: 'loading' }
-  | { state: 'ready' }
-  | { state: 'unsupported'; reason: string }
-  | { state: 'missing'; message: string }
-  | { state: 'corrupt'; message: string };
-
-/** One loaded model of any kind, as the inference engine runs it. */
-export interface Runner {
-  readonly entry: ModelEntry;
-  /** Side of the square crop it reads (also the preview size for feature-only models). */
-  readonly cropSize: number;
-  /** Reads the AU-style feature vectors instead of (or besides) the crops. */
-  readonly needsFeatures: boolean;
-  /** Probabilities (EMOTIONS order) per face. */
-  predict(crops: readonly Float32Array[], features: readonly Float32Array[]): Promise<number[][]>;
-  dispose(): void;
-}
+// The shared runner types live in model-load.ts; re-exported for the modules that import them from here.
+export { ModelLoadError, type ModelStatus, type Runner } from './model-load.ts';
 
 export class ModelRunner implements Runner {
   readonly needsFeatures = false;
@@ -60,7 +44,10 @@ export class ModelRunner implements Runner {
     const shape = model.outputs[0]?.shape;
     if (!shape || shape[shape.length - 1] !== NUM_CLASSES) {
       model.dispose();
-      throw new ModelLoadError({ state: 'corrupt', message: `${url}: output shape ${JSON.stringify(shape)}, expected [null, ${NUM_CLASSES}]` });
+      throw new ModelLoadError({
+        state: 'corrupt',
+        message: `${url}: output shape ${JSON.stringify(shape)}, expected [null, ${NUM_CLASSES}]`,
+      });
     }
     // Same function, fewer ops: BatchNorm folded into the convolutions (~25 % faster on wasm).
     const folded = foldBatchNorm(model);
@@ -146,7 +133,11 @@ async function loadVerifiedLayersModel(url: string): Promise<tf.LayersModel> {
     }
     checkFiniteWeights(parsed.weightSpecs, weightData, url);
     return await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightSpecs as tf.io.WeightsManifestEntry[], weightData: weightData.buffer }),
+      tf.io.fromMemory({
+        modelTopology: parsed.modelTopology,
+        weightSpecs: parsed.weightSpecs as tf.io.WeightsManifestEntry[],
+        weightData: weightData.buffer,
+      }),
     );
   } catch (error) {
     if (error instanceof ModelLoadError) throw error;
@@ -160,32 +151,4 @@ async function loadVerifiedLayersModel(url: string): Promise<tf.LayersModel> {
 async function sha256(bytes: ArrayBuffer): Promise<{ sha256?: string }> {
   if (!globalThis.crypto?.subtle) return {};
   return { sha256: toHex(await crypto.subtle.digest('SHA-256', bytes)) };
-}
-
-/** Runs one warm-up prediction; outputs that are not all finite make the model 'corrupt'. */
-export async function warmUpOrReject(runner: Runner, crops: Float32Array[], features: Float32Array[], url: string): Promise<void> {
-  const rows = await runner.predict(crops, features);
-  const problem = nonFiniteOutputMessage(rows.flat(), `${runner.entry.name} (${url})`);
-  if (problem) {
-    runner.dispose();
-    throw new ModelLoadError({ state: 'corrupt', message: problem });
-  }
-}
-
-/** Fetches one of a model's files; a network error or an HTTP error is a 'missing' ModelLoadError. */
-export async function fetchModelFile(url: string): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, { cache: 'no-cache' });
-  } catch (error) {
-    throw new ModelLoadError({ state: 'missing', message: `${url}: ${(error as Error).message}` });
-  }
-  if (!response.ok) throw new ModelLoadError({ state: 'missing', message: `${url}: HTTP ${response.status}` });
-  return response;
-}
-
-export class ModelLoadError extends Error {
-  constructor(readonly status: Exclude<ModelStatus, { state: 'loading' } | { state: 'ready' }>) {
-    super('reason' in status ? status.reason : status.message);
-  }
 }

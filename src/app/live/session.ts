@@ -186,7 +186,12 @@ export class LiveSession {
         },
         {
           progress: (step, done, total) => this.set({ progress: { step, done, total } }),
-          manifest: (manifest, entries) => this.set({ entries, statuses: Object.fromEntries(entries.map((e) => [e.id, { state: 'loading' }])), manifestNote: noteOf(manifest) }),
+          manifest: (manifest, entries) =>
+            this.set({
+              entries,
+              statuses: Object.fromEntries(entries.map((e) => [e.id, { state: 'loading' }])),
+              manifestNote: noteOf(manifest),
+            }),
           backend: (backend) => this.set({ backend }),
           status: (id, status) => this.set({ statuses: { ...this.state.statuses, [id]: status } }),
         },
@@ -276,7 +281,12 @@ export class LiveSession {
     const isImage = file.type.startsWith('image/');
     const isVideo = file.type.startsWith('video/');
     if (!isImage && !isVideo) {
-      this.set({ problem: { kind: 'file', message: `"${file.name}" is not an image or a video${file.type ? ` (${file.type})` : ''}. Choose a photo (JPEG, PNG, WebP…) or a video (MP4, WebM…).` } });
+      this.set({
+        problem: {
+          kind: 'file',
+          message: `"${file.name}" is not an image or a video${file.type ? ` (${file.type})` : ''}. Choose a photo (JPEG, PNG, WebP…) or a video (MP4, WebM…).`,
+        },
+      });
       return;
     }
     const url = this.deps.createUrl(file);
@@ -338,7 +348,10 @@ export class LiveSession {
       // No result for this image (never the previous one's); the detector is fresh for the next.
       this.set({
         frame: null,
-        problem: error instanceof ImageSizeError ? { kind: 'file', message: `"${source.name}": ${error.message}.` } : { kind: 'frame', message: (error as Error).message, stopped: false },
+        problem:
+          error instanceof ImageSizeError
+            ? { kind: 'file', message: `"${source.name}": ${error.message}.` }
+            : { kind: 'frame', message: (error as Error).message, stopped: false },
       });
     }
   }
@@ -402,7 +415,8 @@ export class LiveSession {
 }
 
 function noteOf(manifest: ManifestState): string {
-  if (manifest.status === 'missing') return 'No trained models yet (/models/index.json not found): faces are found but not read. Train one with "npm run train -- cnn".';
+  if (manifest.status === 'missing')
+    return 'No trained models yet (/models/index.json not found): faces are found but not read. Train one with "npm run train -- cnn".';
   if (manifest.status === 'error') return `The models manifest could not be read: ${manifest.message}`;
   return '';
 }

@@ -7,7 +7,7 @@ import { FEATURE_COUNT } from '../../core/features/index.ts';
 import { parseSvmModel, svmInputLength, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
 import { MODELS_BASE, modelUrl, type ModelEntry } from '../manifest.ts';
 import { checkSvmInput } from './model-input.ts';
-import { fetchModelFile, ModelLoadError, warmUpOrReject, type Runner } from './runner.ts';
+import { fetchModelFile, ModelLoadError, warmUpOrReject, type Runner } from './model-load.ts';
 import { SvmMatmul } from './svm-matmul.ts';
 
 export class SvmRunner implements Runner {
@@ -47,7 +47,10 @@ export class SvmRunner implements Runner {
     }
     const expected = svmInputLength(check.input, FEATURE_COUNT);
     if (model.inputDim !== expected) {
-      throw new ModelLoadError({ state: 'corrupt', message: `${url}: reads ${model.inputDim} values, its input (${check.input.type}) gives ${expected}` });
+      throw new ModelLoadError({
+        state: 'corrupt',
+        message: `${url}: reads ${model.inputDim} values, its input (${check.input.type}) gives ${expected}`,
+      });
     }
     const runner = new SvmRunner(entry, check.input, SvmMatmul.create(model));
     // Warm-up, as for the CNNs: the first product on a backend compiles/allocates.

@@ -1,6 +1,9 @@
 /** Types shared by the live pipeline and its Svelte views. */
 import type { BrowserBackend } from '../../core/contracts/backends.ts';
+import type { StageTimes } from '../../core/contracts/automation.ts';
 import type { Box } from '../../core/framing/types.ts';
+
+export type { StageTimes } from '../../core/contracts/automation.ts';
 
 export type BackendName = BrowserBackend;
 
@@ -42,18 +45,6 @@ export interface RawFace {
   blendshapes: { categoryName: string; score: number }[];
   /** 4x4 facial transformation matrix (MediaPipe's data order), when the landmarker output it. */
   matrix?: number[];
-}
-
-/** Milliseconds spent per stage for one frame. */
-export interface StageTimes {
-  landmarker: number;
-  crop: number;
-  /** AU-style features (0 when no loaded model reads them). */
-  features: number;
-  /** Per model id. */
-  models: Record<string, number>;
-  /** Whole frame: landmarker + crop + models + bookkeeping. */
-  total: number;
 }
 
 export interface FrameResult {

@@ -50,7 +50,10 @@ export interface UnknownImageRow {
   /** Held-back label (canonical name when it is an emotion), or null. */
   label: string | null;
   /** Per model (ComparisonJson.models order); correct is null without a label. */
-  predictions: ({ modelId: string; label: string; prob: number; correct: boolean | null } | { modelId: string; label: null; prob: null; correct: boolean | null })[];
+  predictions: (
+    | { modelId: string; label: string; prob: number; correct: boolean | null }
+    | { modelId: string; label: null; prob: null; correct: boolean | null }
+  )[];
 }
 
 export interface UnknownScore {
@@ -109,7 +112,12 @@ export function parseComparison(json: unknown, file = `models/${COMPARISON_FILE}
     if (!isRecord(set) || typeof set.name !== 'string' || !Array.isArray(set.rows)) return fail('an evaluation set needs a name and rows');
     if (!isStringArray(set.absentClasses)) fail(`evaluation set "${set.name}": "absentClasses" must be a list`);
     for (const row of set.rows) {
-      if (!isRecord(row) || typeof row.modelId !== 'string' || !Array.isArray(row.perClassF1) || row.perClassF1.length !== (classes as string[]).length) {
+      if (
+        !isRecord(row) ||
+        typeof row.modelId !== 'string' ||
+        !Array.isArray(row.perClassF1) ||
+        row.perClassF1.length !== (classes as string[]).length
+      ) {
         fail(`evaluation set "${set.name}": each row needs a modelId and one F1 (or null) per class`);
       }
     }
@@ -117,7 +125,12 @@ export function parseComparison(json: unknown, file = `models/${COMPARISON_FILE}
   if (unknown !== null) {
     if (!isRecord(unknown) || !Array.isArray(unknown.images)) return fail('"unknown" must be null or hold "images"');
     for (const img of unknown.images) {
-      if (!isRecord(img) || typeof img.file !== 'string' || !Array.isArray(img.predictions) || img.predictions.length !== (models as unknown[]).length) {
+      if (
+        !isRecord(img) ||
+        typeof img.file !== 'string' ||
+        !Array.isArray(img.predictions) ||
+        img.predictions.length !== (models as unknown[]).length
+      ) {
         fail('each unknown image needs a file and one prediction entry per model');
       }
     }

@@ -58,14 +58,20 @@ function parseEntry(raw: unknown, at: string): ModelEntry {
   if (typeof id !== 'string' || id === '') throw new Error(`${at}.id must be a non-empty string`);
   const where = `${at} (${id})`;
   rejectUnknownKeys(raw, ENTRY_KEYS, where);
-  if (!(MODEL_KINDS as readonly unknown[]).includes(kind)) throw new Error(`${where}.kind must be "cnn" or "svm", got ${JSON.stringify(kind)}`);
+  if (!(MODEL_KINDS as readonly unknown[]).includes(kind))
+    throw new Error(`${where}.kind must be "cnn" or "svm", got ${JSON.stringify(kind)}`);
   if (name !== undefined && typeof name !== 'string') throw new Error(`${where}.name must be a string`);
   const safe = 'a relative path inside models/ (no leading "/", no "..", no "//", no URL)';
   if (typeof path !== 'string' || !isSafeRelativePath(path)) throw new Error(`${where}.path must be ${safe}, got ${JSON.stringify(path)}`);
   if (report !== undefined && (typeof report !== 'string' || !isSafeRelativePath(report))) {
     throw new Error(`${where}.report must be ${safe}, got ${JSON.stringify(report)}`);
   }
-  const base = { id, name: typeof name === 'string' && name !== '' ? name : id, path, ...(report !== undefined ? { report: report as string } : {}) };
+  const base = {
+    id,
+    name: typeof name === 'string' && name !== '' ? name : id,
+    path,
+    ...(report !== undefined ? { report: report as string } : {}),
+  };
   return kind === 'cnn'
     ? { ...base, kind, input: parseCnnInput(input, `${where}.input`) }
     : { ...base, kind: 'svm', input: parseStoredSvmInput(input, `${where}.input`) };
@@ -91,7 +97,7 @@ export function parseManifest(json: unknown, file: string = MANIFEST_PATH): Mani
     });
     return { ...(typeof json.$schema === 'string' ? { $schema: json.$schema } : {}), models };
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
+    throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
   }
 }
 

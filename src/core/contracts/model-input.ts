@@ -75,7 +75,8 @@ export function parseCnnInput(raw: unknown, where: string): CnnInputSpec {
   rejectUnknownKeys(raw, CNN_KEYS, where);
   const { shape, dtype, color, range, tta } = raw;
   if (shape !== undefined) {
-    const ok = Array.isArray(shape) && shape.length === 4 && shape[0] === null && isSize(shape[1]) && shape[2] === shape[1] && shape[3] === 1;
+    const ok =
+      Array.isArray(shape) && shape.length === 4 && shape[0] === null && isSize(shape[1]) && shape[2] === shape[1] && shape[3] === 1;
     if (!ok) throw new Error(`${where}.shape must be [null, size, size, 1] with size ${MIN_SIZE}..${MAX_SIZE}, got ${show(shape)}`);
   }
   const size = raw.size ?? (Array.isArray(shape) ? shape[1] : 48);
@@ -104,7 +105,7 @@ export function parseStoredSvmInput(raw: unknown, where: string): SvmInput {
   try {
     parseSvmInput(raw);
   } catch (error) {
-    throw new Error(`${where}: ${(error as Error).message}`);
+    throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
   }
   if (raw.type === 'au-features') {
     rejectUnknownKeys(raw, AU_KEYS, where);
@@ -130,14 +131,22 @@ export function parseStoredSvmInput(raw: unknown, where: string): SvmInput {
     if (!isRecord(hog)) throw new Error(`${where}.hog must be an object {cell, bins}, got ${show(hog)}`);
     rejectUnknownKeys(hog, ['cell', 'bins'], `${where}.hog`);
   }
-  if (pca !== undefined && !isPositiveInt(pca)) throw new Error(`${where}.pca must be a positive integer (components kept), got ${show(pca)}`);
+  if (pca !== undefined && !isPositiveInt(pca))
+    throw new Error(`${where}.pca must be a positive integer (components kept), got ${show(pca)}`);
   // size, descriptor and hog were checked by parseSvmInput above.
   return {
     type: 'pixels',
     ...(size !== undefined ? { size: size as number } : {}),
     ...(range !== undefined ? { range: [0, 1] as [0, 1] } : {}),
     ...(descriptor !== undefined ? { descriptor: descriptor as 'raw' | 'hog' } : {}),
-    ...(isRecord(hog) ? { hog: { ...(hog.cell !== undefined ? { cell: hog.cell as number } : {}), ...(hog.bins !== undefined ? { bins: hog.bins as number } : {}) } } : {}),
+    ...(isRecord(hog)
+      ? {
+          hog: {
+            ...(hog.cell !== undefined ? { cell: hog.cell as number } : {}),
+            ...(hog.bins !== undefined ? { bins: hog.bins as number } : {}),
+          },
+        }
+      : {}),
     ...(pca !== undefined ? { pca } : {}),
   };
 }

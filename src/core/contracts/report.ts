@@ -136,11 +136,15 @@ export function parseReport(json: unknown, file: string = REPORT_FILE): ModelRep
   const s = r.record(d.splits, 'dataset.splits');
   const labels = r.list(o.labels, 'labels').map((l, i) => r.string(l, `labels[${i}]`));
   const k = labels.length;
-  const confusionMatrix = r.list(o.confusionMatrix, 'confusionMatrix').map((row, t) =>
-    r.list(row, `confusionMatrix[${t}]`).map((v, p) => r.count(v, `confusionMatrix[${t}][${p}]`)),
-  );
+  const confusionMatrix = r
+    .list(o.confusionMatrix, 'confusionMatrix')
+    .map((row, t) => r.list(row, `confusionMatrix[${t}]`).map((v, p) => r.count(v, `confusionMatrix[${t}][${p}]`)));
   if (confusionMatrix.length !== k || confusionMatrix.some((row) => row.length !== k)) {
-    r.fail('confusionMatrix', `${k}x${k} (one row and column per label)`, confusionMatrix.map((row) => row.length));
+    r.fail(
+      'confusionMatrix',
+      `${k}x${k} (one row and column per label)`,
+      confusionMatrix.map((row) => row.length),
+    );
   }
   const perClass = r.list(o.perClass, 'perClass').map((c, i): ClassMetrics => {
     const at = `perClass[${i}]`;
@@ -162,7 +166,11 @@ export function parseReport(json: unknown, file: string = REPORT_FILE): ModelRep
     dataset: {
       name: r.string(d.name, 'dataset.name'),
       path: r.string(d.path, 'dataset.path'),
-      splits: { train: r.count(s.train, 'dataset.splits.train'), val: r.count(s.val, 'dataset.splits.val'), test: r.count(s.test, 'dataset.splits.test') },
+      splits: {
+        train: r.count(s.train, 'dataset.splits.train'),
+        val: r.count(s.val, 'dataset.splits.val'),
+        test: r.count(s.test, 'dataset.splits.test'),
+      },
       evaluatedOn: r.string(d.evaluatedOn, 'dataset.evaluatedOn'),
       ...(d.note !== undefined ? { note: r.string(d.note, 'dataset.note') } : {}),
     },

@@ -15,15 +15,18 @@ export function parseSvmInput(input: Record<string, unknown>): SvmInputSpec {
   if (input.type === 'au-features') return { type: 'au-features' };
   if (input.type !== 'pixels') throw new Error(`unknown SVM input type ${JSON.stringify(input.type)} (expected "au-features" or "pixels")`);
   const size = input.size ?? 48;
-  if (typeof size !== 'number' || !Number.isInteger(size) || size < 8 || size > 512) throw new Error(`unsupported input size ${JSON.stringify(size)}`);
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 8 || size > 512)
+    throw new Error(`unsupported input size ${JSON.stringify(size)}`);
   const descriptor = input.descriptor ?? 'raw';
   if (descriptor === 'raw') return { type: 'pixels', size, descriptor: 'raw' };
   if (descriptor !== 'hog') throw new Error(`unknown pixel descriptor ${JSON.stringify(descriptor)} (expected "raw" or "hog")`);
   const h = (input.hog ?? {}) as Record<string, unknown>;
   const cell = h.cell ?? 6;
   const bins = h.bins ?? 9;
-  if (typeof cell !== 'number' || !Number.isInteger(cell) || cell < 2 || size % cell !== 0) throw new Error(`hog.cell must divide the size ${size}, got ${JSON.stringify(cell)}`);
-  if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 2) throw new Error(`hog.bins must be an integer >= 2, got ${JSON.stringify(bins)}`);
+  if (typeof cell !== 'number' || !Number.isInteger(cell) || cell < 2 || size % cell !== 0)
+    throw new Error(`hog.cell must divide the size ${size}, got ${JSON.stringify(cell)}`);
+  if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 2)
+    throw new Error(`hog.bins must be an integer >= 2, got ${JSON.stringify(bins)}`);
   return { type: 'pixels', size, descriptor: 'hog', hog: { size, cell, bins } };
 }
 

@@ -108,7 +108,8 @@ class TensorTable {
       const shape = (o.shape as unknown[]).map((s, j) => int(s, `${f}.shape[${j}]`, 0));
       const length = int(o.length, `${f}.length`, 0);
       const product = shape.reduce((a, b) => a * b, 1);
-      if (product !== length) fail(`${f}.length`, `${length} does not match shape [${shape.join(', ')}] (${product} elements) of "${name}"`);
+      if (product !== length)
+        fail(`${f}.length`, `${length} does not match shape [${shape.join(', ')}] (${product} elements) of "${name}"`);
       const offset = int(o.offset, `${f}.offset`, 0);
       if (offset % size !== 0) fail(`${f}.offset`, `${offset} is not a multiple of ${size} (tensor "${name}", ${dtype})`);
       const end = offset + length * size;
@@ -124,7 +125,10 @@ class TensorTable {
     if (!e) fail(field, `tensor "${name}" is not in weights.tensors`);
     const { entry, index } = e!;
     if (entry.shape.length !== shape.length || entry.shape.some((s, i) => s !== shape[i])) {
-      fail(`weights.tensors[${index}].shape`, `tensor "${name}" (${field}) has shape [${entry.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      fail(
+        `weights.tensors[${index}].shape`,
+        `tensor "${name}" (${field}) has shape [${entry.shape.join(', ')}], expected [${shape.join(', ')}]`,
+      );
     }
     return entry;
   }
@@ -234,12 +238,16 @@ export function parseSvmModel(json: unknown, weights: ArrayBuffer | ArrayBufferV
   const w = obj(root.weights, 'weights');
   const byteLength = int(w.byteLength, 'weights.byteLength', 0);
   if (bytes.byteLength !== byteLength) {
-    fail('weights.bin', `has ${bytes.byteLength} bytes but model.json weights.byteLength says ${byteLength} (truncated or mismatched file)`);
+    fail(
+      'weights.bin',
+      `has ${bytes.byteLength} bytes but model.json weights.byteLength says ${byteLength} (truncated or mismatched file)`,
+    );
   }
   if (w.fnv1a32 !== undefined) {
     const want = str(w.fnv1a32, 'weights.fnv1a32');
     const got = fnv1a32(bytes);
-    if (got !== want.toLowerCase()) fail('weights.bin', `FNV-1a hash is ${got} but model.json weights.fnv1a32 says ${want} (corrupt or mismatched file)`);
+    if (got !== want.toLowerCase())
+      fail('weights.bin', `FNV-1a hash is ${got} but model.json weights.fnv1a32 says ${want} (corrupt or mismatched file)`);
   }
   const table = new TensorTable(w.tensors, byteLength, buffer);
 
@@ -281,7 +289,8 @@ export function parseSvmModel(json: unknown, weights: ArrayBuffer | ArrayBufferV
   if (sum !== totalSV) fail('svm.nSV', `sums to ${sum} but svm.totalSV is ${totalSV}`);
   const nPairs = (nClass * (nClass - 1)) / 2;
   const rho = numberArray(s.rho, 'svm.rho', nPairs);
-  if ((s.probA === undefined) !== (s.probB === undefined)) fail(s.probA === undefined ? 'svm.probA' : 'svm.probB', 'probA and probB must be both present or both absent');
+  if ((s.probA === undefined) !== (s.probB === undefined))
+    fail(s.probA === undefined ? 'svm.probA' : 'svm.probB', 'probA and probB must be both present or both absent');
   const probA = s.probA === undefined ? null : numberArray(s.probA, 'svm.probA', nPairs);
   const probB = s.probB === undefined ? null : numberArray(s.probB, 'svm.probB', nPairs);
   const svCoef = table.f64(str(s.svCoef, 'svm.svCoef'), 'svm.svCoef', [nClass - 1, totalSV]);

@@ -50,7 +50,10 @@ export function applyPreprocess(pre: SvmPreprocess, x: ArrayLike<number>, out?: 
       for (let i = 0; i < d; i++) centred[i] = src[i]! - mean[i]!;
     }
     for (let c = 0, o = 0; c < outDim; c++, o += d) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
       let i = 0;
       for (; i + 3 < d; i += 4) {
         a0 += components[o + i]! * centred[i]!;
@@ -90,7 +93,10 @@ function kernelValues(model: SvmModel, dots?: ArrayLike<number>): Float64Array {
     let dot: number;
     if (dots) dot = dots[s]!;
     else {
-      let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+      let d0 = 0,
+        d1 = 0,
+        d2 = 0,
+        d3 = 0;
       let t = 0;
       for (; t + 3 < k; t += 4) {
         d0 += sv[o + t]! * f[t]!;
@@ -179,7 +185,7 @@ function sigmoidPredict(decisionValue: number, A: number, B: number): number {
  */
 function multiclassProbability(k: number, r: Float64Array, p: Float64Array, Q: Float64Array, Qp: Float64Array): void {
   let t: number, j: number;
-  let iter = 0;
+  let iter: number;
   const maxIter = Math.max(100, k);
   let pQp: number;
   const eps = 0.005 / k;
@@ -238,11 +244,21 @@ export function predictSvmInto(model: SvmModel, x: ArrayLike<number>, probs: { [
  * {@link applyPreprocess}) whose dot products with every support vector (`dots`, length totalSV)
  * were computed elsewhere, e.g. by one matrix product on a tfjs backend for a batch of faces.
  */
-export function predictSvmFromDots(model: SvmModel, feature: ArrayLike<number>, dots: ArrayLike<number>, probs: { [i: number]: number; length: number }): number {
+export function predictSvmFromDots(
+  model: SvmModel,
+  feature: ArrayLike<number>,
+  dots: ArrayLike<number>,
+  probs: { [i: number]: number; length: number },
+): number {
   return predictFrom(model, feature, dots, probs);
 }
 
-function predictFrom(model: SvmModel, x: ArrayLike<number>, dots: ArrayLike<number> | undefined, probs: { [i: number]: number; length: number }): number {
+function predictFrom(
+  model: SvmModel,
+  x: ArrayLike<number>,
+  dots: ArrayLike<number> | undefined,
+  probs: { [i: number]: number; length: number },
+): number {
   if (probs.length < NUM_CLASSES) throw new RangeError(`probs has length ${probs.length}, expected ${NUM_CLASSES}`);
   const voteMaxIdx = predictValues(model, x, dots);
   const { nClass, labels, probA, probB } = model;

@@ -63,7 +63,7 @@ export class BatchPages {
           ...(options.modelIds ? { modelIds: options.modelIds } : {}),
         };
         init = await page.evaluate(
-          ([name, o]) => ((globalThis as unknown as Record<string, BatchApi>)[name as string]!).init(o as BatchInitOptions),
+          ([name, o]) => (globalThis as unknown as Record<string, BatchApi>)[name as string]!.init(o as BatchInitOptions),
           [BATCH_GLOBAL, initOptions] as const,
         );
         pages.push(page);

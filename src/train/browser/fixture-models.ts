@@ -55,7 +55,13 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
       id: 'fixture-cnn',
       accuracy: 0.5,
       labels: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
-      perClass: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'].map((label) => ({ label, precision: 0.5, recall: 0.5, f1: 0.5, support: 10 })),
+      perClass: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'].map((label) => ({
+        label,
+        precision: 0.5,
+        recall: 0.5,
+        f1: 0.5,
+        support: 10,
+      })),
       macroAvg: { precision: 0.5, recall: 0.5, f1: 0.5, support: 70 },
       confusionMatrix: Array.from({ length: 7 }, (_, t) => Array.from({ length: 7 }, (_, p) => (t === p ? 5 : 1))),
       history: [1, 2, 3].map((epoch) => ({ epoch, loss: 2 / epoch, acc: 0.2 * epoch, valLoss: 2.2 / epoch, valAcc: 0.18 * epoch })),
@@ -74,8 +80,20 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
       { input: { type: 'pixels', size: 48 }, projection: { mean: new Float64Array(48 * 48).fill(0.5), components, k: 16 } },
       3,
     );
-    models.push({ id: 'fixture-svm-pixels', name: 'Fixture SVM (pixels)', kind: 'svm', path: 'fixture-svm-pixels/model.json', input: { type: 'pixels', size: 48 } });
-    models.push({ id: 'fixture-svm-old', name: 'Fixture SVM (old features)', kind: 'svm', path: 'fixture-svm-au/model.json', input: { ...auInput, featureVersion: 0 } });
+    models.push({
+      id: 'fixture-svm-pixels',
+      name: 'Fixture SVM (pixels)',
+      kind: 'svm',
+      path: 'fixture-svm-pixels/model.json',
+      input: { type: 'pixels', size: 48 },
+    });
+    models.push({
+      id: 'fixture-svm-old',
+      name: 'Fixture SVM (old features)',
+      kind: 'svm',
+      path: 'fixture-svm-au/model.json',
+      input: { ...auInput, featureVersion: 0 },
+    });
     models.push({ id: 'fixture-missing', name: 'Fixture missing', kind: 'cnn', path: 'fixture-missing/model.json', input: INPUT });
     await mkdir(join(dir, 'fixture-corrupt'));
     await writeFile(join(dir, 'fixture-corrupt', 'model.json'), '{"modelTopology": trunc');
@@ -105,10 +123,27 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
   });
   const { json } = buildComparison({
     models: [
-      { id: 'fixture-cnn', name: 'Fixture CNN', kind: 'cnn', sizeBytes: 2_400_000, latencyMsPerFace: 4, reports: { 'FER2013 PrivateTest': fixtureReport(0.5) } },
-      { id: 'fixture-seed', name: 'Fixture seed CNN', kind: 'cnn', sizeBytes: 1_400_000, latencyMsPerFace: 1, reports: { 'FER2013 PrivateTest': fixtureReport(0.4) } },
+      {
+        id: 'fixture-cnn',
+        name: 'Fixture CNN',
+        kind: 'cnn',
+        sizeBytes: 2_400_000,
+        latencyMsPerFace: 4,
+        reports: { 'FER2013 PrivateTest': fixtureReport(0.5) },
+      },
+      {
+        id: 'fixture-seed',
+        name: 'Fixture seed CNN',
+        kind: 'cnn',
+        sizeBytes: 1_400_000,
+        latencyMsPerFace: 1,
+        reports: { 'FER2013 PrivateTest': fixtureReport(0.4) },
+      },
     ],
-    unknown: { images: [{ file: 'unknown/a.png', predictions: { 'fixture-cnn': { label: 'happy', prob: 0.9 }, 'fixture-seed': null } }], labels: { 'unknown/a.png': 'happy' } },
+    unknown: {
+      images: [{ file: 'unknown/a.png', predictions: { 'fixture-cnn': { label: 'happy', prob: 0.9 }, 'fixture-seed': null } }],
+      labels: { 'unknown/a.png': 'happy' },
+    },
     generatedAt: '2026-01-01T00:00:00.000Z',
   });
   await writeFile(join(dir, 'report.json'), JSON.stringify(json));

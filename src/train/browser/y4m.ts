@@ -32,7 +32,8 @@ export async function composeFrames(browser: Browser, photos: string[], faceHeig
           ctx.drawImage(img, (W - w) / 2, (H - faceHeight) / 2, w, faceHeight);
           const px = ctx.getImageData(0, 0, W, H).data;
           let s = '';
-          for (let i = 0; i < W * H; i++) s += String.fromCharCode(Math.round(0.299 * px[i * 4]! + 0.587 * px[i * 4 + 1]! + 0.114 * px[i * 4 + 2]!));
+          for (let i = 0; i < W * H; i++)
+            s += String.fromCharCode(Math.round(0.299 * px[i * 4]! + 0.587 * px[i * 4 + 1]! + 0.114 * px[i * 4 + 2]!));
           return btoa(s);
         },
         { url: `data:${mime};base64,${data}`, W: WIDTH, H: HEIGHT, faceHeight },

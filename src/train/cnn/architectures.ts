@@ -49,10 +49,16 @@ function buildDefault(seed?: number, widths: readonly number[] = [32, 64, 128, 2
   const init = () => tf.initializers.heNormal({ seed: seed === undefined ? undefined : seed + ++i });
   const m = tf.sequential({ name: 'fer_cnn_default' });
   const convBnRelu = (filters: number, first = false) => {
-    m.add(tf.layers.conv2d({
-      ...(first ? { inputShape } : {}),
-      filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(),
-    }));
+    m.add(
+      tf.layers.conv2d({
+        ...(first ? { inputShape } : {}),
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: init(),
+      }),
+    );
     m.add(tf.layers.batchNormalization({ momentum: 0.95 }));
     m.add(tf.layers.activation({ activation: 'relu' }));
   };
@@ -78,12 +84,35 @@ function buildDefault(seed?: number, widths: readonly number[] = [32, 64, 128, 2
 /** A very small net for tests and quick checks. */
 function buildTiny(seed?: number): tf.LayersModel {
   const m = tf.sequential({ name: 'fer_cnn_tiny' });
-  m.add(tf.layers.conv2d({ inputShape, filters: 8, kernelSize: 3, strides: 1, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape,
+      filters: 8,
+      kernelSize: 3,
+      strides: 1,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  );
   m.add(tf.layers.maxPooling2d({ poolSize: 4 }));
-  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + 1 }) }));
+  m.add(
+    tf.layers.conv2d({
+      filters: 16,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + 1 }),
+    }),
+  );
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + 2 }) }));
+  m.add(
+    tf.layers.dense({
+      units: NUM_CLASSES,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + 2 }),
+    }),
+  );
   return m;
 }
 

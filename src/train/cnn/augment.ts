@@ -23,7 +23,12 @@ export const NO_AUGMENTATION: AugmentOptions = { rotationDeg: 0, shift: 0, zoom:
  * randomly transformed. With all ranges 0 and no flip it is an exact copy / 255.
  */
 export function augmentInto(
-  src: Uint8Array, srcOffset: number, dst: Float32Array, dstOffset: number, opts: AugmentOptions, rand: () => number,
+  src: Uint8Array,
+  srcOffset: number,
+  dst: Float32Array,
+  dstOffset: number,
+  opts: AugmentOptions,
+  rand: () => number,
 ): void {
   const s = IMAGE_SIZE;
   const angle = ((rand() * 2 - 1) * opts.rotationDeg * Math.PI) / 180;
@@ -68,7 +73,11 @@ export function augmentInto(
 
 /** Builds a [n,48,48,1] float batch from the given rows of a uint8 pixel table. */
 export function augmentBatch(
-  pixels: Uint8Array, rows: ArrayLike<number>, opts: AugmentOptions, rand: () => number, out?: Float32Array,
+  pixels: Uint8Array,
+  rows: ArrayLike<number>,
+  opts: AugmentOptions,
+  rand: () => number,
+  out?: Float32Array,
 ): Float32Array {
   const dst = out ?? new Float32Array(rows.length * IMAGE_PIXELS);
   for (let i = 0; i < rows.length; i++) {
@@ -93,7 +102,13 @@ export interface PhotometricOptions {
 }
 
 export const PHOTOMETRIC_AUGMENTATION: PhotometricOptions = {
-  brightness: 0.15, contrast: 0.35, gamma: 0.4, blurProb: 0.2, downscaleProb: 0.2, noiseStd: 0.03, eraseProb: 0.25,
+  brightness: 0.15,
+  contrast: 0.35,
+  gamma: 0.4,
+  blurProb: 0.2,
+  downscaleProb: 0.2,
+  noiseStd: 0.03,
+  eraseProb: 0.25,
 };
 
 const scratch = new Float32Array(IMAGE_PIXELS);
@@ -120,8 +135,10 @@ export function photometricInto(dst: Float32Array, off: number, o: PhotometricOp
     const side = 16 + Math.floor(rand() * 17);
     const small = new Float32Array(side * side);
     const k = s / side;
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) small[y * side + x] = bilinear(img, s, s, (x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5);
-    for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) img[y * s + x] = bilinear(small, side, side, (x + 0.5) / k - 0.5, (y + 0.5) / k - 0.5);
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++) small[y * side + x] = bilinear(img, s, s, (x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5);
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) img[y * s + x] = bilinear(small, side, side, (x + 0.5) / k - 0.5, (y + 0.5) / k - 0.5);
   }
   if (rand() < o.blurProb) {
     scratch.set(img);

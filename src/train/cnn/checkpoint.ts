@@ -62,7 +62,9 @@ async function readVerified(file: string, rec: FileRecord, recordedIn: string): 
   try {
     buf = await readFile(file);
   } catch (e) {
-    throw new CheckpointError(`${file} is missing or unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) although ${recordedIn} lists it; ${FIX}`);
+    throw new CheckpointError(
+      `${file} is missing or unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) although ${recordedIn} lists it; ${FIX}`,
+    );
   }
   if (buf.byteLength !== rec.bytes) {
     throw new CheckpointError(`${file} has ${buf.byteLength} bytes but ${recordedIn} records ${rec.bytes}; ${FIX}`);
@@ -112,7 +114,13 @@ export async function clearCheckpoint(dir: string): Promise<void> {
  * Writes epoch `epoch` as one unit (files, then state.json with their hashes), points latest.json
  * at it, then deletes epoch folders other than this one and `keep`.
  */
-export async function writeCheckpoint(dir: string, epoch: number, files: Record<string, Uint8Array>, state: object, keep: number[] = []): Promise<void> {
+export async function writeCheckpoint(
+  dir: string,
+  epoch: number,
+  files: Record<string, Uint8Array>,
+  state: object,
+  keep: number[] = [],
+): Promise<void> {
   const name = epochDirName(epoch);
   const epochDir = join(dir, name);
   // A folder for this epoch can only be an unreferenced one from a killed run: start it afresh.
@@ -176,7 +184,9 @@ export async function readCheckpoint<S>(dir: string): Promise<LoadedEpoch<S> | u
   if (!existsSync(latest)) {
     const what = await describeCheckpoint(dir);
     if (what === undefined) return undefined;
-    throw new CheckpointError(`${dir} holds ${what} but no ${LATEST_FILE}, so it cannot be verified; start over with --fresh (deletes the checkpoint)`);
+    throw new CheckpointError(
+      `${dir} holds ${what} but no ${LATEST_FILE}, so it cannot be verified; start over with --fresh (deletes the checkpoint)`,
+    );
   }
   let p: Pointer;
   try {
@@ -188,7 +198,8 @@ export async function readCheckpoint<S>(dir: string): Promise<LoadedEpoch<S> | u
     throw new CheckpointError(`${latest} is not a checkpoint pointer ({ version: 2, epoch, dir, state }); ${FIX}`);
   }
   const loaded = await loadEpochDir<S>(dir, p.dir, p.state);
-  if (loaded.epoch !== p.epoch) throw new CheckpointError(`${join(dir, p.dir, STATE_FILE)} is for epoch ${loaded.epoch}, ${latest} says ${p.epoch}; ${FIX}`);
+  if (loaded.epoch !== p.epoch)
+    throw new CheckpointError(`${join(dir, p.dir, STATE_FILE)} is for epoch ${loaded.epoch}, ${latest} says ${p.epoch}; ${FIX}`);
   return loaded;
 }
 

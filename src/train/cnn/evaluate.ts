@@ -17,7 +17,10 @@ export function predictProbs(model: tf.LayersModel, pixels: Uint8Array, count: n
     const n = Math.min(batchSize, count - start);
     const probs = tf.tidy(() => {
       const raw = pixels.subarray(start * IMAGE_PIXELS, (start + n) * IMAGE_PIXELS);
-      const x = tf.tensor4d(Float32Array.from(raw, (v) => v / 255), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+      const x = tf.tensor4d(
+        Float32Array.from(raw, (v) => v / 255),
+        [n, IMAGE_SIZE, IMAGE_SIZE, 1],
+      );
       const p = model.predict(x) as tf.Tensor;
       if (!tta) return p;
       const pf = model.predict(tf.reverse(x, 2)) as tf.Tensor;
@@ -50,7 +53,9 @@ async function readModelReport(dir: string): Promise<ModelReport> {
   try {
     json = JSON.parse(await readFile(reportFile, 'utf8'));
   } catch (e) {
-    throw new Error(`${reportFile} is missing or not JSON (${(e as Error).message}); evaluate a model folder written by npm run train`);
+    throw new Error(`${reportFile} is missing or not JSON (${(e as Error).message}); evaluate a model folder written by npm run train`, {
+      cause: e,
+    });
   }
   return parseReport(json, reportFile);
 }
@@ -77,7 +82,9 @@ export async function evaluateModelDir(dir: string, dataPath?: string, tta?: boo
   const bad = probs.findIndex((p) => !Number.isFinite(p));
   if (bad >= 0) {
     model.dispose();
-    throw new Error(`${dir}: PrivateTest image ${Math.floor(bad / NUM_CLASSES)} gives a probability of ${probs[bad]}: the model is corrupt; retrain it or restore the folder`);
+    throw new Error(
+      `${dir}: PrivateTest image ${Math.floor(bad / NUM_CLASSES)} gives a probability of ${probs[bad]}: the model is corrupt; retrain it or restore the folder`,
+    );
   }
   const cm = confusionMatrix(data.test.labels, argmaxRows(probs, NUM_CLASSES), NUM_CLASSES);
   model.dispose();

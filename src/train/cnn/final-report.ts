@@ -38,27 +38,60 @@ export async function publishBestEpoch(r: FinishedRun): Promise<TrainCnnResult> 
   const yPred = argmaxRows(probs, NUM_CLASSES);
   const imagesPerSec = state.imagesSeen / Math.max(1e-9, state.trainSeconds);
   const report = buildReport({
-    id: o.id, name: o.name, kind: 'cnn', arch: o.arch + (o.widths ? ` (widths ${o.widths.join(',')})` : ''),
-    datasetPath: r.dataPath, splits: { train: data.train.count, val: data.val.count, test: data.test.count },
-    yTrue: data.test.labels, yPred, labels: EMOTIONS, epochs: state.epochsDone, bestEpoch: state.bestEpoch,
-    wallTimeSec: Math.round(state.trainSeconds), imagesPerSec: Math.round(imagesPerSec), backend: `${r.backend} x${o.workers} workers`,
-    params: r.params, tta: o.tta, history: state.history,
-    notes: `accuracy without test-time flip: ${accuracyNoTta.toFixed(4)}; best PublicTest accuracy ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch}; ` +
+    id: o.id,
+    name: o.name,
+    kind: 'cnn',
+    arch: o.arch + (o.widths ? ` (widths ${o.widths.join(',')})` : ''),
+    datasetPath: r.dataPath,
+    splits: { train: data.train.count, val: data.val.count, test: data.test.count },
+    yTrue: data.test.labels,
+    yPred,
+    labels: EMOTIONS,
+    epochs: state.epochsDone,
+    bestEpoch: state.bestEpoch,
+    wallTimeSec: Math.round(state.trainSeconds),
+    imagesPerSec: Math.round(imagesPerSec),
+    backend: `${r.backend} x${o.workers} workers`,
+    params: r.params,
+    tta: o.tta,
+    history: state.history,
+    notes:
+      `accuracy without test-time flip: ${accuracyNoTta.toFixed(4)}; best PublicTest accuracy ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch}; ` +
       `batch ${o.batchSize}, lr ${o.lr} ${o.schedule}, label smoothing ${o.labelSmoothing}, augmentation ${o.augment ? `rotation 10deg, shift 10%, zoom 10%, flip${o.photometric ? ', photometric (light, contrast, gamma, blur, down-up scaling, noise, erasing)' : ''}` : 'off'}` +
       `${o.crops ? `, app pipeline crops with probability ${o.cropMix ?? 0.5}` : ''}${o.balance ? `, class-balanced loss (power ${o.balance})` : ''}${o.init ? `, started from ${o.init}` : ''}, seed ${o.seed}`,
   });
-  const extra = { accuracyNoTta, bestValAcc: state.bestValAcc, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing, augment: o.augment, seed: o.seed,
-    photometric: o.photometric ?? false, crops: o.crops ?? false, cropMix: o.crops ? (o.cropMix ?? 0.5) : 0, balance: o.balance ?? 0, init: o.init ?? null };
-  await publishModelDir(r.outDir, async (tmp) => {
-    await saveLayersModel(model, tmp);
-    await writeReportFiles(tmp, { ...report, ...extra } as typeof report, state.history);
-  }, {
-    log: o.log,
-    manifestEntry: (o.manifest ?? true)
-      ? { id: o.id, name: o.name, kind: 'cnn', input: cnnInput({ size: 48, tta: o.tta ? 'hflip-mean' : 'none' }) }
-      : undefined,
-  });
-  o.log(`PrivateTest accuracy ${report.accuracy.toFixed(4)}${o.tta ? ` with flip TTA (${accuracyNoTta.toFixed(4)} without)` : ''}; macro F1 ${report.macroAvg.f1.toFixed(4)}`);
+  const extra = {
+    accuracyNoTta,
+    bestValAcc: state.bestValAcc,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    schedule: o.schedule,
+    labelSmoothing: o.labelSmoothing,
+    augment: o.augment,
+    seed: o.seed,
+    photometric: o.photometric ?? false,
+    crops: o.crops ?? false,
+    cropMix: o.crops ? (o.cropMix ?? 0.5) : 0,
+    balance: o.balance ?? 0,
+    init: o.init ?? null,
+  };
+  await publishModelDir(
+    r.outDir,
+    async (tmp) => {
+      await saveLayersModel(model, tmp);
+      await writeReportFiles(tmp, { ...report, ...extra } as typeof report, state.history);
+    },
+    {
+      log: o.log,
+      manifestEntry:
+        (o.manifest ?? true)
+          ? { id: o.id, name: o.name, kind: 'cnn', input: cnnInput({ size: 48, tta: o.tta ? 'hflip-mean' : 'none' }) }
+          : undefined,
+    },
+  );
+  o.log(
+    `PrivateTest accuracy ${report.accuracy.toFixed(4)}${o.tta ? ` with flip TTA (${accuracyNoTta.toFixed(4)} without)` : ''}; macro F1 ${report.macroAvg.f1.toFixed(4)}`,
+  );
   o.log(`wrote ${r.outDir} (model.json, weights.bin, report.json, confusion.svg, curves.svg)`);
   return { accuracy: report.accuracy, accuracyNoTta, bestEpoch: state.bestEpoch, epochs: state.epochsDone, imagesPerSec, outDir: r.outDir };
 }

@@ -28,35 +28,42 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 /** Saves into `dir` (which must exist). Returns the bytes of weights written. */
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<number> {
   let bytes = 0;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-    bytes = data.byteLength;
-    const weights = new Uint8Array(data);
-    await writeFileAtomic(join(dir, WEIGHTS_BIN), weights);
-    const integrity: WeightsFileRecord[] = [{ path: WEIGHTS_BIN, byteLength: bytes, sha256: sha256(weights) }];
-    const json = {
-      format: 'layers-model',
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-      convertedBy: null,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
-      [INTEGRITY_KEY]: integrity,
-    };
-    // model.json last: a crash in between leaves a record that no longer matches, which loading reports.
-    await writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(json));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      bytes = data.byteLength;
+      const weights = new Uint8Array(data);
+      await writeFileAtomic(join(dir, WEIGHTS_BIN), weights);
+      const integrity: WeightsFileRecord[] = [{ path: WEIGHTS_BIN, byteLength: bytes, sha256: sha256(weights) }];
+      const json = {
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
+        [INTEGRITY_KEY]: integrity,
+      };
+      // model.json last: a crash in between leaves a record that no longer matches, which loading reports.
+      await writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes } };
+    }),
+  );
   return bytes;
 }
 
 /** model.json and the weight files of a folder, checked against each other (no tfjs). */
-export async function readLayersModelFiles(dir: string): Promise<{ parsed: ParsedLayersModelJson; weightData: Uint8Array; warnings: string[] }> {
+export async function readLayersModelFiles(
+  dir: string,
+): Promise<{ parsed: ParsedLayersModelJson; weightData: Uint8Array; warnings: string[] }> {
   const jsonPath = join(dir, MODEL_JSON);
   let json: unknown;
   try {
     json = JSON.parse(await readFile(jsonPath, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read tfjs model ${jsonPath}: ${(e as Error).message}. Train one with "npm run train -- cnn" or check --model.`);
+    throw new Error(
+      `cannot read tfjs model ${jsonPath}: ${(e as Error).message}. Train one with "npm run train -- cnn" or check --model.`,
+      { cause: e },
+    );
   }
   const parsed = parseLayersModelJson(json, jsonPath);
   const { files, weightData } = await readWeightFiles(dir, parsed, jsonPath);
@@ -66,7 +73,11 @@ export async function readLayersModelFiles(dir: string): Promise<{ parsed: Parse
 }
 
 /** Reads and hashes the weight files model.json lists; `weightData` is their concatenation. */
-async function readWeightFiles(dir: string, parsed: ParsedLayersModelJson, jsonPath: string): Promise<{ files: WeightsFileActual[]; weightData: Uint8Array }> {
+async function readWeightFiles(
+  dir: string,
+  parsed: ParsedLayersModelJson,
+  jsonPath: string,
+): Promise<{ files: WeightsFileActual[]; weightData: Uint8Array }> {
   const buffers: Uint8Array[] = [];
   const files: WeightsFileActual[] = [];
   for (const p of parsed.paths) {
@@ -75,14 +86,20 @@ async function readWeightFiles(dir: string, parsed: ParsedLayersModelJson, jsonP
     try {
       bytes = new Uint8Array(await readFile(file));
     } catch (e) {
-      throw new Error(`cannot read weight file ${file} (listed in ${jsonPath}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; restore the folder or retrain`);
+      throw new Error(
+        `cannot read weight file ${file} (listed in ${jsonPath}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; restore the folder or retrain`,
+        { cause: e },
+      );
     }
     buffers.push(bytes);
     files.push({ path: p, display: file, byteLength: bytes.byteLength, sha256: sha256(bytes) });
   }
   const weightData = new Uint8Array(buffers.reduce((a, b) => a + b.byteLength, 0));
   let off = 0;
-  for (const b of buffers) { weightData.set(b, off); off += b.byteLength; }
+  for (const b of buffers) {
+    weightData.set(b, off);
+    off += b.byteLength;
+  }
   return { files, weightData };
 }
 
@@ -94,14 +111,21 @@ async function readWeightFiles(dir: string, parsed: ParsedLayersModelJson, jsonP
 export async function loadLayersModel(dir: string, warn: (message: string) => void = console.warn): Promise<tf.LayersModel> {
   const { parsed, weightData, warnings } = await readLayersModelFiles(dir);
   for (const w of warnings) warn(`warning: ${w}`);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: parsed.modelTopology,
-    weightSpecs: parsed.weightSpecs as tf.io.WeightsManifestEntry[],
-    weightData: weightData.buffer as ArrayBuffer,
-  }));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: parsed.modelTopology,
+      weightSpecs: parsed.weightSpecs as tf.io.WeightsManifestEntry[],
+      weightData: weightData.buffer as ArrayBuffer,
+    }),
+  );
   // Finite weights can still overflow (e.g. huge values): one blank input must give finite outputs.
   const outputs = tf.tidy(() => {
-    const inputs = model.inputs.map((input) => tf.fill(input.shape.map((d) => d ?? 1), 0.5));
+    const inputs = model.inputs.map((input) =>
+      tf.fill(
+        input.shape.map((d) => d ?? 1),
+        0.5,
+      ),
+    );
     const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
     return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync());
   });
@@ -133,8 +157,10 @@ export async function stampWeightsIntegrity(dir: string, options: { force?: bool
   if (integrity) {
     if (JSON.stringify(integrity) === JSON.stringify(records)) return 'unchanged';
     if (!options.force) {
-      throw new Error(`${jsonPath}: the weight files no longer match the recorded ${INTEGRITY_KEY} (recorded ${JSON.stringify(integrity)}, found ${JSON.stringify(records)}); `
-        + 'restore the folder, or re-stamp with --force if these weights are the intended ones');
+      throw new Error(
+        `${jsonPath}: the weight files no longer match the recorded ${INTEGRITY_KEY} (recorded ${JSON.stringify(integrity)}, found ${JSON.stringify(records)}); ` +
+          'restore the folder, or re-stamp with --force if these weights are the intended ones',
+      );
     }
   }
   json[INTEGRITY_KEY] = records;

@@ -18,16 +18,43 @@ import {
 import type { TrainCnnOptions } from './options.ts';
 
 /** Everything that changes what a run computes; --resume refuses a checkpoint made with other values. */
-export interface CheckpointSettings extends Pick<TrainCnnOptions, 'arch' | 'widths' | 'batchSize' | 'lr' | 'schedule' | 'labelSmoothing' | 'augment' | 'seed' | 'init' | 'crops' | 'cropMix' | 'photometric' | 'balance'> {
+export interface CheckpointSettings extends Pick<
+  TrainCnnOptions,
+  | 'arch'
+  | 'widths'
+  | 'batchSize'
+  | 'lr'
+  | 'schedule'
+  | 'labelSmoothing'
+  | 'augment'
+  | 'seed'
+  | 'init'
+  | 'crops'
+  | 'cropMix'
+  | 'photometric'
+  | 'balance'
+> {
   limit: number | null;
   data: DataFingerprint;
 }
 
 /** The CLI option for each setting, for messages. */
 const SETTING_FLAGS: Record<keyof CheckpointSettings, string> = {
-  arch: '--arch', widths: '--widths', batchSize: '--batch-size', lr: '--lr', schedule: '--schedule',
-  labelSmoothing: '--label-smoothing', augment: '--no-augment', seed: '--seed', limit: '--limit', data: '--data',
-  init: '--init', crops: '--crops', cropMix: '--crop-mix', photometric: '--photometric', balance: '--balance',
+  arch: '--arch',
+  widths: '--widths',
+  batchSize: '--batch-size',
+  lr: '--lr',
+  schedule: '--schedule',
+  labelSmoothing: '--label-smoothing',
+  augment: '--no-augment',
+  seed: '--seed',
+  limit: '--limit',
+  data: '--data',
+  init: '--init',
+  crops: '--crops',
+  cropMix: '--crop-mix',
+  photometric: '--photometric',
+  balance: '--balance',
 };
 
 /** A run's progress: state.json of each epoch folder. */
@@ -51,7 +78,10 @@ export function packFloats(arrays: Float32Array[]): Uint8Array {
   const total = arrays.reduce((a, b) => a + b.length, 0);
   const out = new Float32Array(total);
   let off = 0;
-  for (const a of arrays) { out.set(a, off); off += a.length; }
+  for (const a of arrays) {
+    out.set(a, off);
+    off += a.length;
+  }
   return new Uint8Array(out.buffer);
 }
 
@@ -98,22 +128,31 @@ export interface OpenedCheckpoint {
  * Checks `o.checkpointDir` against --resume / --fresh and, to resume, against `settings`; throws
  * UsageError or CheckpointError (naming the folder and what to do) before any data is loaded.
  */
-export async function openRunCheckpoint(o: Pick<TrainCnnOptions, 'checkpointDir' | 'resume' | 'fresh'>, settings: CheckpointSettings): Promise<OpenedCheckpoint> {
+export async function openRunCheckpoint(
+  o: Pick<TrainCnnOptions, 'checkpointDir' | 'resume' | 'fresh'>,
+  settings: CheckpointSettings,
+): Promise<OpenedCheckpoint> {
   if (o.resume && o.fresh) throw new UsageError('--resume continues the checkpoint and --fresh deletes it; give one of them');
   const existing = await describeCheckpoint(o.checkpointDir);
   if (existing && !o.resume && !o.fresh) {
-    throw new UsageError(`${o.checkpointDir} already holds ${existing}; continue it with --resume, ` +
-      `start over with --fresh (deletes it), or give another --checkpoint folder`);
+    throw new UsageError(
+      `${o.checkpointDir} already holds ${existing}; continue it with --resume, ` +
+        `start over with --fresh (deletes it), or give another --checkpoint folder`,
+    );
   }
   const saved = o.resume ? await readCheckpoint<CheckpointState>(o.checkpointDir) : undefined;
   if (saved) {
     if (saved.state.version !== 2 || typeof saved.state.settings !== 'object') {
-      throw new CheckpointError(`${o.checkpointDir}: the checkpoint's state.json is not a CNN training state (version 2); start over with --fresh`);
+      throw new CheckpointError(
+        `${o.checkpointDir}: the checkpoint's state.json is not a CNN training state (version 2); start over with --fresh`,
+      );
     }
     const diffs = settingDifferences(saved.state.settings, settings);
     if (diffs.length > 0) {
-      throw new UsageError(`--resume: the checkpoint in ${o.checkpointDir} was made with different settings ` +
-        `(${diffs.join('; ')}); rerun with the checkpoint's settings, or start over with --fresh`);
+      throw new UsageError(
+        `--resume: the checkpoint in ${o.checkpointDir} was made with different settings ` +
+          `(${diffs.join('; ')}); rerun with the checkpoint's settings, or start over with --fresh`,
+      );
     }
     // Fail now, not after the last epoch, if the best epoch's folder is damaged.
     if (saved.state.bestEpoch !== saved.epoch) await readCheckpointEpoch(o.checkpointDir, saved.state.bestEpoch);
@@ -125,8 +164,17 @@ export async function openRunCheckpoint(o: Pick<TrainCnnOptions, 'checkpointDir'
  * Saves epoch `epoch` as one unit (weights, optimizer state, `state`), keeping the previous epoch's
  * folder and the best one: the best weights are that epoch's weights, kept with its folder.
  */
-export async function saveEpoch(dir: string, epoch: number, weights: Float32Array[], optimizer: Float32Array[], state: CheckpointState): Promise<void> {
-  await writeCheckpoint(dir, epoch, { 'weights.bin': packFloats(weights), 'optimizer.bin': packFloats(optimizer) }, state, [epoch - 1, state.bestEpoch]);
+export async function saveEpoch(
+  dir: string,
+  epoch: number,
+  weights: Float32Array[],
+  optimizer: Float32Array[],
+  state: CheckpointState,
+): Promise<void> {
+  await writeCheckpoint(dir, epoch, { 'weights.bin': packFloats(weights), 'optimizer.bin': packFloats(optimizer) }, state, [
+    epoch - 1,
+    state.bestEpoch,
+  ]);
 }
 
 /** The weights of the best epoch (state.bestEpoch), checked against its state.json. */

@@ -45,12 +45,26 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   const outDir = resolve(o.out);
   await assertPublishableOut(outDir, { manifest: o.manifest ?? true, log });
   if (overlaps(outDir, resolve(o.checkpointDir))) {
-    throw new OutFolderRefused(`--out ${outDir} and --checkpoint ${resolve(o.checkpointDir)} overlap; publishing would replace the checkpoint. Give them separate folders`);
+    throw new OutFolderRefused(
+      `--out ${outDir} and --checkpoint ${resolve(o.checkpointDir)} overlap; publishing would replace the checkpoint. Give them separate folders`,
+    );
   }
   const settings: CheckpointSettings = {
-    arch: o.arch, widths: o.widths, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
-    augment: o.augment, seed: o.seed, limit: o.limit ?? null, data: await dataFingerprint(dataPath),
-    init: o.init, crops: o.crops, cropMix: o.crops ? (o.cropMix ?? 0.5) : undefined, photometric: o.photometric, balance: o.balance,
+    arch: o.arch,
+    widths: o.widths,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    schedule: o.schedule,
+    labelSmoothing: o.labelSmoothing,
+    augment: o.augment,
+    seed: o.seed,
+    limit: o.limit ?? null,
+    data: await dataFingerprint(dataPath),
+    init: o.init,
+    crops: o.crops,
+    cropMix: o.crops ? (o.cropMix ?? 0.5) : undefined,
+    photometric: o.photometric,
+    balance: o.balance,
   };
   const { saved, clearOld } = await openRunCheckpoint(o, settings);
 
@@ -67,9 +81,18 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   log(`arch ${o.arch}${o.widths ? ` widths ${o.widths.join(',')}` : ''}: ${params.toLocaleString('en')} parameters`);
 
   let state: CheckpointState = {
-    version: 2, settings, epochs: o.epochs,
-    epochsDone: 0, globalStep: 0, bestEpoch: 0, bestValAcc: -1, history: [], trainSeconds: 0, imagesSeen: 0,
-    weightShapes: model.getWeights().map((w) => w.shape), optimizer: [],
+    version: 2,
+    settings,
+    epochs: o.epochs,
+    epochsDone: 0,
+    globalStep: 0,
+    bestEpoch: 0,
+    bestValAcc: -1,
+    history: [],
+    trainSeconds: 0,
+    imagesSeen: 0,
+    weightShapes: model.getWeights().map((w) => w.shape),
+    optimizer: [],
   };
   let initialWeights = model.getWeights().map((w) => w.dataSync() as Float32Array);
   let initialOptimizer: NamedArray[] | undefined;
@@ -77,7 +100,10 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     // Settings matched (openRunCheckpoint); the data path may have moved (same content), so record the current one.
     state = { ...saved.state, settings, epochs: o.epochs };
     initialWeights = unpackFloats(saved.files['weights.bin']!, state.weightShapes);
-    const optData = unpackFloats(saved.files['optimizer.bin']!, state.optimizer.map((s) => s.shape));
+    const optData = unpackFloats(
+      saved.files['optimizer.bin']!,
+      state.optimizer.map((s) => s.shape),
+    );
     initialOptimizer = state.optimizer.map((s, i) => ({ name: s.name, shape: s.shape, data: optData[i] }));
     log(`resuming after epoch ${state.epochsDone} (best val acc ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch})`);
   } else if (o.resume) {
@@ -89,7 +115,9 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     const shapes = weights.map((w) => w.shape.join('x')).join(',');
     if (shapes !== state.weightShapes.map((s) => s.join('x')).join(',')) {
       from.dispose();
-      throw new Error(`--init ${o.init}: its weights do not fit --arch ${o.arch}${o.widths ? ` --widths ${o.widths.join(',')}` : ''}; give the architecture it was trained with`);
+      throw new Error(
+        `--init ${o.init}: its weights do not fit --arch ${o.arch}${o.widths ? ` --widths ${o.widths.join(',')}` : ''}; give the architecture it was trained with`,
+      );
     }
     initialWeights = weights.map((w) => w.dataSync() as Float32Array);
     from.dispose();
@@ -99,21 +127,35 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   const crops = o.crops ? withCrops(data.train, await loadPipelineCrops(dataPath, data, log)) : undefined;
   const classWeights = o.balance ? classWeightsOf(data.train.labels, o.balance) : undefined;
   if (classWeights) log(`class-balanced loss: weights ${classWeights.map((w) => w.toFixed(2)).join(', ')}`);
-  const augment: AugmentOptions = !o.augment ? NO_AUGMENTATION : o.photometric ? { ...REFERENCE_AUGMENTATION, photometric: PHOTOMETRIC_AUGMENTATION } : REFERENCE_AUGMENTATION;
+  const augment: AugmentOptions = !o.augment
+    ? NO_AUGMENTATION
+    : o.photometric
+      ? { ...REFERENCE_AUGMENTATION, photometric: PHOTOMETRIC_AUGMENTATION }
+      : REFERENCE_AUGMENTATION;
 
   const pool = await TrainingPool.start({
-    workers: o.workers, arch: o.arch, widths: o.widths, seed: o.seed, backend: o.backend, fastKernels: o.fastKernels,
-    labelSmoothing: o.labelSmoothing, augment, ...(classWeights ? { classWeights } : {}),
-    pixels: crops?.pixels ?? data.train.pixels, labels: crops?.labels ?? data.train.labels,
+    workers: o.workers,
+    arch: o.arch,
+    widths: o.widths,
+    seed: o.seed,
+    backend: o.backend,
+    fastKernels: o.fastKernels,
+    labelSmoothing: o.labelSmoothing,
+    augment,
+    ...(classWeights ? { classWeights } : {}),
+    pixels: crops?.pixels ?? data.train.pixels,
+    labels: crops?.labels ?? data.train.labels,
   });
   const stop = { requested: false };
   const onSigint = () => {
     if (stop.requested) process.exit(130);
     stop.requested = true;
-    log('\nCtrl-C: finishing this step, keeping the last completed epoch\'s checkpoint (press again to quit at once)');
+    log("\nCtrl-C: finishing this step, keeping the last completed epoch's checkpoint (press again to quit at once)");
   };
   process.on('SIGINT', onSigint);
-  const onAbort = () => { stop.requested = true; };
+  const onAbort = () => {
+    stop.requested = true;
+  };
   o.signal?.addEventListener('abort', onAbort);
   if (o.signal?.aborted) stop.requested = true;
 
@@ -127,9 +169,11 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   }
   if (stop.requested) {
     // The model folder is left exactly as it was: an interrupted run never replaces a finished model.
-    throw new TrainingInterrupted(state.epochsDone === 0
-      ? `interrupted before the first epoch completed; ${o.out} untouched`
-      : `interrupted; checkpoint after epoch ${state.epochsDone} kept in ${o.checkpointDir} (continue with --resume); ${o.out} untouched`);
+    throw new TrainingInterrupted(
+      state.epochsDone === 0
+        ? `interrupted before the first epoch completed; ${o.out} untouched`
+        : `interrupted; checkpoint after epoch ${state.epochsDone} kept in ${o.checkpointDir} (continue with --resume); ${o.out} untouched`,
+    );
   }
   if (state.epochsDone === 0) throw new Error('no epoch completed; nothing to write');
 

@@ -77,9 +77,13 @@ export async function runEpochs(l: EpochLoop): Promise<void> {
     for (let s = 0; s < stepsPerEpoch && !stop.requested; s++) {
       const rows = order.subarray(s * o.batchSize, Math.min(nTrain, (s + 1) * o.batchSize));
       const lr = learningRate(o, state.globalStep, stepsPerEpoch);
-      const next = s + 1 < stepsPerEpoch
-        ? { rows: order.subarray((s + 1) * o.batchSize, Math.min(nTrain, (s + 2) * o.batchSize)), stepSeed: o.seed * 1_000_003 + state.globalStep + 1 }
-        : undefined;
+      const next =
+        s + 1 < stepsPerEpoch
+          ? {
+              rows: order.subarray((s + 1) * o.batchSize, Math.min(nTrain, (s + 2) * o.batchSize)),
+              stepSeed: o.seed * 1_000_003 + state.globalStep + 1,
+            }
+          : undefined;
       const r = await pool.step(rows, lr, o.seed * 1_000_003 + state.globalStep, next);
       state.globalStep++;
       lossSum += r.loss * r.n;
@@ -90,7 +94,9 @@ export async function runEpochs(l: EpochLoop): Promise<void> {
         lastPrint = now;
         const ips = seen / ((now - epochStart) / 1000);
         const left = (nTrain - seen) / ips;
-        log(`  epoch ${epoch} ${((100 * seen) / nTrain).toFixed(0)}%: loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)} ${ips.toFixed(0)} img/s, epoch ETA ${formatDuration(left)}`);
+        log(
+          `  epoch ${epoch} ${((100 * seen) / nTrain).toFixed(0)}%: loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)} ${ips.toFixed(0)} img/s, epoch ETA ${formatDuration(left)}`,
+        );
       }
     }
     if (stop.requested) break;
@@ -116,13 +122,23 @@ export async function runEpochs(l: EpochLoop): Promise<void> {
       await clearCheckpoint(o.checkpointDir);
       clearOld = false;
     }
-    await saveEpoch(o.checkpointDir, epoch, weights, optimizer.map((s) => s.data), state);
+    await saveEpoch(
+      o.checkpointDir,
+      epoch,
+      weights,
+      optimizer.map((s) => s.data),
+      state,
+    );
     const ips = seen / trainSec;
     const remaining = o.epochs - epoch;
     const perEpoch = (performance.now() - epochStart) / 1000;
-    log(`epoch ${epoch}/${o.epochs}: loss ${point.loss.toFixed(4)} acc ${point.acc.toFixed(4)} | val loss ${val.loss.toFixed(4)} val acc ${val.acc.toFixed(4)}${improved ? ' (best)' : ''} | ${ips.toFixed(0)} img/s | lr ${learningRate(o, state.globalStep - 1, stepsPerEpoch).toExponential(2)} | ETA ${formatDuration(remaining * perEpoch)}`);
+    log(
+      `epoch ${epoch}/${o.epochs}: loss ${point.loss.toFixed(4)} acc ${point.acc.toFixed(4)} | val loss ${val.loss.toFixed(4)} val acc ${val.acc.toFixed(4)}${improved ? ' (best)' : ''} | ${ips.toFixed(0)} img/s | lr ${learningRate(o, state.globalStep - 1, stepsPerEpoch).toExponential(2)} | ETA ${formatDuration(remaining * perEpoch)}`,
+    );
     if (epoch - state.bestEpoch >= o.patience) {
-      log(`early stopping: no val accuracy gain for ${o.patience} epochs (best ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch})`);
+      log(
+        `early stopping: no val accuracy gain for ${o.patience} epochs (best ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch})`,
+      );
       break;
     }
   }

@@ -93,7 +93,25 @@ const modelsDir = values.models
     : (fixtureDir = await makeFixtureModels({ extras: false }));
 console.error(`models: ${modelsDir}${fixtureDir ? ' (untrained fixtures: ./models has no index.json)' : ''}`);
 
-const results: Record<string, unknown>[] = [];
+type Stage = { p50: number; p95: number };
+/** One backend x placement run, as printed and written to --json. */
+interface BenchRow {
+  backend: string;
+  where: string;
+  lanes?: string;
+  frames: number;
+  fps: number;
+  total: Stage;
+  landmarker: Stage;
+  crop: Stage;
+  features: Stage;
+  models: Record<string, Stage>;
+  tensors: { start: number; end: number };
+  heapMB: { start: number | null; end: number | null };
+  heapCurve: [number, number][];
+  truncated: boolean;
+}
+const results: BenchRow[] = [];
 try {
   const outDir = join(work, 'dist');
   await buildApp(outDir, modelsDir);
@@ -107,82 +125,85 @@ try {
   }
   const app = await serveApp(outDir, modelsDir);
   try {
-    for (const backend of backends) for (const where of wheres) {
-      const browser = await launchChromium({
-        fakeVideo: video,
-        webgpu: backend === 'webgpu',
-        extraArgs: ['--enable-precise-memory-info', '--js-flags=--expose-gc'],
-      });
-      try {
-        const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-        const params = new URLSearchParams();
-        if (backend !== 'auto') params.set('backend', backend);
-        if (where === 'worker') params.set('worker', '1');
-        if (where === 'page') params.set('worker', '0');
-        const query = params.size ? `?${params}` : '';
-        await page.goto(`${app.url}/${query}`);
-        await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 120_000 });
-        const models = await page.locator('[data-model-status][data-status="ready"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
-        // What the app really did (split falls back to the page when it gains nothing).
-        const modelsIn = await page.locator('[data-hud]').getAttribute('data-models-in');
-        const lanes = await page.locator('[data-hud]').getAttribute('data-lanes');
-        await page.click('[data-action="start"]');
-        // Each poll moves the timing log gathered so far out of the page (so the log does not grow
-        // the heap being measured), then forces a GC and reads the heap.
-        const log: StageTimes[] = [];
-        type Hook = { snapshot(withLog: boolean): Promise<Snapshot>; takeLog(): StageTimes[] };
-        const snap = async () => {
-          const r = await page.evaluate(async () => {
-            const hook = (window as unknown as { __emotionLens: Hook }).__emotionLens;
-            const taken = hook.takeLog();
-            (globalThis as unknown as { gc?: () => void }).gc?.();
-            return { taken, snapshot: await hook.snapshot(false) };
-          });
-          log.push(...r.taken);
-          return r.snapshot;
-        };
-        const started = Date.now();
-        while ((await snap()).frames < WARMUP && Date.now() - started < MAX_MS) await page.waitForTimeout(200);
-        await page.evaluate(() => (window as unknown as { __emotionLens: { resetStats(): void } }).__emotionLens.resetStats());
-        log.length = 0;
-        const first = await snap();
-        const t0 = Date.now();
-        let last = first;
-        // Heap after GC every ~250 frames, to tell steady growth from noise.
-        const heapCurve: [number, number][] = [];
-        const mb = (bytes: number | null) => (bytes === null ? NaN : +(bytes / 2 ** 20).toFixed(2));
-        while (last.frames < FRAMES && Date.now() - t0 < MAX_MS) {
-          await page.waitForTimeout(500);
-          last = await snap();
-          if (last.frames >= (heapCurve.length + 1) * 250) heapCurve.push([last.frames, mb(last.heapBytes)]);
+    for (const backend of backends)
+      for (const where of wheres) {
+        const browser = await launchChromium({
+          fakeVideo: video,
+          webgpu: backend === 'webgpu',
+          extraArgs: ['--enable-precise-memory-info', '--js-flags=--expose-gc'],
+        });
+        try {
+          const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+          const params = new URLSearchParams();
+          if (backend !== 'auto') params.set('backend', backend);
+          if (where === 'worker') params.set('worker', '1');
+          if (where === 'page') params.set('worker', '0');
+          const query = params.size ? `?${params}` : '';
+          await page.goto(`${app.url}/${query}`);
+          await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 120_000 });
+          const models = await page
+            .locator('[data-model-status][data-status="ready"]')
+            .evaluateAll((els) => els.map((e) => e.getAttribute('data-model-status')!));
+          // What the app really did (split falls back to the page when it gains nothing).
+          const modelsIn = await page.locator('[data-hud]').getAttribute('data-models-in');
+          const lanes = await page.locator('[data-hud]').getAttribute('data-lanes');
+          await page.click('[data-action="start"]');
+          // Each poll moves the timing log gathered so far out of the page (so the log does not grow
+          // the heap being measured), then forces a GC and reads the heap.
+          const log: StageTimes[] = [];
+          type Hook = { snapshot(withLog: boolean): Promise<Snapshot>; takeLog(): StageTimes[] };
+          const snap = async () => {
+            const r = await page.evaluate(async () => {
+              const hook = (window as unknown as { __emotionLens: Hook }).__emotionLens;
+              const taken = hook.takeLog();
+              (globalThis as unknown as { gc?: () => void }).gc?.();
+              return { taken, snapshot: await hook.snapshot(false) };
+            });
+            log.push(...r.taken);
+            return r.snapshot;
+          };
+          const started = Date.now();
+          while ((await snap()).frames < WARMUP && Date.now() - started < MAX_MS) await page.waitForTimeout(200);
+          await page.evaluate(() => (window as unknown as { __emotionLens: { resetStats(): void } }).__emotionLens.resetStats());
+          log.length = 0;
+          const first = await snap();
+          const t0 = Date.now();
+          let last = first;
+          // Heap after GC every ~250 frames, to tell steady growth from noise.
+          const heapCurve: [number, number][] = [];
+          const mb = (bytes: number | null) => (bytes === null ? NaN : +(bytes / 2 ** 20).toFixed(2));
+          while (last.frames < FRAMES && Date.now() - t0 < MAX_MS) {
+            await page.waitForTimeout(500);
+            last = await snap();
+            if (last.frames >= (heapCurve.length + 1) * 250) heapCurve.push([last.frames, mb(last.heapBytes)]);
+          }
+          log.push(...(await page.evaluate(() => (window as unknown as { __emotionLens: Hook }).__emotionLens.takeLog())));
+          const seconds = (Date.now() - t0) / 1000;
+          const row: BenchRow = {
+            backend: last.backend,
+            where: modelsIn ?? where,
+            ...(lanes ? { lanes } : {}),
+            frames: log.length,
+            fps: +(log.length / seconds).toFixed(1),
+            total: stage(log.map((t) => t.total)),
+            landmarker: stage(log.map((t) => t.landmarker)),
+            crop: stage(log.map((t) => t.crop)),
+            features: stage(log.map((t) => t.features)),
+            models: Object.fromEntries(models.map((id) => [id, stage(log.map((t) => t.models[id] ?? NaN).filter(Number.isFinite))])),
+            tensors: { start: first.numTensors, end: last.numTensors },
+            heapMB: {
+              start: first.heapBytes === null ? null : +(first.heapBytes / 2 ** 20).toFixed(2),
+              end: last.heapBytes === null ? null : +(last.heapBytes / 2 ** 20).toFixed(2),
+            },
+            heapCurve,
+            truncated: log.length < FRAMES,
+          };
+          results.push(row);
+          console.error(JSON.stringify(row));
+        } finally {
+          await browser.close();
         }
-        log.push(...(await page.evaluate(() => (window as unknown as { __emotionLens: Hook }).__emotionLens.takeLog())));
-        const seconds = (Date.now() - t0) / 1000;
-        const row = {
-          backend: last.backend,
-          where: modelsIn ?? where,
-          ...(lanes ? { lanes } : {}),
-          frames: log.length,
-          fps: +(log.length / seconds).toFixed(1),
-          total: stage(log.map((t) => t.total)),
-          landmarker: stage(log.map((t) => t.landmarker)),
-          crop: stage(log.map((t) => t.crop)),
-          features: stage(log.map((t) => t.features)),
-          models: Object.fromEntries(models.map((id) => [id, stage(log.map((t) => t.models[id] ?? NaN).filter(Number.isFinite))])),
-          tensors: { start: first.numTensors, end: last.numTensors },
-          heapMB: {
-            start: first.heapBytes === null ? null : +(first.heapBytes / 2 ** 20).toFixed(2),
-            end: last.heapBytes === null ? null : +(last.heapBytes / 2 ** 20).toFixed(2),
-          },
-          heapCurve,
-          truncated: log.length < FRAMES,
-        };
-        results.push(row);
-        console.error(JSON.stringify(row));
-      } finally {
-        await browser.close();
       }
-    }
   } finally {
     await app.close();
   }
@@ -191,18 +212,20 @@ try {
   if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
 }
 
-const fmt = (s: { p50: number; p95: number }) => `${s.p50} / ${s.p95}`;
+const fmt = (s: Stage) => `${s.p50} / ${s.p95}`;
 /** Start, the first curve point (one-time warm-up allocations are done by then) and end. */
-function heapText(r: any): string {
-  const first = r.heapCurve[0] as [number, number] | undefined;
+function heapText(r: BenchRow): string {
+  const first = r.heapCurve[0];
   if (!first) return `${r.heapMB.start} -> ${r.heapMB.end} MB`;
-  const growth = ((r.heapMB.end - first[1]) / first[1]) * 100;
+  const growth = ((Number(r.heapMB.end) - first[1]) / first[1]) * 100;
   return `${r.heapMB.start} MB at start, ${first[1]} at frame ${first[0]}, ${r.heapMB.end} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% after frame ${first[0]})`;
 }
 console.log(`\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}`);
 console.log('ms p50 / p95 per frame; FPS = frames processed per second of wall time');
-for (const r of results as any[]) {
-  const modelCols = Object.entries(r.models).map(([id, s]) => `${id} ${fmt(s as { p50: number; p95: number })}`).join(', ');
+for (const r of results) {
+  const modelCols = Object.entries(r.models)
+    .map(([id, s]) => `${id} ${fmt(s)}`)
+    .join(', ');
   console.log(
     `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
   );

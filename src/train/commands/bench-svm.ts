@@ -24,7 +24,11 @@ function options(): { models: string; rows: number } {
     process.exit(0);
   }
   try {
-    const { values } = parseOptions(args, { models: { type: 'string', default: 'models' }, rows: { type: 'string', default: '500' }, help: { type: 'boolean', short: 'h' } });
+    const { values } = parseOptions(args, {
+      models: { type: 'string', default: 'models' },
+      rows: { type: 'string', default: '500' },
+      help: { type: 'boolean', short: 'h' },
+    });
     return { models: values.models, rows: parseInteger('rows', values.rows, { min: 1 }) };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -83,4 +87,5 @@ for (const m of svms) {
     `${m.id.padEnd(20)} ${String(n).padStart(5)} ${String(model.totalSV).padStart(6)} ${(bytes / 1e6).toFixed(2).padStart(10)} ${percentile(times, 0.5).toFixed(3).padStart(12)} ${percentile(times, 0.95).toFixed(3).padStart(12)}`,
   );
 }
-if (svms.some((m) => m.input.type !== 'pixels')) console.log('(AU-feature rows are synthetic: an RBF SVM costs the same whatever the values)');
+if (svms.some((m) => m.input.type !== 'pixels'))
+  console.log('(AU-feature rows are synthetic: an RBF SVM costs the same whatever the values)');

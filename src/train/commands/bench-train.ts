@@ -28,8 +28,16 @@ async function trainSpeed(arch: string, workers: number, fastKernels: boolean, s
   const pixels = new Uint8Array(n * IMAGE_PIXELS).map(() => Math.floor(rand() * 256));
   const labels = new Uint8Array(n).map(() => Math.floor(rand() * NUM_CLASSES));
   const pool = await TrainingPool.start({
-    workers, arch, widths: arch === 'default' ? DEFAULT_WIDTHS : undefined, seed: 1, backend: 'auto', fastKernels,
-    labelSmoothing: 0.1, augment: REFERENCE_AUGMENTATION, pixels, labels,
+    workers,
+    arch,
+    widths: arch === 'default' ? DEFAULT_WIDTHS : undefined,
+    seed: 1,
+    backend: 'auto',
+    fastKernels,
+    labelSmoothing: 0.1,
+    augment: REFERENCE_AUGMENTATION,
+    pixels,
+    labels,
   });
   try {
     const rows = (s: number) => Int32Array.from({ length: batchSize }, (_, i) => (s * batchSize + i) % n);
@@ -49,7 +57,10 @@ async function inferenceSpeed(arch: string, batchSize: number): Promise<{ batche
   const x = tf.randomUniform([batchSize, IMAGE_SIZE, IMAGE_SIZE, 1]);
   const one = tf.randomUniform([1, IMAGE_SIZE, IMAGE_SIZE, 1]);
   const run = (t: tf.Tensor) => tf.tidy(() => (model.predict(t) as tf.Tensor).dataSync());
-  for (let i = 0; i < 3; i++) { run(x); run(one); }
+  for (let i = 0; i < 3; i++) {
+    run(x);
+    run(one);
+  }
   let t0 = performance.now();
   const reps = 5;
   for (let i = 0; i < reps; i++) run(x);
@@ -74,12 +85,15 @@ async function profileStep(arch: string, batchSize: number): Promise<{ wallMs: n
   const optimizer = tf.train.adam(1e-3);
   const x = tf.randomUniform([batchSize, IMAGE_SIZE, IMAGE_SIZE, 1]);
   const y = tf.oneHot(tf.randomUniform([batchSize], 0, NUM_CLASSES, 'int32'), NUM_CLASSES);
-  const step = () => optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+  const step = () =>
+    optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
   for (let i = 0; i < 3; i++) step();
   const t0 = performance.now();
   for (let i = 0; i < 10; i++) step();
   const wallMs = (performance.now() - t0) / 10;
-  const info = await tf.profile(() => { step(); });
+  const info = await tf.profile(() => {
+    step();
+  });
   const totals = new Map<string, number>();
   for (const k of info.kernels) {
     if (k.name.endsWith('__op') || k.name === 'unnamed scope') continue;
@@ -149,8 +163,11 @@ async function main(): Promise<void> {
     return;
   }
   const { values } = parseOptions(args, {
-    arch: { type: 'string', default: 'all' }, steps: { type: 'string', default: '30' },
-    'batch-size': { type: 'string', default: '64' }, workers: { type: 'string' }, profile: { type: 'boolean', default: false },
+    arch: { type: 'string', default: 'all' },
+    steps: { type: 'string', default: '30' },
+    'batch-size': { type: 'string', default: '64' },
+    workers: { type: 'string' },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   const arch = parseChoice('arch', values.arch, ['seed', 'default', 'all']);
@@ -159,21 +176,30 @@ async function main(): Promise<void> {
   const batchSize = parseInteger('batch-size', values['batch-size'], { min: 1 });
   const workers = values.workers === undefined ? defaultWorkerCount() : parseInteger('workers', values.workers, { min: 1, max: 256 });
   const backend = await chooseBackend('auto', true);
-  console.log(`bench:train — ${os.cpus()[0]?.model ?? 'cpu'}; ${os.cpus().length} cores (${defaultWorkerCount()} usable); node ${process.version}`);
+  console.log(
+    `bench:train — ${os.cpus()[0]?.model ?? 'cpu'}; ${os.cpus().length} cores (${defaultWorkerCount()} usable); node ${process.version}`,
+  );
   console.log(`${backend.description}`);
   console.log(`batch ${batchSize}, ${steps} timed steps after 2 warm-up steps, augmentation on, random 48x48 images\n`);
   if (values.profile) {
     for (const arch of archs) {
       const { wallMs, kernels } = await profileStep(arch, batchSize);
       const total = kernels.reduce((a, r) => a + r[1], 0);
-      console.log(`${arch}: one training step, batch ${batchSize}, one thread: ${wallMs.toFixed(1)} ms wall time, ${total.toFixed(1)} ms in kernels`);
-      for (const [name, ms] of kernels.slice(0, 12)) console.log(`  ${name.padEnd(30)} ${ms.toFixed(1).padStart(7)} ms  ${((100 * ms) / total).toFixed(0).padStart(3)}%`);
+      console.log(
+        `${arch}: one training step, batch ${batchSize}, one thread: ${wallMs.toFixed(1)} ms wall time, ${total.toFixed(1)} ms in kernels`,
+      );
+      for (const [name, ms] of kernels.slice(0, 12))
+        console.log(`  ${name.padEnd(30)} ${ms.toFixed(1).padStart(7)} ms  ${((100 * ms) / total).toFixed(0).padStart(3)}%`);
       const ms = (...names: string[]) => kernels.filter(([n]) => names.includes(n)).reduce((a, [, t]) => a + t, 0);
       const macs = convolutionMacs(arch, batchSize);
       const rate = (m: number, t: number) => (t > 0 ? `${(m / t / 1e6).toFixed(1)} GMAC/s` : 'n/a');
-      console.log(`  convolutions: forward ${rate(macs.forward, ms('FusedConv2D', 'Conv2D'))}, input gradients ${rate(macs.input, ms('Conv2DBackpropInput'))}, filter gradients ${rate(macs.filter, ms('Conv2DBackpropFilter'))}\n`);
+      console.log(
+        `  convolutions: forward ${rate(macs.forward, ms('FusedConv2D', 'Conv2D'))}, input gradients ${rate(macs.input, ms('Conv2DBackpropInput'))}, filter gradients ${rate(macs.filter, ms('Conv2DBackpropFilter'))}\n`,
+      );
     }
-    console.log(`f32x4 multiply-add ceiling of this CPU under wasm SIMD: ${(await simdMultiplyAddCeiling()).toFixed(1)} GMAC/s (12 independent chains, no memory traffic)`);
+    console.log(
+      `f32x4 multiply-add ceiling of this CPU under wasm SIMD: ${(await simdMultiplyAddCeiling()).toFixed(1)} GMAC/s (12 independent chains, no memory traffic)`,
+    );
     return;
   }
   for (const arch of archs) {
@@ -185,13 +211,20 @@ async function main(): Promise<void> {
     console.log(`${arch} (${params.toLocaleString('en')} parameters)`);
     console.log(`  train, reference kernels, 1 worker : ${reference.toFixed(1)} images/s`);
     console.log(`  train, fast kernels, 1 worker      : ${fastOne.toFixed(1)} images/s  (${(fastOne / reference).toFixed(2)}x reference)`);
-    console.log(`  train, fast kernels, ${workers} workers     : ${fastAll.toFixed(1)} images/s  (${(fastAll / reference).toFixed(2)}x reference)`);
-    console.log(`  inference (wasm, 1 thread)         : ${inf.batched.toFixed(0)} images/s in batches of 256; ${(1000 / inf.single).toFixed(2)} ms per single face`);
+    console.log(
+      `  train, fast kernels, ${workers} workers     : ${fastAll.toFixed(1)} images/s  (${(fastAll / reference).toFixed(2)}x reference)`,
+    );
+    console.log(
+      `  inference (wasm, 1 thread)         : ${inf.batched.toFixed(0)} images/s in batches of 256; ${(1000 / inf.single).toFixed(2)} ms per single face`,
+    );
     console.log(`  one FER2013 epoch (28,709 images)  : ${(28709 / fastAll / 60).toFixed(1)} min at the ${workers}-worker rate\n`);
   }
 }
 
-main().then(() => process.exit(0), (e: Error) => {
-  console.error(`error: ${e.message}${e instanceof UsageError ? '\n(npm run bench:train -- --help lists the options)' : ''}`);
-  process.exit(e instanceof UsageError ? 2 : 1);
-});
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(`error: ${e.message}${e instanceof UsageError ? '\n(npm run bench:train -- --help lists the options)' : ''}`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  },
+);

@@ -36,8 +36,13 @@ async function main() {
   console.log((await chooseBackend('auto', true)).description);
   const dir = resolve(values.model!);
   const r = await evaluateModelDir(dir, values.data, values['no-tta'] ? false : undefined);
-  console.log(`${dir}: PrivateTest (${r.count} images${r.tta ? ', flip TTA' : ''}) accuracy ${r.recomputed.accuracy.toFixed(4)}; report.json says ${r.reported.toFixed(4)}`);
-  for (const c of r.recomputed.perClass) console.log(`  ${c.label.padEnd(9)} precision ${c.precision.toFixed(3)} recall ${c.recall.toFixed(3)} f1 ${c.f1.toFixed(3)} support ${c.support}`);
+  console.log(
+    `${dir}: PrivateTest (${r.count} images${r.tta ? ', flip TTA' : ''}) accuracy ${r.recomputed.accuracy.toFixed(4)}; report.json says ${r.reported.toFixed(4)}`,
+  );
+  for (const c of r.recomputed.perClass)
+    console.log(
+      `  ${c.label.padEnd(9)} precision ${c.precision.toFixed(3)} recall ${c.recall.toFixed(3)} f1 ${c.f1.toFixed(3)} support ${c.support}`,
+    );
   console.log(`  macro F1 ${r.recomputed.macroAvg.f1.toFixed(4)}, weighted F1 ${r.recomputed.weightedAvg.f1.toFixed(4)}`);
 }
 

@@ -21,7 +21,8 @@ export function describeSummary(s: ExtractSummary): string[] {
   ];
   const shown = s.problems.slice(0, 10);
   for (const p of shown) lines.push(`  skipped ${p.id}: ${p.status}${p.error ? ` (${p.error})` : ''}`);
-  if (s.problems.length > shown.length) lines.push(`  ... and ${s.problems.length - shown.length} more (all in ${join(s.dir, 'problems.csv')})`);
+  if (s.problems.length > shown.length)
+    lines.push(`  ... and ${s.problems.length - shown.length} more (all in ${join(s.dir, 'problems.csv')})`);
   return lines;
 }
 
@@ -47,7 +48,10 @@ async function main(): Promise<number> {
       },
       true,
     ));
-    if (positionals.length !== 1) throw new UsageError(`expected one FER2013 CSV or image folder, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}`);
+    if (positionals.length !== 1)
+      throw new UsageError(
+        `expected one FER2013 CSV or image folder, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}`,
+      );
     pages = values.pages === undefined ? undefined : parseInteger('pages', values.pages, { min: 1, max: 16 });
     limit = values.limit === undefined ? undefined : parseInteger('limit', values.limit, { min: 1 });
   } catch (error) {
@@ -72,7 +76,10 @@ async function main(): Promise<number> {
       signal: abort.signal,
       log: (line) => console.error(line),
     });
-    const problems = ['id,status,error', ...summary.problems.map((p) => `${JSON.stringify(p.id)},${p.status},${JSON.stringify(p.error ?? '')}`)];
+    const problems = [
+      'id,status,error',
+      ...summary.problems.map((p) => `${JSON.stringify(p.id)},${p.status},${JSON.stringify(p.error ?? '')}`),
+    ];
     await writeFileAtomic(join(summary.dir, 'problems.csv'), problems.join('\n') + '\n');
     for (const line of describeSummary(summary)) console.log(line);
     console.log(`cache: ${summary.dir}`);

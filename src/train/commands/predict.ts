@@ -75,7 +75,10 @@ async function main(): Promise<number> {
   }
   let models: string[] | undefined;
   if (values.models) {
-    models = values.models.split(',').map((s) => s.trim()).filter(Boolean);
+    models = values.models
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = models.filter((m) => !available.includes(m));
     if (unknown.length > 0) {
       console.error(`predict: unknown model id ${unknown.map((u) => `"${u}"`).join(', ')}; models/index.json has: ${available.join(', ')}`);
@@ -100,7 +103,8 @@ async function main(): Promise<number> {
   // Named and skipped, never opened: a FIFO would hang the run, a huge file exhaust memory.
   for (const s of skipped) print({ file: s.path, faces: [], error: `${s.path}: ${s.reason}` });
   if (files.length === 0) {
-    if (missing.length === 0 && skipped.length === 0) console.error('predict: no image files found (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .avif)');
+    if (missing.length === 0 && skipped.length === 0)
+      console.error('predict: no image files found (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .avif)');
     return 0;
   }
   console.error(`predicting ${files.length} image${files.length === 1 ? '' : 's'}...`);
@@ -110,7 +114,14 @@ async function main(): Promise<number> {
     ...(pages ? { pages } : {}),
     onReady: (init) => {
       const notes = init.models.filter((m) => m.status !== 'ready').map((m) => `${m.id} (${m.status})`);
-      console.error(`backend ${init.backend ?? '?'}; models: ${init.models.filter((m) => m.status === 'ready').map((m) => m.id).join(', ') || 'none'}` + (notes.length ? `; not run: ${notes.join(', ')}` : ''));
+      console.error(
+        `backend ${init.backend ?? '?'}; models: ${
+          init.models
+            .filter((m) => m.status === 'ready')
+            .map((m) => m.id)
+            .join(', ') || 'none'
+        }` + (notes.length ? `; not run: ${notes.join(', ')}` : ''),
+      );
     },
     onImage: print,
     onConsoleError: (t) => {

@@ -39,7 +39,7 @@ async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file} is unreadable or not JSON (${(e as Error).message})`);
+    throw new Error(`${file} is unreadable or not JSON (${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -69,7 +69,11 @@ function scoreSet(images: PredictedImage[], labels: number[], id: string, setNam
     macroAvg: { f1: r.macroAvg.f1 },
     perClass: r.perClass.map((c) => ({ label: c.label, f1: c.f1, support: c.support })),
     labels: [...EMOTIONS],
-    dataset: { name: setName, evaluatedOn: 'validation split', ...(noFace ? { note: `${noFace} images without a face counted wrong` } : {}) },
+    dataset: {
+      name: setName,
+      evaluatedOn: 'validation split',
+      ...(noFace ? { note: `${noFace} images without a face counted wrong` } : {}),
+    },
   };
 }
 
@@ -81,7 +85,11 @@ async function main(): Promise<number> {
   }
   let values;
   try {
-    ({ values } = parseOptions(args, { data: { type: 'string' }, models: { type: 'string', default: 'models' }, help: { type: 'boolean', short: 'h' } }));
+    ({ values } = parseOptions(args, {
+      data: { type: 'string' },
+      models: { type: 'string', default: 'models' },
+      help: { type: 'boolean', short: 'h' },
+    }));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`report: ${error.message}\n${USAGE}`);
@@ -95,14 +103,15 @@ async function main(): Promise<number> {
   }
   const entries = parseManifest(await readJson(manifestFile), manifestFile).models;
   const reports = new Map<string, ModelReport>();
-  for (const m of entries) if (m.report) {
-    const file = join(modelsDir, m.report);
-    if (!existsSync(file)) {
-      console.error(`report: ${file} (${m.id}'s report) is missing: its FER2013 figures are left out`);
-      continue;
+  for (const m of entries)
+    if (m.report) {
+      const file = join(modelsDir, m.report);
+      if (!existsSync(file)) {
+        console.error(`report: ${file} (${m.id}'s report) is missing: its FER2013 figures are left out`);
+        continue;
+      }
+      reports.set(m.id, parseReport(await readJson(file), file));
     }
-    reports.set(m.id, parseReport(await readJson(file), file));
-  }
   // The personal set and its validation split: the fine-tuned CNN's, so every model is scored on
   // the same images (none of which the fine-tuned models trained on).
   const splitOf = (r: ModelReport | undefined) => (r?.extra as { split?: { val?: unknown } } | undefined)?.split?.val;
@@ -140,7 +149,13 @@ async function main(): Promise<number> {
     const valImages = predicted.slice(0, val.length);
     const unknownImages = predicted.slice(val.length);
     for (const m of models) {
-      if (val.length > 0) m.reports[setName] = scoreSet(valImages, val.map((f) => byPath.get(resolve(f))!), m.id, setName);
+      if (val.length > 0)
+        m.reports[setName] = scoreSet(
+          valImages,
+          val.map((f) => byPath.get(resolve(f))!),
+          m.id,
+          setName,
+        );
       const l = latency.get(m.id);
       if (l && l.faces > 0) m.latencyMsPerFace = l.ms / l.faces;
     }
@@ -191,10 +206,12 @@ async function realFacesSection(modelsDir: string): Promise<string> {
   try {
     result = JSON.parse(await readFile(file, 'utf8')) as RealFacesResult;
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}); rerun npm run evaluate -- --faces DIR --out ${file}`);
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); rerun npm run evaluate -- --faces DIR --out ${file}`, { cause: e });
   }
   if (result.version !== 1 || !Array.isArray(result.models)) {
-    throw new Error(`${file}: not a real-face evaluation (version 1 with a models list); rerun npm run evaluate -- --faces DIR --out ${file}`);
+    throw new Error(
+      `${file}: not a real-face evaluation (version 1 with a models list); rerun npm run evaluate -- --faces DIR --out ${file}`,
+    );
   }
   return `\n## Real faces\n\nModels trained on FER2013 meet other faces live. ${renderRealFacesTable(result)}`;
 }

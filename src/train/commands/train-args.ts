@@ -49,15 +49,32 @@ npm run train -- cnn [options]
 export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'help' {
   if (wantsHelp(args)) return 'help';
   const { values } = parseOptions(args, {
-    arch: { type: 'string', default: 'default' }, epochs: { type: 'string' }, 'batch-size': { type: 'string', default: '64' },
-    lr: { type: 'string' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' },
-    'no-augment': { type: 'boolean', default: false }, 'no-tta': { type: 'boolean', default: false },
-    patience: { type: 'string', default: '8' }, out: { type: 'string' }, checkpoint: { type: 'string' },
-    resume: { type: 'boolean', default: false }, fresh: { type: 'boolean', default: false }, data: { type: 'string' }, workers: { type: 'string' },
-    backend: { type: 'string', default: 'auto' }, 'reference-kernels': { type: 'boolean', default: false },
-    limit: { type: 'string' }, 'time-budget': { type: 'string' }, widths: { type: 'string' }, seed: { type: 'string', default: '1' },
-    init: { type: 'string' }, crops: { type: 'boolean', default: false }, 'crop-mix': { type: 'string' },
-    photometric: { type: 'boolean', default: false }, balance: { type: 'string' },
+    arch: { type: 'string', default: 'default' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string', default: '64' },
+    lr: { type: 'string' },
+    schedule: { type: 'string' },
+    'label-smoothing': { type: 'string' },
+    'no-augment': { type: 'boolean', default: false },
+    'no-tta': { type: 'boolean', default: false },
+    patience: { type: 'string', default: '8' },
+    out: { type: 'string' },
+    checkpoint: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
+    data: { type: 'string' },
+    workers: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+    'reference-kernels': { type: 'boolean', default: false },
+    limit: { type: 'string' },
+    'time-budget': { type: 'string' },
+    widths: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    init: { type: 'string' },
+    crops: { type: 'boolean', default: false },
+    'crop-mix': { type: 'string' },
+    photometric: { type: 'boolean', default: false },
+    balance: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values['crop-mix'] !== undefined && !values.crops) throw new UsageError('--crop-mix needs --crops');
@@ -67,28 +84,50 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
   const isSeed = arch === 'seed';
   const schedule = parseChoice('schedule', values.schedule ?? (isSeed ? 'constant' : 'cosine'), ['constant', 'cosine']);
   const backend = parseChoice('backend', values.backend, ['auto', 'wasm', 'tensorflow', 'cpu']) as 'auto' | TrainBackend;
-  if (values.resume && values.fresh) throw new UsageError('--resume and --fresh contradict each other: --resume continues the checkpoint, --fresh replaces it');
-  const widths = values.widths ? parseList('widths', values.widths, (n, v) => parseInteger(n, v, { min: 1, max: 4096 }), 4) : arch === 'default' ? [16, 32, 64, 128] : undefined;
+  if (values.resume && values.fresh)
+    throw new UsageError('--resume and --fresh contradict each other: --resume continues the checkpoint, --fresh replaces it');
+  const widths = values.widths
+    ? parseList('widths', values.widths, (n, v) => parseInteger(n, v, { min: 1, max: 4096 }), 4)
+    : arch === 'default'
+      ? [16, 32, 64, 128]
+      : undefined;
   const out = resolve(values.out ?? (isSeed ? 'models/fer-cnn-seed' : arch === 'tiny' ? 'runs/fer-cnn-tiny' : 'models/fer-cnn'));
   const id = basename(out);
   const limit = values.limit === undefined ? undefined : parseInteger('limit', values.limit, { min: 1 });
-  const timeBudgetMin = values['time-budget'] === undefined ? undefined : parseNumber('time-budget', values['time-budget'], { min: 0, minExclusive: true });
+  const timeBudgetMin =
+    values['time-budget'] === undefined ? undefined : parseNumber('time-budget', values['time-budget'], { min: 0, minExclusive: true });
   return {
-    arch, widths, schedule, backend, out, id,
+    arch,
+    widths,
+    schedule,
+    backend,
+    out,
+    id,
     epochs: values.epochs === undefined ? (isSeed ? 30 : 40) : parseInteger('epochs', values.epochs, { min: 1 }),
     batchSize: parseInteger('batch-size', values['batch-size'], { min: 1 }),
     lr: values.lr === undefined ? (isSeed ? 0.001 : 0.002) : parseNumber('lr', values.lr, { min: 0, minExclusive: true, max: 1 }),
-    labelSmoothing: values['label-smoothing'] === undefined ? (isSeed ? 0 : 0.1) : parseNumber('label-smoothing', values['label-smoothing'], { min: 0, max: 1, maxExclusive: true }),
+    labelSmoothing:
+      values['label-smoothing'] === undefined
+        ? isSeed
+          ? 0
+          : 0.1
+        : parseNumber('label-smoothing', values['label-smoothing'], { min: 0, max: 1, maxExclusive: true }),
     patience: parseInteger('patience', values.patience, { min: 1 }),
     workers: values.workers === undefined ? defaultWorkerCount() : parseInteger('workers', values.workers, { min: 1, max: 256 }),
     seed: parseInteger('seed', values.seed, { min: 0 }),
     ...(limit !== undefined ? { limit } : {}),
     ...(timeBudgetMin !== undefined ? { timeBudgetSec: timeBudgetMin * 60 } : {}),
-    augment: !values['no-augment'], tta: !isSeed && !values['no-tta'],
-    checkpointDir: resolve(values.checkpoint ?? `runs/${id}`), resume: values.resume, fresh: values.fresh, data: values.data,
+    augment: !values['no-augment'],
+    tta: !isSeed && !values['no-tta'],
+    checkpointDir: resolve(values.checkpoint ?? `runs/${id}`),
+    resume: values.resume,
+    fresh: values.fresh,
+    data: values.data,
     fastKernels: !values['reference-kernels'],
     ...(values.init !== undefined ? { init: resolve(values.init) } : {}),
-    ...(values.crops ? { crops: true, cropMix: values['crop-mix'] === undefined ? 0.5 : parseNumber('crop-mix', values['crop-mix'], { min: 0, max: 1 }) } : {}),
+    ...(values.crops
+      ? { crops: true, cropMix: values['crop-mix'] === undefined ? 0.5 : parseNumber('crop-mix', values['crop-mix'], { min: 0, max: 1 }) }
+      : {}),
     ...(values.photometric ? { photometric: true } : {}),
     ...(values.balance !== undefined ? { balance: parseNumber('balance', values.balance, { min: 0, minExclusive: true, max: 1 }) } : {}),
     name: isSeed ? 'FER2013 CNN (reference architecture)' : arch === 'tiny' ? 'FER2013 tiny CNN' : 'FER2013 CNN',
@@ -139,7 +178,14 @@ export function parseFinetuneArgs(args: string[]): Omit<FinetuneCommandOptions, 
     estimate: parseChoice('estimate', values.estimate, ['auto', 'loso', 'repeated', 'none']),
   };
   if (!values.data) throw new UsageError('--data <dir> is required: the folder of your labelled photos (DIR/<emotion>/*.jpg)');
-  return { data: values.data, from: resolve(values.from), ...options, out: values.out, augment: !values['no-augment'], svm: !values['no-svm'] };
+  return {
+    data: values.data,
+    from: resolve(values.from),
+    ...options,
+    out: values.out,
+    augment: !values['no-augment'],
+    svm: !values['no-svm'],
+  };
 }
 
 export const SVM_USAGE = `usage: npm run train -- svm-au|svm-pixels [options]

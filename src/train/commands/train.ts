@@ -38,17 +38,20 @@ async function main(argv: string[]): Promise<void> {
   await trainCnn({ ...options, log });
 }
 
-main(process.argv.slice(2)).then(() => process.exit(0), (e: Error) => {
-  if (e.name === 'TrainingInterrupted') {
-    console.error(e.message);
-    process.exit(130);
-  }
-  if (e instanceof UsageError) {
-    const command = (COMMANDS as readonly string[]).includes(process.argv[2] ?? '') ? ` ${process.argv[2]}` : '';
-    console.error(`error: ${e.message}\n(npm run train --${command} --help lists the options)`);
-    process.exit(2);
-  }
-  console.error(`error: ${e.message}`);
-  if (process.env.DEBUG) console.error(e.stack);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e: Error) => {
+    if (e.name === 'TrainingInterrupted') {
+      console.error(e.message);
+      process.exit(130);
+    }
+    if (e instanceof UsageError) {
+      const command = (COMMANDS as readonly string[]).includes(process.argv[2] ?? '') ? ` ${process.argv[2]}` : '';
+      console.error(`error: ${e.message}\n(npm run train --${command} --help lists the options)`);
+      process.exit(2);
+    }
+    console.error(`error: ${e.message}`);
+    if (process.env.DEBUG) console.error(e.stack);
+    process.exit(1);
+  },
+);

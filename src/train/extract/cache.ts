@@ -92,7 +92,8 @@ export async function readChunks(dir: string): Promise<ExtractChunk[]> {
   const chunks: ExtractChunk[] = [];
   for (const f of files) chunks.push(JSON.parse(await readFile(join(dir, 'chunks', f), 'utf8')) as ExtractChunk);
   const count = chunks.reduce((n, c) => n + c.records.length, 0);
-  if (count < meta.total) throw new Error(`${dir} holds ${count} of ${meta.total} records: the extraction did not finish; run it again to resume`);
+  if (count < meta.total)
+    throw new Error(`${dir} holds ${count} of ${meta.total} records: the extraction did not finish; run it again to resume`);
   return chunks;
 }
 

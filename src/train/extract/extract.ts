@@ -10,16 +10,7 @@ import { FEATURE_NAMES, FEATURE_VERSION } from '../../core/features/index.ts';
 import { readFileChecked, UnreadableFileError } from '../data/file-scan.ts';
 import { formatDuration } from '../util/progress.ts';
 import { BatchPages } from '../browser/batch-page.ts';
-import {
-  EXTRACT_VERSION,
-  hasChunk,
-  readChunks,
-  readMeta,
-  writeChunk,
-  writeMeta,
-  type ExtractMeta,
-  type ExtractRecord,
-} from './cache.ts';
+import { EXTRACT_VERSION, hasChunk, readChunks, readMeta, writeChunk, writeMeta, type ExtractMeta, type ExtractRecord } from './cache.ts';
 import { defaultCacheName, type FileItem, type Source } from './sources.ts';
 
 export const DEFAULT_CACHE_ROOT = 'cache/extract';
@@ -92,7 +83,10 @@ export async function runExtraction(source: Source, options: ExtractOptions = {}
     createdAt: new Date().toISOString(),
   };
   const old = await readMeta(dir);
-  if (old && (old.version !== meta.version || old.input.key !== meta.input.key || old.chunkSize !== chunkSize || old.total !== meta.total)) {
+  if (
+    old &&
+    (old.version !== meta.version || old.input.key !== meta.input.key || old.chunkSize !== chunkSize || old.total !== meta.total)
+  ) {
     log(`cache ${dir} is from another input or pipeline version: starting over`);
     await rm(dir, { recursive: true, force: true });
   }
@@ -120,12 +114,22 @@ export async function runExtraction(source: Source, options: ExtractOptions = {}
           const start = starts[next++]!;
           const slice = items.slice(start, start + chunkSize);
           const results = await processSlice(pages, page, source, slice);
-          const blendshapeNames = results.find((r): r is BatchImageResult => 'faces' in r && r.faces[0] !== undefined)?.faces[0]?.blendshapeNames ?? [];
-          await writeChunk(dir, { start, blendshapeNames, records: slice.map((item, i) => { const r = results[i]!; return 'record' in r ? r.record : toRecord(item, r); }) });
+          const blendshapeNames =
+            results.find((r): r is BatchImageResult => 'faces' in r && r.faces[0] !== undefined)?.faces[0]?.blendshapeNames ?? [];
+          await writeChunk(dir, {
+            start,
+            blendshapeNames,
+            records: slice.map((item, i) => {
+              const r = results[i]!;
+              return 'record' in r ? r.record : toRecord(item, r);
+            }),
+          });
           done += slice.length;
           const elapsed = (Date.now() - began) / 1000;
           const rate = done / Math.max(elapsed, 1e-3);
-          log(`extract: ${items.length - todo + done}/${items.length} (${((100 * (items.length - todo + done)) / items.length).toFixed(1)}%) | ${rate.toFixed(1)} img/s | ETA ${formatDuration((todo - done) / rate)}`);
+          log(
+            `extract: ${items.length - todo + done}/${items.length} (${((100 * (items.length - todo + done)) / items.length).toFixed(1)}%) | ${rate.toFixed(1)} img/s | ETA ${formatDuration((todo - done) / rate)}`,
+          );
         }
       };
       await Promise.all(Array.from({ length: pages.size }, (_, p) => worker(p)));
@@ -154,7 +158,12 @@ const FILE_CALL = 8;
  * Results in item order: the page's, or a finished record for files the page never sees (see
  * offPageRecord, and files that fail to read: each is named and skipped, the others go on).
  */
-async function processSlice(pages: BatchPages, page: number, source: Source, slice: AnyItem[]): Promise<(BatchImageResult | { record: ExtractRecord })[]> {
+async function processSlice(
+  pages: BatchPages,
+  page: number,
+  source: Source,
+  slice: AnyItem[],
+): Promise<(BatchImageResult | { record: ExtractRecord })[]> {
   const out: (BatchImageResult | { record: ExtractRecord })[] = [];
   if (source.kind === 'fer2013') {
     for (let i = 0; i < slice.length; i += GRAY_CALL) {
@@ -176,7 +185,9 @@ async function processSlice(pages: BatchPages, page: number, source: Source, sli
         } catch (error) {
           if (!(error instanceof UnreadableFileError)) throw error;
           const reason = error.reason;
-          return { record: { id: item.id, ...(item.label !== undefined ? { label: item.label } : {}), status: 'skipped', faces: 0, error: reason } };
+          return {
+            record: { id: item.id, ...(item.label !== undefined ? { label: item.label } : {}), status: 'skipped', faces: 0, error: reason },
+          };
         }
       }),
     );
@@ -193,7 +204,19 @@ async function processSlice(pages: BatchPages, page: number, source: Source, sli
 
 async function summarise(dir: string, total: number, processed: number, seconds: number): Promise<ExtractSummary> {
   const chunks = await readChunks(dir);
-  const s: ExtractSummary = { dir, total, faces: 0, noFace: 0, severalFaces: 0, corrupt: 0, notImage: 0, skipped: 0, problems: [], processed, seconds };
+  const s: ExtractSummary = {
+    dir,
+    total,
+    faces: 0,
+    noFace: 0,
+    severalFaces: 0,
+    corrupt: 0,
+    notImage: 0,
+    skipped: 0,
+    problems: [],
+    processed,
+    seconds,
+  };
   for (const c of chunks) {
     for (const r of c.records) {
       if (r.status === 'face') {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, extname, relative, resolve, sep } from 'node:path';
 import { labelFromFolderName } from '../../core/label-aliases.ts';
 import { loadFer2013 } from '../data/fer2013.ts';
 import { scanFiles } from '../data/file-scan.ts';
@@ -114,6 +114,8 @@ export async function openSource(input: string, onProgress?: (rows: number) => v
 }
 
 export function defaultCacheName(source: Source): string {
-  const name = basename(source.path).replace(/\.csv(\.gz)?$/i, '').replace(/[^A-Za-z0-9_-]+/g, '_');
+  const name = basename(source.path)
+    .replace(/\.csv(\.gz)?$/i, '')
+    .replace(/[^A-Za-z0-9_-]+/g, '_');
   return `${name}-${source.key}`;
 }

@@ -36,7 +36,8 @@ function parse(argv: readonly string[]): { dir: string; out: string; models: str
     models: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.faces === undefined || values.faces.trim() === '') throw new UsageError('--faces needs a folder of labelled photos (DIR/<emotion>/*)');
+  if (values.faces === undefined || values.faces.trim() === '')
+    throw new UsageError('--faces needs a folder of labelled photos (DIR/<emotion>/*)');
   const out = values.out ?? defaultFacesOut(values.faces);
   if (!out.toLowerCase().endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${out}"`);
   return { dir: values.faces, out, models: values.models ?? 'models' };

@@ -128,7 +128,11 @@ const within = (inner: string, outer: string): boolean => inner === outer || inn
  * jaffe/happy/; one trained on jaffe/happy/ has seen part of jaffe/). When the recorded path does
  * not exist on this machine, a data set named like the folder is taken as in-sample, to be safe.
  */
-export function inSampleFor(evaluated: string, trainedOn: TrainedOn | null, why = 'its report records no training data'): { inSample: boolean | null; reason: string } {
+export function inSampleFor(
+  evaluated: string,
+  trainedOn: TrainedOn | null,
+  why = 'its report records no training data',
+): { inSample: boolean | null; reason: string } {
   if (!trainedOn) return { inSample: null, reason: `unknown: ${why}` };
   const trained = realOrResolved(trainedOn.path);
   if (trained.exists) {
@@ -172,7 +176,10 @@ function macroF1Of(cm: number[][], f1: number[]): number {
  * without this model's answer, goes to the "no face" column: wrong, and a miss for its emotion's
  * recall, while no emotion's precision is charged for it.
  */
-export function scoreModel(images: readonly EvaluatedImage[], id: string): Pick<ModelScore, 'images' | 'correct' | 'noFace' | 'noPrediction' | 'accuracy' | 'macroF1' | 'recall' | 'confusion'> {
+export function scoreModel(
+  images: readonly EvaluatedImage[],
+  id: string,
+): Pick<ModelScore, 'images' | 'correct' | 'noFace' | 'noPrediction' | 'accuracy' | 'macroF1' | 'recall' | 'confusion'> {
   const none = EMOTIONS.length;
   const scored = images.filter((im) => im.outcome !== 'unreadable');
   const yTrue = scored.map((im) => EMOTIONS.indexOf(im.label));
@@ -190,14 +197,20 @@ export function scoreModel(images: readonly EvaluatedImage[], id: string): Pick<
   // The "no face" row is always empty: no photo is labelled "no face".
   const cm = full.slice(0, none);
   const perClass = report.perClass.slice(0, none);
-  const recall = Object.fromEntries(EMOTIONS.map((e, c) => [e, perClass[c]!.support > 0 ? perClass[c]!.recall : null])) as Record<Emotion, number | null>;
+  const recall = Object.fromEntries(EMOTIONS.map((e, c) => [e, perClass[c]!.support > 0 ? perClass[c]!.recall : null])) as Record<
+    Emotion,
+    number | null
+  >;
   return {
     images: scored.length,
     correct: yTrue.filter((t, i) => t === yPred[i]).length,
     noFace: scored.filter((im) => im.outcome === 'no-face').length,
     noPrediction,
     accuracy: report.accuracy,
-    macroF1: macroF1Of(cm, perClass.map((c) => c.f1)),
+    macroF1: macroF1Of(
+      cm,
+      perClass.map((c) => c.f1),
+    ),
     recall,
     confusion: cm,
   };
@@ -218,7 +231,8 @@ function toEvaluated(file: string, label: Emotion, p: PredictedImage): Evaluated
   const face = p.faces[0];
   if (!face) return { file, label, outcome: 'no-face', faces: 0, predicted: {} };
   const predicted: Record<string, Emotion> = {};
-  for (const [id, m] of Object.entries(face.models)) if ((EMOTIONS as readonly string[]).includes(m.label)) predicted[id] = m.label as Emotion;
+  for (const [id, m] of Object.entries(face.models))
+    if ((EMOTIONS as readonly string[]).includes(m.label)) predicted[id] = m.label as Emotion;
   return { file, label, outcome: 'face', faces: p.faces.length, predicted };
 }
 
@@ -231,7 +245,8 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   } catch {
     /* reported below */
   }
-  if (!isDir) throw new UsageError(`${options.dir} is not a folder: pass a folder of labelled photos, DIR/<emotion>/* (e.g. DIR/happy/1.jpg)`);
+  if (!isDir)
+    throw new UsageError(`${options.dir} is not a folder: pass a folder of labelled photos, DIR/<emotion>/* (e.g. DIR/happy/1.jpg)`);
   const modelsDir = resolve(options.modelsDir ?? 'models');
   const manifestFile = join(modelsDir, 'index.json');
   let manifestText: string;
@@ -244,7 +259,9 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   try {
     manifestJson = JSON.parse(manifestText);
   } catch (error) {
-    throw new Error(`${manifestFile} is not JSON (${(error as Error).message}): restore it (git checkout ${manifestFile})`);
+    throw new Error(`${manifestFile} is not JSON (${(error as Error).message}): restore it (git checkout ${manifestFile})`, {
+      cause: error,
+    });
   }
   const manifest = parseManifest(manifestJson, manifestFile);
 
@@ -275,7 +292,9 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   }));
   for (const f of skippedFolders) log(`skipping ${f.folder}/ (${f.files} file${f.files === 1 ? '' : 's'}): ${f.reason}`);
   if (labelled.length === 0) {
-    throw new UsageError(`no labelled photos in ${root}: put them in folders named after their emotion (${acceptedNames()}), e.g. ${join(root, 'happy')}/`);
+    throw new UsageError(
+      `no labelled photos in ${root}: put them in folders named after their emotion (${acceptedNames()}), e.g. ${join(root, 'happy')}/`,
+    );
   }
 
   log(`evaluating ${manifest.models.length} models on ${labelled.length} labelled photos of ${root} through the app's pipeline...`);
@@ -303,7 +322,9 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   );
   const images = predicted.map((p, i) => toEvaluated(labelled[i]!.item.id, labelled[i]!.label, p));
   const ready = new Set(statuses.filter((s) => s.status === 'ready').map((s) => s.id));
-  const notRun = manifest.models.filter((m) => !ready.has(m.id)).map((m) => ({ id: m.id, status: statuses.find((s) => s.id === m.id)?.status ?? 'not loaded by the page' }));
+  const notRun = manifest.models
+    .filter((m) => !ready.has(m.id))
+    .map((m) => ({ id: m.id, status: statuses.find((s) => s.id === m.id)?.status ?? 'not loaded by the page' }));
 
   const real = realpathSync(root);
   const models: ModelScore[] = [];
@@ -320,10 +341,15 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   const severalFaces = images.filter((im) => im.faces > 1).map((im) => im.file);
   const support = Object.fromEntries(EMOTIONS.map((e) => [e, scored.filter((im) => im.label === e).length])) as Record<Emotion, number>;
   const notes = [`Photos with no face found count as wrong for every model (${noFace.length} of ${scored.length}).`];
-  if (unreadable.length) notes.push(`${unreadable.length} labelled file${unreadable.length === 1 ? '' : 's'} could not be decoded: left out of the figures (see "unreadable").`);
-  if (severalFaces.length) notes.push(`${severalFaces.length} photo${severalFaces.length === 1 ? ' shows' : 's show'} several faces: the largest is scored.`);
+  if (unreadable.length)
+    notes.push(
+      `${unreadable.length} labelled file${unreadable.length === 1 ? '' : 's'} could not be decoded: left out of the figures (see "unreadable").`,
+    );
+  if (severalFaces.length)
+    notes.push(`${severalFaces.length} photo${severalFaces.length === 1 ? ' shows' : 's show'} several faces: the largest is scored.`);
   const inSample = models.filter((m) => m.inSample === true).map((m) => m.id);
-  if (inSample.length) notes.push(`In-sample (trained on photos of this folder, so their figures are not a test): ${inSample.join(', ')}. Never named best.`);
+  if (inSample.length)
+    notes.push(`In-sample (trained on photos of this folder, so their figures are not a test): ${inSample.join(', ')}. Never named best.`);
   const unknown = models.filter((m) => m.inSample === null).map((m) => m.id);
   if (unknown.length) notes.push(`Training data unknown (no usable report.json), so never named best: ${unknown.join(', ')}.`);
   if (notRun.length) notes.push(`Not run: ${notRun.map((m) => `${m.id} (${m.status})`).join(', ')}.`);

@@ -42,5 +42,7 @@ export function renderConfusion(result: RealFacesResult, m: ModelScore): string 
   const w = Math.max(...cols.map((s) => s.length), ...EMOTIONS.map((e) => e.length)) + 1;
   const head = `${'true \\ predicted'.padEnd(w + 8)}${cols.map((s) => s.padStart(w)).join('')}`;
   const body = m.confusion.map((row, t) => `${EMOTIONS[t]!.padEnd(w + 8)}${row.map((v) => String(v).padStart(w)).join('')}`);
-  return [`${m.id}: ${m.correct}/${m.images} right (accuracy ${fixed(m.accuracy)}, macro F1 ${fixed(m.macroF1)})`, head, ...body].join('\n');
+  return [`${m.id}: ${m.correct}/${m.images} right (accuracy ${fixed(m.accuracy)}, macro F1 ${fixed(m.macroF1)})`, head, ...body].join(
+    '\n',
+  );
 }

@@ -13,7 +13,13 @@ import { argmaxRows } from '../../core/metrics.ts';
 import { chooseBackend } from '../kernels/backend.ts';
 import { predictProbs } from '../cnn/evaluate.ts';
 import { loadLayersModel, saveLayersModel } from '../cnn/model-io.ts';
-import { leaveOneSubjectOutFolds, MIN_PHOTOS_PER_CLASS, repeatedStratifiedSplits, stratifiedSplit, type Split } from '../data/personal-dataset.ts';
+import {
+  leaveOneSubjectOutFolds,
+  MIN_PHOTOS_PER_CLASS,
+  repeatedStratifiedSplits,
+  stratifiedSplit,
+  type Split,
+} from '../data/personal-dataset.ts';
 import { formatDuration } from '../util/progress.ts';
 import { assertPublishableOut, publishModelDir } from '../util/publish-model.ts';
 import { buildReport, writeReportFiles } from '../report/report.ts';
@@ -59,17 +65,28 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
   const data = await loadPersonalData(o.data, (line) => o.log(`  ${line}`));
   const all = setOf(data);
   const present = [...new Set(data.samples.map((s) => s.label))].sort((a, b) => a - b);
-  o.log(`${data.samples.length} labelled faces in ${present.length} classes (${present.map((c) => `${EMOTIONS[c]} ${data.samples.filter((s) => s.label === c).length}`).join(', ')})`);
+  o.log(
+    `${data.samples.length} labelled faces in ${present.length} classes (${present.map((c) => `${EMOTIONS[c]} ${data.samples.filter((s) => s.label === c).length}`).join(', ')})`,
+  );
   for (const s of data.skipped.slice(0, 10)) o.log(`  skipped ${s.file}: ${s.reason}`);
   if (data.skipped.length > 10) o.log(`  ... and ${data.skipped.length - 10} more skipped`);
-  if (data.samples.length < 10) throw new Error(`${o.data}: only ${data.samples.length} usable faces; fine-tuning needs at least 10 (more than 20 per class is better)`);
+  if (data.samples.length < 10)
+    throw new Error(
+      `${o.data}: only ${data.samples.length} usable faces; fine-tuning needs at least 10 (more than 20 per class is better)`,
+    );
   // The folder was checked before extraction; photos without a usable face can still thin a class out.
-  if (present.length < 2) throw new Error(`${o.data}: usable faces in only ${present.length} class (${EMOTIONS[present[0]!]}); fine-tuning needs at least 2 classes`);
+  if (present.length < 2)
+    throw new Error(
+      `${o.data}: usable faces in only ${present.length} class (${EMOTIONS[present[0]!]}); fine-tuning needs at least 2 classes`,
+    );
   for (const c of present) {
     const n = data.samples.filter((s) => s.label === c).length;
     const photos = data.scan.items.filter((i) => i.label === c).length;
     // (Classes with few photos were already warned about.)
-    if (n < MIN_PHOTOS_PER_CLASS && photos >= MIN_PHOTOS_PER_CLASS) o.log(`warning: only ${n} usable face${n === 1 ? '' : 's'} for ${EMOTIONS[c]}: its validation figures will be noisy (20 or more per class is better)`);
+    if (n < MIN_PHOTOS_PER_CLASS && photos >= MIN_PHOTOS_PER_CLASS)
+      o.log(
+        `warning: only ${n} usable face${n === 1 ? '' : 's'} for ${EMOTIONS[c]}: its validation figures will be noisy (20 or more per class is better)`,
+      );
   }
 
   const split = stratifiedSplit(Array.from(all.labels), o.valSplit, o.seed);
@@ -85,7 +102,9 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
   const t0 = Date.now();
   const main = await trainAndPredict(o.from, all, split, o, (epoch, p) => {
     const eta = ((Date.now() - t0) / 1000 / epoch) * (o.epochs - epoch);
-    o.log(`epoch ${epoch}/${o.epochs}: loss ${p.loss.toFixed(4)} acc ${p.acc.toFixed(4)} | val loss ${p.valLoss.toFixed(4)} val acc ${p.valAcc.toFixed(4)} | ETA ${formatDuration(eta)}`);
+    o.log(
+      `epoch ${epoch}/${o.epochs}: loss ${p.loss.toFixed(4)} acc ${p.acc.toFixed(4)} | val loss ${p.valLoss.toFixed(4)} val acc ${p.valAcc.toFixed(4)} | ETA ${formatDuration(eta)}`,
+    );
   });
   const valAcc = accuracy(main.yTrue, main.yPred);
   o.log(`validation accuracy ${valAcc.toFixed(4)} (${split.val.length} images)`);
@@ -102,10 +121,17 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
       const r = await trainAndPredict(o.from, all, fold, o);
       r.model.dispose();
       per.push({ subject: fold.subject, n: fold.val.length, accuracy: accuracy(r.yTrue, r.yPred) });
-      o.log(`  leave-one-subject-out ${per.length}/${folds.length}: ${fold.subject} ${per.at(-1)!.accuracy.toFixed(3)} (${fold.val.length} images)`);
+      o.log(
+        `  leave-one-subject-out ${per.length}/${folds.length}: ${fold.subject} ${per.at(-1)!.accuracy.toFixed(3)} (${fold.val.length} images)`,
+      );
     }
     const pooled = per.reduce((s, p) => s + p.accuracy * p.n, 0) / per.reduce((s, p) => s + p.n, 0);
-    estimate = { method: 'leave-one-subject-out', folds: per, meanAccuracy: per.reduce((s, p) => s + p.accuracy, 0) / per.length, pooledAccuracy: pooled };
+    estimate = {
+      method: 'leave-one-subject-out',
+      folds: per,
+      meanAccuracy: per.reduce((s, p) => s + p.accuracy, 0) / per.length,
+      pooledAccuracy: pooled,
+    };
     o.log(`leave-one-subject-out accuracy: ${pooled.toFixed(4)} over ${per.length} subjects`);
   } else if (mode === 'repeated') {
     const splits = repeatedStratifiedSplits(Array.from(all.labels), o.valSplit, 5, o.seed);
@@ -132,7 +158,9 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
     datasetPath: resolve(o.data),
     datasetName: folder,
     evaluatedOn: `validation split (${Math.round(o.valSplit * 100)}%, stratified, seed ${o.seed})`,
-    datasetNote: `${split.val.length} validation images; the same people appear in training and validation` + (estimate ? `; unseen-data estimate in extra.estimate` : ''),
+    datasetNote:
+      `${split.val.length} validation images; the same people appear in training and validation` +
+      (estimate ? `; unseen-data estimate in extra.estimate` : ''),
     splits: { train: split.train.length, val: split.val.length, test: split.val.length },
     yTrue: main.yTrue,
     yPred: main.yPred,
@@ -154,13 +182,17 @@ export async function runFinetune(o: FinetuneCommandOptions): Promise<void> {
       ...(estimate ? { estimate } : {}),
     },
   });
-  const outDir = await publishModelDir(o.out, async (tmp) => {
-    await saveLayersModel(main.model, tmp);
-    await writeReportFiles(tmp, report);
-  }, {
-    log: o.log,
-    manifestEntry: { id, name: report.name, kind: 'cnn', input: cnnInput({ size: 48, tta: 'hflip-mean' }) },
-  });
+  const outDir = await publishModelDir(
+    o.out,
+    async (tmp) => {
+      await saveLayersModel(main.model, tmp);
+      await writeReportFiles(tmp, report);
+    },
+    {
+      log: o.log,
+      manifestEntry: { id, name: report.name, kind: 'cnn', input: cnnInput({ size: 48, tta: 'hflip-mean' }) },
+    },
+  );
   main.model.dispose();
   o.log(`wrote ${outDir} (validation accuracy ${valAcc.toFixed(4)}) in ${formatDuration((Date.now() - started) / 1000)}`);
   if (o.svm) {

@@ -37,14 +37,18 @@ export async function trainPersonalSvm(data: PersonalData, split: Split, o: Pers
   if (k < 2) throw new Error(`svm-au-personal: every class needs at least 2 training faces for cross-validation`);
   const search = await gridSearch(z, trainLabels, grid, k, undefined, { seed: o.seed });
   const best = search.best;
-  o.log(`svm-au-personal: C ${best.cost}, gamma ${best.gamma.toPrecision(3)} by ${k}-fold CV on the training split (${best.meanAccuracy.toFixed(4)})`);
+  o.log(
+    `svm-au-personal: C ${best.cost}, gamma ${best.gamma.toPrecision(3)} by ${k}-fold CV on the training split (${best.meanAccuracy.toFixed(4)})`,
+  );
 
   // The reference study's figure: 5-fold CV over every labelled face, with the chosen C/gamma
   // (scaler fitted on all faces here, as a plain libsvm CV would).
   const allScaler = fitStandardScaler(data.features);
   const allZ = transformRows(createPreprocess({ inputDim: FEATURE_COUNT, standardize: allScaler }), data.features);
   const cv = await crossValidate(allZ, labels, { cost: best.cost, gamma: best.gamma }, 5, o.seed);
-  o.log(`svm-au-personal 5-fold CV over all ${labels.length} faces: ${cv.folds.map((f) => f.accuracy.toFixed(3)).join(', ')}; mean ${cv.meanAccuracy.toFixed(4)} +- ${cv.stdAccuracy.toFixed(4)}`);
+  o.log(
+    `svm-au-personal 5-fold CV over all ${labels.length} faces: ${cv.folds.map((f) => f.accuracy.toFixed(3)).join(', ')}; mean ${cv.meanAccuracy.toFixed(4)} +- ${cv.stdAccuracy.toFixed(4)}`,
+  );
 
   const trained = await trainSvm(z, trainLabels, { cost: best.cost, gamma: best.gamma, probability: true });
   const files = libsvmToModelFiles(trained.svm.serializeModel(), {
@@ -91,8 +95,15 @@ export async function trainPersonalSvm(data: PersonalData, split: Split, o: Pers
 }
 
 /** `npm run train -- svm-au --data <folder>`: the personal SVM alone, on the default split. */
-export async function trainPersonalSvmCommand(dir: string, o: { seed: number; out: string; valSplit?: number; log: (line: string) => void }): Promise<void> {
+export async function trainPersonalSvmCommand(
+  dir: string,
+  o: { seed: number; out: string; valSplit?: number; log: (line: string) => void },
+): Promise<void> {
   const data = await loadPersonalData(dir, (l) => o.log(`  ${l}`));
-  const split = stratifiedSplit(data.samples.map((s) => s.label), o.valSplit ?? 0.2, o.seed);
+  const split = stratifiedSplit(
+    data.samples.map((s) => s.label),
+    o.valSplit ?? 0.2,
+    o.seed,
+  );
   await trainPersonalSvm(data, split, { seed: o.seed, out: o.out, log: o.log });
 }

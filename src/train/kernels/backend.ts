@@ -47,12 +47,15 @@ export async function chooseBackend(preferred: 'auto' | TrainBackend = 'auto', f
   if ((preferred === 'auto' || preferred === 'tensorflow') && (await tryTfjsNode())) {
     return { name: 'tensorflow', description: 'backend: tensorflow (@tensorflow/tfjs-node, native libtensorflow)' };
   }
-  if (preferred === 'tensorflow') throw new Error('--backend tensorflow: @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node)');
+  if (preferred === 'tensorflow')
+    throw new Error('--backend tensorflow: @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node)');
   if (preferred === 'cpu') {
     await tf.setBackend('cpu');
     return { name: 'cpu', description: 'backend: cpu (pure JS; very slow, for checks only)' };
   }
   await initWasm(fastKernels);
-  const kernels = fastKernels ? 'fast kernels (our WebAssembly SIMD convolutions, their gradients and MaxPoolGrad; fused training BatchNorm)' : 'reference kernels (plain Conv2DBackpropFilter only)';
+  const kernels = fastKernels
+    ? 'fast kernels (our WebAssembly SIMD convolutions, their gradients and MaxPoolGrad; fused training BatchNorm)'
+    : 'reference kernels (plain Conv2DBackpropFilter only)';
   return { name: 'wasm', description: `backend: wasm (XNNPACK SIMD, 1 thread per worker) with ${kernels}` };
 }

@@ -43,18 +43,44 @@ export function channelSums(xv: Float32Array, c: number, shift: Float64Array, su
     const end = Math.min(rows, r0 + ROW_BLOCK) * c;
     let k = 0;
     for (; k + 3 < c; k += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-      const h0 = shift[k]!, h1 = shift[k + 1]!, h2 = shift[k + 2]!, h3 = shift[k + 3]!;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        q0 = 0,
+        q1 = 0,
+        q2 = 0,
+        q3 = 0;
+      const h0 = shift[k]!,
+        h1 = shift[k + 1]!,
+        h2 = shift[k + 2]!,
+        h3 = shift[k + 3]!;
       for (let o = r0 * c + k; o < end; o += c) {
-        const d0 = xv[o]! - h0, d1 = xv[o + 1]! - h1, d2 = xv[o + 2]! - h2, d3 = xv[o + 3]! - h3;
-        s0 += d0; s1 += d1; s2 += d2; s3 += d3;
-        q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+        const d0 = xv[o]! - h0,
+          d1 = xv[o + 1]! - h1,
+          d2 = xv[o + 2]! - h2,
+          d3 = xv[o + 3]! - h3;
+        s0 += d0;
+        s1 += d1;
+        s2 += d2;
+        s3 += d3;
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+        q2 += d2 * d2;
+        q3 += d3 * d3;
       }
-      sum[k] += s0; sum[k + 1] += s1; sum[k + 2] += s2; sum[k + 3] += s3;
-      sq[k] += q0; sq[k + 1] += q1; sq[k + 2] += q2; sq[k + 3] += q3;
+      sum[k] += s0;
+      sum[k + 1] += s1;
+      sum[k + 2] += s2;
+      sum[k + 3] += s3;
+      sq[k] += q0;
+      sq[k + 1] += q1;
+      sq[k + 2] += q2;
+      sq[k + 3] += q3;
     }
     for (; k < c; k++) {
-      let s0 = 0, q0 = 0;
+      let s0 = 0,
+        q0 = 0;
       const h0 = shift[k]!;
       for (let o = r0 * c + k; o < end; o += c) {
         const d0 = xv[o]! - h0;
@@ -74,17 +100,40 @@ export function channelGradSums(dyv: Float32Array, xv: Float32Array, c: number, 
     const end = Math.min(rows, r0 + ROW_BLOCK) * c;
     let k = 0;
     for (; k + 3 < c; k += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        p0 = 0,
+        p1 = 0,
+        p2 = 0,
+        p3 = 0;
       for (let o = r0 * c + k; o < end; o += c) {
-        const g0 = dyv[o]!, g1 = dyv[o + 1]!, g2 = dyv[o + 2]!, g3 = dyv[o + 3]!;
-        s0 += g0; s1 += g1; s2 += g2; s3 += g3;
-        p0 += g0 * xv[o]!; p1 += g1 * xv[o + 1]!; p2 += g2 * xv[o + 2]!; p3 += g3 * xv[o + 3]!;
+        const g0 = dyv[o]!,
+          g1 = dyv[o + 1]!,
+          g2 = dyv[o + 2]!,
+          g3 = dyv[o + 3]!;
+        s0 += g0;
+        s1 += g1;
+        s2 += g2;
+        s3 += g3;
+        p0 += g0 * xv[o]!;
+        p1 += g1 * xv[o + 1]!;
+        p2 += g2 * xv[o + 2]!;
+        p3 += g3 * xv[o + 3]!;
       }
-      sdy[k] += s0; sdy[k + 1] += s1; sdy[k + 2] += s2; sdy[k + 3] += s3;
-      sdyx[k] += p0; sdyx[k + 1] += p1; sdyx[k + 2] += p2; sdyx[k + 3] += p3;
+      sdy[k] += s0;
+      sdy[k + 1] += s1;
+      sdy[k + 2] += s2;
+      sdy[k + 3] += s3;
+      sdyx[k] += p0;
+      sdyx[k + 1] += p1;
+      sdyx[k + 2] += p2;
+      sdyx[k + 3] += p3;
     }
     for (; k < c; k++) {
-      let s0 = 0, p0 = 0;
+      let s0 = 0,
+        p0 = 0;
       for (let o = r0 * c + k; o < end; o += c) {
         s0 += dyv[o]!;
         p0 += dyv[o]! * xv[o]!;
@@ -96,16 +145,33 @@ export function channelGradSums(dyv: Float32Array, xv: Float32Array, c: number, 
 }
 
 /** Per channel: out = a·u + b (v omitted) or out = a·u + b·v + d. */
-export function channelAffine(out: Float32Array, c: number, u: Float32Array, a: Float64Array, b: Float64Array, v?: Float32Array, d?: Float64Array): void {
+export function channelAffine(
+  out: Float32Array,
+  c: number,
+  u: Float32Array,
+  a: Float64Array,
+  b: Float64Array,
+  v?: Float32Array,
+  d?: Float64Array,
+): void {
   const rows = c === 0 ? 0 : u.length / c;
   for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
     const end = Math.min(rows, r0 + ROW_BLOCK) * c;
     let k = 0;
     for (; k + 3 < c; k += 4) {
-      const a0 = a[k]!, a1 = a[k + 1]!, a2 = a[k + 2]!, a3 = a[k + 3]!;
-      const b0 = b[k]!, b1 = b[k + 1]!, b2 = b[k + 2]!, b3 = b[k + 3]!;
+      const a0 = a[k]!,
+        a1 = a[k + 1]!,
+        a2 = a[k + 2]!,
+        a3 = a[k + 3]!;
+      const b0 = b[k]!,
+        b1 = b[k + 1]!,
+        b2 = b[k + 2]!,
+        b3 = b[k + 3]!;
       if (v && d) {
-        const e0 = d[k]!, e1 = d[k + 1]!, e2 = d[k + 2]!, e3 = d[k + 3]!;
+        const e0 = d[k]!,
+          e1 = d[k + 1]!,
+          e2 = d[k + 2]!,
+          e3 = d[k + 3]!;
         for (let o = r0 * c + k; o < end; o += c) {
           out[o] = a0 * u[o]! + b0 * v[o]! + e0;
           out[o + 1] = a1 * u[o + 1]! + b1 * v[o + 1]! + e1;
@@ -122,7 +188,9 @@ export function channelAffine(out: Float32Array, c: number, u: Float32Array, a: 
       }
     }
     for (; k < c; k++) {
-      const a0 = a[k]!, b0 = b[k]!, e0 = d ? d[k]! : 0;
+      const a0 = a[k]!,
+        b0 = b[k]!,
+        e0 = d ? d[k]! : 0;
       for (let o = r0 * c + k; o < end; o += c) out[o] = v ? a0 * u[o]! + b0 * v[o]! + e0 : a0 * u[o]! + b0;
     }
   }
@@ -266,7 +334,12 @@ export function registerBatchNormTrainKernels(): void {
 
 /** tf.customGrad for a function of three tensors (its published typing is variadic). */
 type CustomGrad3 = (
-  f: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] },
+  f: (
+    x: tf.Tensor,
+    g: tf.Tensor,
+    b: tf.Tensor,
+    save: tf.GradSaveFunc,
+  ) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] },
 ) => (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /**
@@ -274,7 +347,12 @@ type CustomGrad3 = (
  * x, gamma and beta, plus the batch mean and (biased) variance for the moving averages. mean and
  * variance are kept (the custom op's forward runs in its own tidy): the caller disposes them.
  */
-export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+export function batchNormTrain(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
   registerBatchNormTrainKernels();
   let mean: tf.Tensor | undefined;
   let variance: tf.Tensor | undefined;
@@ -323,11 +401,15 @@ export function useFusedBatchNorm(model: tf.LayersModel): number {
     const original = bn.call.bind(bn);
     bn.call = (inputs, kwargs) => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      if (!kwargs.training || tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || (bn.axis !== -1 && bn.axis !== x.rank - 1)) return original(inputs, kwargs);
+      if (!kwargs.training || tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || (bn.axis !== -1 && bn.axis !== x.rank - 1))
+        return original(inputs, kwargs);
       return tf.tidy(() => {
         const { y, mean, variance } = batchNormTrain(x, bn.gamma.read(), bn.beta.read(), bn.epsilon);
         const decay = 1 - bn.momentum;
-        for (const [variable, value] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const) {
+        for (const [variable, value] of [
+          [bn.movingMean, mean],
+          [bn.movingVariance, variance],
+        ] as const) {
           tf.tidy(() => {
             const orig = variable.read();
             variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));

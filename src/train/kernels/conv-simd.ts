@@ -26,8 +26,19 @@ function filterGradRowBlock(ow: number, co: number): number {
  * Copies x [n, h, w, c] into dst [n, hp, wp, cp] at (top, left), zeros elsewhere (and in channels
  * c..cp-1). Padding here is what lets the kernels run every tap without bounds checks.
  */
-function padInto(dst: Float32Array, x: Float32Array, n: number, h: number, w: number, c: number, hp: number,
-  wp: number, top: number, left: number, cp: number): void {
+function padInto(
+  dst: Float32Array,
+  x: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  hp: number,
+  wp: number,
+  top: number,
+  left: number,
+  cp: number,
+): void {
   dst.fill(0);
   const rowFloats = w * c;
   for (let b = 0; b < n; b++) {
@@ -43,12 +54,15 @@ function padInto(dst: Float32Array, x: Float32Array, n: number, h: number, w: nu
   }
 }
 
-const stride1 = (info: backend_util.Conv2DInfo) => info.strideHeight === 1 && info.strideWidth === 1 &&
-  info.dilationHeight === 1 && info.dilationWidth === 1 && info.dataFormat === 'channelsLast';
+const stride1 = (info: backend_util.Conv2DInfo) =>
+  info.strideHeight === 1 &&
+  info.strideWidth === 1 &&
+  info.dilationHeight === 1 &&
+  info.dilationWidth === 1 &&
+  info.dataFormat === 'channelsLast';
 
 /** A zero-padded copy of x [n, h, w, c] as a scratch tensor [n, hp, wp, cp] (cp >= c); the caller frees it. */
-function padded(backend: WasmBackendLike, x: TensorInfo, hp: number, wp: number, top: number, left: number,
-  cp = x.shape[3]): TensorInfo {
+function padded(backend: WasmBackendLike, x: TensorInfo, hp: number, wp: number, top: number, left: number, cp = x.shape[3]): TensorInfo {
   const [n, h, w, c] = x.shape;
   const xp = backend.makeOutput([n, hp, wp, cp], 'float32');
   // Views after makeOutput, which may grow (and move) the heap.
@@ -61,11 +75,24 @@ function padded(backend: WasmBackendLike, x: TensorInfo, hp: number, wp: number,
  * Input channels that are not a multiple of 4 (the first layer's one gray channel) are padded with
  * zero channels in the padded copy, and the extra rows of dW dropped.
  */
-export function filterGradientSimd(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo,
-  info: backend_util.Conv2DInfo): TensorInfo | undefined {
+export function filterGradientSimd(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow,
-    inChannels: ci, outChannels: co } = info;
+  const {
+    batchSize: n,
+    filterHeight: kh,
+    filterWidth: kw,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+    inChannels: ci,
+    outChannels: co,
+  } = info;
   if (!k || !stride1(info) || co % 8 !== 0 || n * oh * ow * ci === 0) return undefined;
   const { top, left } = info.padInfo;
   const hp = Math.max(oh + kh - 1, h + top);
@@ -77,8 +104,21 @@ export function filterGradientSimd(backend: WasmBackendLike, x: TensorInfo, dy: 
   const dwpv = backend.typedArrayFromHeap(dwp);
   dwpv.fill(0);
   const xRowStep = wp * cp * 4;
-  k.filterGrad(backend.typedArrayFromHeap(xp).byteOffset, backend.typedArrayFromHeap(dy).byteOffset, dwpv.byteOffset,
-    n * oh, filterGradRowBlock(ow, co), oh, ow, cp, co, kh, kw, xRowStep, (hp - oh + 1) * xRowStep);
+  k.filterGrad(
+    backend.typedArrayFromHeap(xp).byteOffset,
+    backend.typedArrayFromHeap(dy).byteOffset,
+    dwpv.byteOffset,
+    n * oh,
+    filterGradRowBlock(ow, co),
+    oh,
+    ow,
+    cp,
+    co,
+    kh,
+    kw,
+    xRowStep,
+    (hp - oh + 1) * xRowStep,
+  );
   backend.disposeData(xp.dataId);
   if (dwp !== dw) {
     const dwv = backend.typedArrayFromHeap(dw);
@@ -98,8 +138,7 @@ const even = (v: number) => v + (v & 1);
  * likewise wp): the shared part of the forward pass and dx. Odd sizes are computed one row or
  * column wider into a scratch tensor and copied out.
  */
-function convPadded(k: SimdKernels, backend: WasmBackendLike, xp: TensorInfo, filter: TensorInfo,
-  oh: number, ow: number): TensorInfo {
+function convPadded(k: SimdKernels, backend: WasmBackendLike, xp: TensorInfo, filter: TensorInfo, oh: number, ow: number): TensorInfo {
   const [n, hp, wp, ci] = xp.shape;
   const [kh, kw, , co] = filter.shape;
   const out = backend.makeOutput([n, oh, ow, co], 'float32');
@@ -107,14 +146,26 @@ function convPadded(k: SimdKernels, backend: WasmBackendLike, xp: TensorInfo, fi
   const full = exact ? out : backend.makeOutput([n, even(oh), even(ow), co], 'float32');
   const xRowStep = wp * ci * 4;
   const fullView = backend.typedArrayFromHeap(full);
-  k.conv2d(backend.typedArrayFromHeap(xp).byteOffset, backend.typedArrayFromHeap(filter).byteOffset,
-    fullView.byteOffset, n, even(oh), even(ow), ci, co, kh, kw, xRowStep, hp * xRowStep);
+  k.conv2d(
+    backend.typedArrayFromHeap(xp).byteOffset,
+    backend.typedArrayFromHeap(filter).byteOffset,
+    fullView.byteOffset,
+    n,
+    even(oh),
+    even(ow),
+    ci,
+    co,
+    kh,
+    kw,
+    xRowStep,
+    hp * xRowStep,
+  );
   if (!exact) {
     const outView = backend.typedArrayFromHeap(out);
     const rowFloats = ow * co;
     for (let b = 0; b < n; b++) {
       for (let r = 0; r < oh; r++) {
-        const src = ((b * even(oh) + r) * even(ow)) * co;
+        const src = (b * even(oh) + r) * even(ow) * co;
         outView.set(fullView.subarray(src, src + rowFloats), (b * oh + r) * rowFloats);
       }
     }
@@ -124,11 +175,14 @@ function convPadded(k: SimdKernels, backend: WasmBackendLike, xp: TensorInfo, fi
 }
 
 /** The forward stride-1 convolution (no bias or activation), or undefined where the kernel does not apply. */
-export function conv2dSimd(backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo,
-  info: backend_util.Conv2DInfo): TensorInfo | undefined {
+export function conv2dSimd(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inChannels: ci,
-    outChannels: co } = info;
+  const { batchSize: n, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
   // The kernel's loops run at least once: empty tensors go to XNNPACK.
   if (!k || !stride1(info) || co % 8 !== 0 || n * oh * ow * ci === 0) return undefined;
   const xp = padded(backend, x, even(oh) + kh - 1, even(ow) + kw - 1, info.padInfo.top, info.padInfo.left);
@@ -141,8 +195,12 @@ export function conv2dSimd(backend: WasmBackendLike, x: TensorInfo, filter: Tens
  * dx of a stride-1 convolution: dy padded by (k - 1 - pad) convolved with the filter turned by 180
  * degrees and its channel axes swapped. Undefined where the kernel does not apply.
  */
-export function inputGradientSimd(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo,
-  info: backend_util.Conv2DInfo): TensorInfo | undefined {
+export function inputGradientSimd(
+  backend: WasmBackendLike,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
   const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
   if (!k || !stride1(info) || ci % 8 !== 0 || n * h * w * co === 0) return undefined;

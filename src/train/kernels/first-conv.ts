@@ -28,15 +28,27 @@ export function useLazyImageGradient(model: tf.LayersModel): boolean {
   const layer = model.layers[0];
   if (!layer || layer.getClassName() !== 'Conv2D') return false;
   const conv = layer as unknown as Conv2DLayerInternals;
-  if (conv.rank !== 2 || conv.useBias || conv.activation.getClassName() !== 'linear' || conv.dataFormat !== 'channelsLast'
-    || conv.padding === 'causal') return false;
+  if (
+    conv.rank !== 2 ||
+    conv.useBias ||
+    conv.activation.getClassName() !== 'linear' ||
+    conv.dataFormat !== 'channelsLast' ||
+    conv.padding === 'causal'
+  )
+    return false;
   const original = conv.call.bind(conv);
   const dilations = (Array.isArray(conv.dilationRate) ? conv.dilationRate : [conv.dilationRate, conv.dilationRate]) as [number, number];
   conv.call = (inputs, kwargs) => {
     if (!kwargs.training) return original(inputs, kwargs);
     const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
-    return tf.conv2d(x, conv.kernel.read() as tf.Tensor4D, conv.strides as [number, number], conv.padding as 'valid' | 'same',
-      'NHWC', dilations);
+    return tf.conv2d(
+      x,
+      conv.kernel.read() as tf.Tensor4D,
+      conv.strides as [number, number],
+      conv.padding as 'valid' | 'same',
+      'NHWC',
+      dilations,
+    );
   };
   return true;
 }

@@ -37,10 +37,14 @@ import initWabt from 'wabt';
  * broadcast to four lanes, then acc(2k) += x * a and acc(2k+1) += x * b (8 accumulators, 4 x 8 floats).
  */
 function tileUpdate(splats: string[], a: string, b: string): string {
-  return splats.map((address, k) => `
+  return splats
+    .map(
+      (address, k) => `
                   (local.set $x (v128.load32_splat ${address}))
                   (local.set $acc${2 * k} (f32x4.add (local.get $acc${2 * k}) (f32x4.mul (local.get $x) (local.get ${a}))))
-                  (local.set $acc${2 * k + 1} (f32x4.add (local.get $acc${2 * k + 1}) (f32x4.mul (local.get $x) (local.get ${b}))))`).join('');
+                  (local.set $acc${2 * k + 1} (f32x4.add (local.get $acc${2 * k + 1}) (f32x4.mul (local.get $x) (local.get ${b}))))`,
+    )
+    .join('');
 }
 
 const WAT = `
@@ -168,8 +172,16 @@ ${tileUpdate(['(local.get $xq)', 'offset=4 (local.get $xq)', 'offset=8 (local.ge
                 (loop $cLoop
                   (local.set $w0 (v128.load (local.get $wq)))
                   (local.set $w1 (v128.load offset=16 (local.get $wq)))
-${tileUpdate(['(local.get $xq)', '(i32.add (local.get $xq) (local.get $xStep))',
-                    '(i32.add (local.get $xq) (local.get $xRowStep))', '(i32.add (local.get $xq) (local.get $s3))'], '$w0', '$w1')}
+${tileUpdate(
+  [
+    '(local.get $xq)',
+    '(i32.add (local.get $xq) (local.get $xStep))',
+    '(i32.add (local.get $xq) (local.get $xRowStep))',
+    '(i32.add (local.get $xq) (local.get $s3))',
+  ],
+  '$w0',
+  '$w1',
+)}
                   (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
                   (local.set $wq (i32.add (local.get $wq) (local.get $co4)))
                   (br_if $cLoop (local.tee $c (i32.sub (local.get $c) (i32.const 1)))))
@@ -316,12 +328,36 @@ ${tileUpdate(['(local.get $xq)', '(i32.add (local.get $xq) (local.get $xStep))',
 `;
 
 export interface SimdKernels {
-  filterGrad(xp: number, dy: number, dw: number, rows: number, rowBlock: number, oh: number, ow: number, ci: number,
-    co: number, kh: number, kw: number, xRowStep: number, xImageJump: number): void;
-  conv2d(xp: number, w: number, out: number, n: number, oh: number, ow: number, ci: number, co: number, kh: number,
-    kw: number, xRowStep: number, xImageStep: number): void;
-  maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, oh: number, ow: number, c: number, rowStep: number,
-    imageStep: number): void;
+  filterGrad(
+    xp: number,
+    dy: number,
+    dw: number,
+    rows: number,
+    rowBlock: number,
+    oh: number,
+    ow: number,
+    ci: number,
+    co: number,
+    kh: number,
+    kw: number,
+    xRowStep: number,
+    xImageJump: number,
+  ): void;
+  conv2d(
+    xp: number,
+    w: number,
+    out: number,
+    n: number,
+    oh: number,
+    ow: number,
+    ci: number,
+    co: number,
+    kh: number,
+    kw: number,
+    xRowStep: number,
+    xImageStep: number,
+  ): void;
+  maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, oh: number, ow: number, c: number, rowStep: number, imageStep: number): void;
   bnSums(x: number, rows: number, c: number, shift: number, sum: number, sq: number): void;
   bnGradSums(dy: number, x: number, rows: number, c: number, sdy: number, sdyx: number): void;
   bnAffine(out: number, u: number, v: number, rows: number, c: number, a: number, b: number, d: number): void;
@@ -363,4 +399,3 @@ export function simdKernelsFor(backend: unknown): SimdKernels | undefined {
 export function simdKernelsLoaded(backend: unknown): boolean {
   return simdKernelsFor(backend) !== undefined;
 }
-

@@ -74,13 +74,18 @@ function free(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
 const transpose = (b: WasmBackendLike, x: TensorInfo, perm: number[]) => call('Transpose', b, { x }, { perm });
 
 function conv2d(b: WasmBackendLike, x: TensorInfo, filter: TensorInfo, pad: Pad, dilations: [number, number]): TensorInfo {
-  return call('Conv2D', b, { x, filter }, {
-    strides: [1, 1],
-    pad: pad as unknown as NamedAttrMap[string],
-    dataFormat: 'NHWC',
-    dilations,
-    dimRoundingMode: undefined as unknown as string,
-  });
+  return call(
+    'Conv2D',
+    b,
+    { x, filter },
+    {
+      strides: [1, 1],
+      pad: pad as unknown as NamedAttrMap[string],
+      dataFormat: 'NHWC',
+      dilations,
+      dimRoundingMode: undefined as unknown as string,
+    },
+  );
 }
 
 /**
@@ -91,20 +96,51 @@ export function conv2DBackpropFilterConv(args: { inputs: Record<string, TensorIn
   const backend = args.backend as WasmBackendLike;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
   };
   if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad,
-    dimRoundingMode, false, 'channelsLast');
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   const { top, left } = info.padInfo;
   // Pad below/right so the conv yields at least kh x kw outputs; negative means "too many" rows, sliced off below.
   const bottom = Math.max(0, kh - h - top + (oh - 1) * sh);
   const right = Math.max(0, kw - w - left + (ow - 1) * sw);
   const xT = transpose(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
   const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, n, co]
-  const conv = conv2d(backend, xT, dyT, [[0, 0], [top, bottom], [left, right], [0, 0]], [sh, sw]); // [ci, >=kh, >=kw, co]
+  const conv = conv2d(
+    backend,
+    xT,
+    dyT,
+    [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+    [sh, sw],
+  ); // [ci, >=kh, >=kw, co]
   free(backend, xT, dyT);
   let cropped = conv;
   if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
@@ -124,13 +160,34 @@ export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorIn
   const backend = args.backend as WasmBackendLike;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, pad, dimRoundingMode, filterShape } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | Pad;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
   };
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad,
-    dimRoundingMode, false, 'channelsLast');
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w,
-    outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const {
+    batchSize: n,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+    inChannels: ci,
+    outChannels: co,
+  } = info;
   const { top, left } = info.padInfo;
   const cols = n * oh * ow;
   const rows = kh * kw * ci;
@@ -144,8 +201,12 @@ export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorIn
         for (let bn = 0; bn < n; bn++) {
           for (let i = 0; i < oh; i++) {
             const r = i * sh + a - top;
-            if (r < 0 || r >= h) { pv.fill(0, o, o + ow); o += ow; continue; }
-            const rowBase = ((bn * h + r) * w) * ci + c;
+            if (r < 0 || r >= h) {
+              pv.fill(0, o, o + ow);
+              o += ow;
+              continue;
+            }
+            const rowBase = (bn * h + r) * w * ci + c;
             for (let j = 0; j < ow; j++) {
               const q = j * sw + b - left;
               pv[o++] = q >= 0 && q < w ? xv[rowBase + q * ci] : 0;
@@ -156,7 +217,18 @@ export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorIn
     }
   }
   const filter: TensorInfo = { dataId: dy.dataId, shape: [1, 1, cols, co], dtype: 'float32' };
-  const prod = conv2d(backend, pt, filter, [[0, 0], [0, 0], [0, 0], [0, 0]], [1, 1]); // [1, rows, 1, co]
+  const prod = conv2d(
+    backend,
+    pt,
+    filter,
+    [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+    [1, 1],
+  ); // [1, rows, 1, co]
   free(backend, pt);
   return { dataId: prod.dataId, shape: [kh, kw, ci, co], dtype: 'float32' };
 }
@@ -164,11 +236,21 @@ export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorIn
 function filterGradientInfo(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap }): backend_util.Conv2DInfo {
   const x = (args.inputs as { x: TensorInfo }).x;
   const { strides, pad, dimRoundingMode, filterShape } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | Pad;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
   };
-  return backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad,
-    dimRoundingMode, false, 'channelsLast');
+  return backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
 }
 
 export type FilterGradientForm = 'auto' | 'conv' | 'gemm' | 'simd';
@@ -213,12 +295,23 @@ export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; attrs: N
 function forwardConvSimd(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo | undefined {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
-    dilations: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dilations: [number, number] | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   if (!useSimd || dataFormat === 'NCHW') return undefined;
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   return conv2dSimd(args.backend as WasmBackendLike, x, filter, info);
 }
 
@@ -242,11 +335,22 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
   const backend = args.backend as WasmBackendLike;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | Pad; dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number];
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    inputShape: [number, number, number, number];
   };
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad,
-    dimRoundingMode, false, dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast');
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast',
+  );
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dataFormat !== 'channelsLast') {
     return callOriginal('Conv2DBackpropInput', args);
   }
@@ -259,7 +363,18 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
   const flipped = call('Reverse', backend, { x: filter }, { dims: [0, 1] });
   const swapped = transpose(backend, flipped, [0, 1, 3, 2]); // [kh, kw, co, ci]
   free(backend, flipped);
-  const dx = conv2d(backend, dy, swapped, [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]], [1, 1]);
+  const dx = conv2d(
+    backend,
+    dy,
+    swapped,
+    [
+      [0, 0],
+      [kh - 1 - top, kh - 1 - bottom],
+      [kw - 1 - left, kw - 1 - right],
+      [0, 0],
+    ],
+    [1, 1],
+  );
   free(backend, swapped);
   return dx;
 }
@@ -269,10 +384,19 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: N
   const backend = args.backend as WasmBackendLike;
   const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
-    filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number;
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
-  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
@@ -304,11 +428,19 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: N
             let best = p00 + ch;
             let bestVal = xv[best];
             let v = xv[p00 + c + ch];
-            if (v > bestVal) { bestVal = v; best = p00 + c + ch; }
+            if (v > bestVal) {
+              bestVal = v;
+              best = p00 + c + ch;
+            }
             v = xv[p10 + ch];
-            if (v > bestVal) { bestVal = v; best = p10 + ch; }
+            if (v > bestVal) {
+              bestVal = v;
+              best = p10 + ch;
+            }
             v = xv[p10 + c + ch];
-            if (v > bestVal) { best = p10 + c + ch; }
+            if (v > bestVal) {
+              best = p10 + c + ch;
+            }
             dxv[best] += dyv[dyBase + ch];
           }
         }
@@ -333,7 +465,10 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: N
             for (let q = c0; q < c1; q++) {
               const idx = rowBase + q * c;
               const v = xv[idx];
-              if (v > bestVal) { bestVal = v; best = idx; }
+              if (v > bestVal) {
+                bestVal = v;
+                best = idx;
+              }
             }
           }
           if (best >= 0) dxv[best] += dyv[dyBase + ch];
@@ -362,13 +497,25 @@ export function batchMatMul(args: { inputs: Record<string, TensorInfo>; attrs: N
   const m = transposeA ? ac : ar;
   const k = transposeA ? ar : ac;
   const n = transposeB ? br : bc;
-  if ((transposeB ? bc : br) !== k) throw new Error(`matMul: inner dimensions ${k} and ${transposeB ? bc : br} of shapes ${a.shape} and ${b.shape} differ`);
+  if ((transposeB ? bc : br) !== k)
+    throw new Error(`matMul: inner dimensions ${k} and ${transposeB ? bc : br} of shapes ${a.shape} and ${b.shape} differ`);
   // Views with new shapes over the same data (no copy, not disposed: the engine owns a and b).
   const a2 = transposeA ? transpose(backend, { dataId: a.dataId, shape: [ar, ac], dtype: a.dtype }, [1, 0]) : a;
   const b2 = transposeB ? transpose(backend, { dataId: b.dataId, shape: [br, bc], dtype: b.dtype }, [1, 0]) : b;
   const x: TensorInfo = { dataId: a2.dataId, shape: [1, m, 1, k], dtype: 'float32' };
   const filter: TensorInfo = { dataId: b2.dataId, shape: [1, 1, k, n], dtype: 'float32' };
-  const conv = conv2d(backend, x, filter, [[0, 0], [0, 0], [0, 0], [0, 0]], [1, 1]);
+  const conv = conv2d(
+    backend,
+    x,
+    filter,
+    [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+    [1, 1],
+  );
   if (transposeA) free(backend, a2);
   if (transposeB) free(backend, b2);
   const outShape = [...a.shape.slice(0, -2), m, n];
@@ -486,7 +633,7 @@ function replaceKernel(config: KernelConfig): void {
 export function registerWasmGradientKernels(options: GradientKernelOptions = {}): string[] {
   const fast = options.fast ?? true;
   // The reference keeps the plain conv composition only.
-  filterGradientForm = fast ? options.filterGradient ?? 'auto' : 'conv';
+  filterGradientForm = fast ? (options.filterGradient ?? 'auto') : 'conv';
   useSimd = options.simd ?? true;
   for (const k of KERNELS) {
     // The backend's own kernel, never ours (a later call finds ours registered).

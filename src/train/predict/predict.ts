@@ -99,10 +99,13 @@ const FILES_PER_CALL = 8;
 
 /** Models of the manifest that failed to load as corrupt; the message names each and why. */
 export class CorruptModelError extends Error {
-  constructor(readonly models: { id: string; status: string }[], modelsDir: string) {
+  constructor(
+    readonly models: { id: string; status: string }[],
+    modelsDir: string,
+  ) {
     super(
-      models.map((m) => `model "${m.id}" (in ${modelsDir}) is ${m.status}`).join('\n')
-        + `\n(to run the other models meanwhile, leave ${models.length === 1 ? 'it' : 'them'} out with --models)`,
+      models.map((m) => `model "${m.id}" (in ${modelsDir}) is ${m.status}`).join('\n') +
+        `\n(to run the other models meanwhile, leave ${models.length === 1 ? 'it' : 'them'} out with --models)`,
     );
     this.name = 'CorruptModelError';
   }
@@ -154,7 +157,13 @@ export async function predictImages(files: string[], options: PredictOptions = {
           }),
         );
         const readable = loaded.filter((l): l is { file: string; bytes: Uint8Array } => 'bytes' in l);
-        const out = readable.length > 0 ? await pages.processFiles(page, readable.map((l) => ({ name: l.file, bytes: l.bytes }))) : [];
+        const out =
+          readable.length > 0
+            ? await pages.processFiles(
+                page,
+                readable.map((l) => ({ name: l.file, bytes: l.bytes })),
+              )
+            : [];
         let k = 0;
         loaded.forEach((l, i) => {
           if (!('bytes' in l)) {
@@ -185,7 +194,7 @@ export async function manifestModelIds(modelsDir = 'models'): Promise<string[]> 
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file} is not valid JSON (${(e as Error).message}); fix it, or restore it with git`);
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}); fix it, or restore it with git`, { cause: e });
   }
   return parseManifest(json, file).models.map((m) => m.id);
 }

@@ -8,7 +8,15 @@
  */
 import { EMOTIONS } from '../../core/labels.ts';
 import { labelFromFolderName } from '../../core/label-aliases.ts';
-import type { ComparisonJson, ComparisonModel, ComparisonRow, ComparisonSet, ComparisonUnknown, Leader, UnknownImageRow, UnknownScore } from '../../core/contracts/index.ts';
+import type {
+  ComparisonJson,
+  ComparisonModel,
+  ComparisonRow,
+  ComparisonSet,
+  ComparisonUnknown,
+  Leader,
+  UnknownImageRow,
+} from '../../core/contracts/index.ts';
 // The output (models/report.json) is a contract the app reads: its types live in core/contracts.
 
 /** The parts of a ModelReport (contracts/report.ts) the comparison reads; a ModelReport fits. */
@@ -93,7 +101,8 @@ function rank(entries: { id: string; value: number }[], higherIsBetter = true): 
   const tied = sorted.filter((e) => Math.abs(e.value - top) < EPS);
   const rest = sorted.filter((e) => Math.abs(e.value - top) >= EPS);
   const second = rest[0]?.value;
-  const runnerUp = second === undefined ? null : { modelIds: rest.filter((e) => Math.abs(e.value - second) < EPS).map((e) => e.id), value: second };
+  const runnerUp =
+    second === undefined ? null : { modelIds: rest.filter((e) => Math.abs(e.value - second) < EPS).map((e) => e.id), value: second };
   return { modelIds: tied.map((e) => e.id), value: top, runnerUp, margin: runnerUp ? Math.abs(top - runnerUp.value) : null };
 }
 
@@ -147,7 +156,16 @@ export function buildComparison(input: ComparisonInput): { json: ComparisonJson;
   const evaluationSets: ComparisonSet[] = setNames.map((name) => {
     const rows: ComparisonRow[] = inputs.map((m) => {
       const r = m.reports[name];
-      if (!r) return { modelId: m.id, evaluated: false, accuracy: null, macroF1: null, perClassF1: classes.map(() => null), images: null, note: null };
+      if (!r)
+        return {
+          modelId: m.id,
+          evaluated: false,
+          accuracy: null,
+          macroF1: null,
+          perClassF1: classes.map(() => null),
+          images: null,
+          note: null,
+        };
       const perClassF1 = classes.map((label) => {
         const c = r.perClass.find((p) => p.label === label);
         // A class with no true sample in the set has no meaningful F1.
@@ -224,7 +242,8 @@ export function buildComparison(input: ComparisonInput): { json: ComparisonJson;
     if (f1 && evaluated > 1) {
       const sameLeader = f1.modelIds.length === best.modelIds.length && f1.modelIds.every((id) => best.modelIds.includes(id));
       if (sameLeader) s += ` ${f1.modelIds.length > 1 ? 'They also share' : 'It also has'} the best macro F1 (${f1.value.toFixed(2)}).`;
-      else s += ` By macro F1 the best is ${names(f1.modelIds)} (${f1.value.toFixed(2)}${f1.runnerUp ? ` vs ${f1.runnerUp.value.toFixed(2)}` : ''}).`;
+      else
+        s += ` By macro F1 the best is ${names(f1.modelIds)} (${f1.value.toFixed(2)}${f1.runnerUp ? ` vs ${f1.runnerUp.value.toFixed(2)}` : ''}).`;
     }
     const small = set.rows.find((r) => r.modelId === best.modelIds[0])?.images;
     if (small !== null && small !== undefined && small < 100) {
@@ -236,7 +255,9 @@ export function buildComparison(input: ComparisonInput): { json: ComparisonJson;
     const n = unknown.images.length;
     if (unknown.best && unknown.scores) {
       const b = unknown.best;
-      const others = unknown.scores.filter((sc) => !b.modelIds.includes(sc.modelId)).sort((x, y) => y.right - x.right || byCode(x.modelId, y.modelId));
+      const others = unknown.scores
+        .filter((sc) => !b.modelIds.includes(sc.modelId))
+        .sort((x, y) => y.right - x.right || byCode(x.modelId, y.modelId));
       const lead = `${names(b.modelIds)} ${b.modelIds.length > 1 ? 'tie for' : 'gets'} the most right:`;
       let s = `Unknown images with a held-back label: ${lead} ${b.right}/${b.total} (${formatPercent(b.total ? b.right / b.total : 0)})`;
       if (others.length) s += `; ${others.map((o) => `${nameOf(o.modelId)} ${o.right}/${o.total}`).join(', ')}`;
@@ -244,7 +265,8 @@ export function buildComparison(input: ComparisonInput): { json: ComparisonJson;
     } else if (n > 0) {
       summary.push(`Unknown images: no held-back labels, so no model can be scored on them.`);
     }
-    if (n > 0 && models.length > 1) summary.push(`All models give the same label on ${unknown.agreed} of ${n} unknown image${n === 1 ? '' : 's'}.`);
+    if (n > 0 && models.length > 1)
+      summary.push(`All models give the same label on ${unknown.agreed} of ${n} unknown image${n === 1 ? '' : 's'}.`);
   }
   if (fastest) {
     let s = `Fastest: ${names(fastest.modelIds)} at ${formatMs(fastest.latencyMsPerFace)} per face`;
@@ -316,7 +338,13 @@ function renderMarkdown(c: ComparisonJson): string {
     ...mdTable(
       ['Model', 'id', 'Kind', 'Size', 'Latency per face'],
       ['l', 'l', 'l', 'r', 'r'],
-      c.models.map((m) => [m.name, `\`${m.id}\``, m.kind, formatBytes(m.sizeBytes), m.latencyMsPerFace === null ? '—' : formatMs(m.latencyMsPerFace)]),
+      c.models.map((m) => [
+        m.name,
+        `\`${m.id}\``,
+        m.kind,
+        formatBytes(m.sizeBytes),
+        m.latencyMsPerFace === null ? '—' : formatMs(m.latencyMsPerFace),
+      ]),
     ),
     '',
   );
@@ -345,7 +373,10 @@ function renderMarkdown(c: ComparisonJson): string {
       out.push('');
     }
     if (set.absentClasses.length) {
-      out.push(`No image of ${joinNames(set.absentClasses)} in this set. Macro F1 is each report's own figure, whatever it made of the missing class${set.absentClasses.length === 1 ? '' : 'es'}.`, '');
+      out.push(
+        `No image of ${joinNames(set.absentClasses)} in this set. Macro F1 is each report's own figure, whatever it made of the missing class${set.absentClasses.length === 1 ? '' : 'es'}.`,
+        '',
+      );
     }
     out.push('— : not evaluated, or the class has no image in this set. Bold: best accuracy.', '');
   }
@@ -367,7 +398,14 @@ function renderMarkdown(c: ComparisonJson): string {
         }),
       ]);
       if (u.scores) rows.push(['**right/total**', '', ...u.scores.map((s) => `**${s.right}/${s.total}**`)]);
-      out.push(...mdTable(header, header.map(() => 'l' as const), rows), '');
+      out.push(
+        ...mdTable(
+          header,
+          header.map(() => 'l' as const),
+          rows,
+        ),
+        '',
+      );
       out.push('Each cell: the top label and its probability. ✓/✗: against the held-back label. No prediction: no face was found.', '');
     }
   }

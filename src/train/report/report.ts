@@ -12,8 +12,9 @@ import { confusionSvg, curvesSvg } from './svg.ts';
 // The report's types are a contract the app and the commands read: they live in src/core/contracts.
 export type { HistoryPoint, ModelReport, SplitCounts } from '../../core/contracts/index.ts';
 
-export interface BuildReportInput
-  extends Partial<Pick<ModelReport, 'epochs' | 'bestEpoch' | 'wallTimeSec' | 'imagesPerSec' | 'backend' | 'params' | 'tta' | 'history' | 'notes' | 'extra'>> {
+export interface BuildReportInput extends Partial<
+  Pick<ModelReport, 'epochs' | 'bestEpoch' | 'wallTimeSec' | 'imagesPerSec' | 'backend' | 'params' | 'tta' | 'history' | 'notes' | 'extra'>
+> {
   id: string;
   name: string;
   kind: string;
@@ -114,7 +115,10 @@ export async function writeReportFiles(
   };
   const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
   const evalName = `${report.name} - ${report.dataset.name} ${report.dataset.evaluatedOn}${report.tta ? ' (TTA)' : ''}`;
-  await writeFileAtomic(paths.confusion, confusionSvg(report.confusionMatrix, report.labels, `${evalName}: accuracy ${pct(report.accuracy)}`));
+  await writeFileAtomic(
+    paths.confusion,
+    confusionSvg(report.confusionMatrix, report.labels, `${evalName}: accuracy ${pct(report.accuracy)}`),
+  );
   await writeFileAtomic(paths.curves, curvesSvg(history, `${report.name} - training curves`));
   // JSON last: a reader that sees the new report.json also sees the new charts.
   await writeFileAtomic(paths.json, JSON.stringify(report, null, 2) + '\n');

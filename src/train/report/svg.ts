@@ -6,9 +6,7 @@ import type { HistoryPoint } from '../../core/contracts/index.ts';
 
 /** Escape text for use in XML text content and attribute values. */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
-  );
+  return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;'));
 }
 
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
@@ -223,7 +221,9 @@ function panel(
   const lw = 74;
   const lx = x0 + w - lw - 8;
   const ly = y0 + 8;
-  out.push(`<rect x="${lx}" y="${ly}" width="${lw}" height="${series.length * 16 + 8}" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`);
+  out.push(
+    `<rect x="${lx}" y="${ly}" width="${lw}" height="${series.length * 16 + 8}" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`,
+  );
   series.forEach((s, i) => {
     const yy2 = ly + 14 + i * 16;
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
@@ -254,16 +254,35 @@ export function curvesSvg(history: readonly HistoryPoint[], title: string): stri
     const train = '#1f77b4';
     const val = '#d62728';
     out.push(
-      panel(left, top, pw, ph, 'loss', 'loss', [
-        { name: 'train', color: train, points: pts((h) => h.loss) },
-        { name: 'val', color: val, dash: '5 3', points: pts((h) => h.valLoss) },
-      ], xDomain),
+      panel(
+        left,
+        top,
+        pw,
+        ph,
+        'loss',
+        'loss',
+        [
+          { name: 'train', color: train, points: pts((h) => h.loss) },
+          { name: 'val', color: val, dash: '5 3', points: pts((h) => h.valLoss) },
+        ],
+        xDomain,
+      ),
     );
     out.push(
-      panel(left + pw + gap, top, pw, ph, 'accuracy', 'accuracy', [
-        { name: 'train', color: train, points: pts((h) => h.acc) },
-        { name: 'val', color: val, dash: '5 3', points: pts((h) => h.valAcc) },
-      ], xDomain, [0, 1]),
+      panel(
+        left + pw + gap,
+        top,
+        pw,
+        ph,
+        'accuracy',
+        'accuracy',
+        [
+          { name: 'train', color: train, points: pts((h) => h.acc) },
+          { name: 'val', color: val, dash: '5 3', points: pts((h) => h.valAcc) },
+        ],
+        xDomain,
+        [0, 1],
+      ),
     );
   }
   out.push('</svg>');

@@ -79,7 +79,20 @@ export function parseLibsvmText(text: string): LibsvmTextModel {
 
   const svmType = single('svm_type');
   const kernelType = single('kernel_type');
-  const known = new Set(['svm_type', 'kernel_type', 'degree', 'gamma', 'coef0', 'nr_class', 'total_sv', 'rho', 'label', 'probA', 'probB', 'nr_sv']);
+  const known = new Set([
+    'svm_type',
+    'kernel_type',
+    'degree',
+    'gamma',
+    'coef0',
+    'nr_class',
+    'total_sv',
+    'rho',
+    'label',
+    'probA',
+    'probB',
+    'nr_sv',
+  ]);
   for (const key of header.keys()) if (!known.has(key)) throw new Error(`libsvm model: unknown header line "${key}"`);
   const gamma = num(single('gamma'), 'gamma', lineOf('gamma'));
   const nrClass = num(single('nr_class'), 'nr_class', lineOf('nr_class'));
@@ -92,7 +105,8 @@ export function parseLibsvmText(text: string): LibsvmTextModel {
   const probA = header.has('probA') ? nums('probA', nPairs) : undefined;
   const probB = header.has('probB') ? nums('probB', nPairs) : undefined;
   const nSV = nums('nr_sv', nrClass);
-  if (nSV.reduce((a, b) => a + b, 0) !== totalSV) throw new Error(`libsvm model: nr_sv sums to ${nSV.reduce((a, b) => a + b, 0)}, total_sv is ${totalSV}`);
+  if (nSV.reduce((a, b) => a + b, 0) !== totalSV)
+    throw new Error(`libsvm model: nr_sv sums to ${nSV.reduce((a, b) => a + b, 0)}, total_sv is ${totalSV}`);
 
   const svCoef = Array.from({ length: nrClass - 1 }, () => new Float64Array(totalSV));
   const svIndices: Int32Array[] = [];
@@ -104,7 +118,8 @@ export function parseLibsvmText(text: string): LibsvmTextModel {
     if (line === '') continue;
     if (s >= totalSV) throw new Error(`libsvm model line ${i + 1}: more support vectors than total_sv ${totalSV}`);
     const toks = line.split(/\s+/);
-    if (toks.length < nrClass - 1) throw new Error(`libsvm model line ${i + 1}: ${toks.length} fields, expected at least ${nrClass - 1} coefficients`);
+    if (toks.length < nrClass - 1)
+      throw new Error(`libsvm model line ${i + 1}: ${toks.length} fields, expected at least ${nrClass - 1} coefficients`);
     for (let c = 0; c < nrClass - 1; c++) svCoef[c]![s] = num(toks[c]!, `sv_coef ${c + 1}`, i + 1);
     const n = toks.length - (nrClass - 1);
     const idx = new Int32Array(n);
@@ -115,7 +130,8 @@ export function parseLibsvmText(text: string): LibsvmTextModel {
       const colon = tok.indexOf(':');
       if (colon <= 0) throw new Error(`libsvm model line ${i + 1}: "${tok}" is not index:value`);
       const ix = Number(tok.slice(0, colon));
-      if (!Number.isInteger(ix) || ix < 1 || ix <= prev) throw new Error(`libsvm model line ${i + 1}: bad or unsorted feature index in "${tok}"`);
+      if (!Number.isInteger(ix) || ix < 1 || ix <= prev)
+        throw new Error(`libsvm model line ${i + 1}: bad or unsorted feature index in "${tok}"`);
       prev = ix;
       idx[t] = ix;
       val[t] = num(tok.slice(colon + 1), `feature ${ix}`, i + 1);
@@ -192,15 +208,18 @@ export function libsvmToModelFiles(serialized: string, opts: ExportOptions): Mod
 
   const inputDim = opts.inputDim ?? opts.scaler?.mean.length ?? opts.projection?.mean.length;
   if (inputDim === undefined) throw new Error('libsvmToModelFiles: inputDim is required without a scaler or projection');
-  if (opts.scaler && opts.scaler.mean.length !== inputDim) throw new Error(`scaler has ${opts.scaler.mean.length} dims, inputDim is ${inputDim}`);
-  if (opts.projection && opts.projection.mean.length !== inputDim) throw new Error(`projection has ${opts.projection.mean.length} input dims, inputDim is ${inputDim}`);
+  if (opts.scaler && opts.scaler.mean.length !== inputDim)
+    throw new Error(`scaler has ${opts.scaler.mean.length} dims, inputDim is ${inputDim}`);
+  if (opts.projection && opts.projection.mean.length !== inputDim)
+    throw new Error(`projection has ${opts.projection.mean.length} input dims, inputDim is ${inputDim}`);
   const featureDim = opts.projection ? opts.projection.k : inputDim;
   if (m.maxIndex > featureDim) throw new Error(`libsvm model uses feature index ${m.maxIndex} but the SVM input has ${featureDim} dims`);
 
   let gamma = m.gamma;
   if (opts.gamma !== undefined) {
     if (!(opts.gamma > 0)) throw new Error(`gamma must be > 0, got ${opts.gamma}`);
-    if (Math.abs(opts.gamma - m.gamma) > 1e-5 * Math.abs(opts.gamma)) throw new Error(`gamma ${opts.gamma} does not match the model's ${m.gamma}`);
+    if (Math.abs(opts.gamma - m.gamma) > 1e-5 * Math.abs(opts.gamma))
+      throw new Error(`gamma ${opts.gamma} does not match the model's ${m.gamma}`);
     gamma = opts.gamma;
   }
 

@@ -299,7 +299,14 @@ export async function crossValidate(
     } finally {
       trained.svm.free();
     }
-    folds.push({ fold: f, nTrain: trainRows.length, nTest: testIdx.length, accuracy: correct / testIdx.length, trainMs: trained.trainMs, totalSV: trained.totalSV });
+    folds.push({
+      fold: f,
+      nTrain: trainRows.length,
+      nTest: testIdx.length,
+      accuracy: correct / testIdx.length,
+      trainMs: trained.trainMs,
+      totalSV: trained.totalSV,
+    });
   }
   const accs = folds.map((r) => r.accuracy);
   const meanAccuracy = accs.reduce((a, b) => a + b, 0) / k;

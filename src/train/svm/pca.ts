@@ -101,7 +101,10 @@ const jsEngine: Engine = {
         const ci = i * d;
         for (let j = i; j < d; j++) {
           const oj = j * R;
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          let s0 = 0,
+            s1 = 0,
+            s2 = 0,
+            s3 = 0;
           for (let r = 0; r < R; r += 4) {
             s0 += T[oi + r]! * T[oj + r]!;
             s1 += T[oi + r + 1]! * T[oj + r + 1]!;
@@ -412,7 +415,9 @@ export async function fitPca(input: PcaRows, k: number, options: PcaOptions = {}
     }
   }
   const t2 = performance.now();
-  log(`pca: top ${k} of ${d} by ${method} in ${((t2 - t1) / 1000).toFixed(1)} s${method === 'subspace' ? ` (${iterations} iterations)` : ''}`);
+  log(
+    `pca: top ${k} of ${d} by ${method} in ${((t2 - t1) / 1000).toFixed(1)} s${method === 'subspace' ? ` (${iterations} iterations)` : ''}`,
+  );
 
   // Rows of components, sign-normalised (largest-magnitude entry positive).
   const components = new Float32Array(k * d);

@@ -35,16 +35,20 @@ export interface PublishSvmOptions {
 export async function publishSvm(o: PublishSvmOptions): Promise<Scored> {
   const id = basename(resolve(o.outDir));
   let scored: Scored | undefined;
-  await publishModelDir(o.outDir, async (tmp) => {
-    await writeSvmModel(tmp, o.files);
-    const model = await readSvmModel(tmp);
-    const spec = parseSvmInput(model.input);
-    const t0 = performance.now();
-    const yPred = o.test.rows.map((x) => predictSvm(model, svmInputOf(spec, x, x)).top);
-    const msPerFace = (performance.now() - t0) / Math.max(1, o.test.rows.length);
-    const hits = yPred.filter((p, i) => p === o.test.labels[i]).length;
-    scored = { yPred, accuracy: hits / Math.max(1, yPred.length), msPerFace };
-    await writeReportFiles(tmp, buildReport({ ...o.report(scored), id, kind: 'svm', yTrue: o.test.labels, yPred }));
-  }, { manifestEntry: { id, name: o.name, kind: 'svm', input: o.manifestInput } });
+  await publishModelDir(
+    o.outDir,
+    async (tmp) => {
+      await writeSvmModel(tmp, o.files);
+      const model = await readSvmModel(tmp);
+      const spec = parseSvmInput(model.input);
+      const t0 = performance.now();
+      const yPred = o.test.rows.map((x) => predictSvm(model, svmInputOf(spec, x, x)).top);
+      const msPerFace = (performance.now() - t0) / Math.max(1, o.test.rows.length);
+      const hits = yPred.filter((p, i) => p === o.test.labels[i]).length;
+      scored = { yPred, accuracy: hits / Math.max(1, yPred.length), msPerFace };
+      await writeReportFiles(tmp, buildReport({ ...o.report(scored), id, kind: 'svm', yTrue: o.test.labels, yPred }));
+    },
+    { manifestEntry: { id, name: o.name, kind: 'svm', input: o.manifestInput } },
+  );
   return scored!;
 }

@@ -62,7 +62,9 @@ async function fitExportScore(
     5,
     (p) => {
       const eta = ((Date.now() - t0) / 1000 / p.done) * (p.total - p.done);
-      o.log(`  C ${p.cell.cost} gamma ${p.cell.gamma.toPrecision(3)}: CV accuracy ${p.cell.meanAccuracy.toFixed(4)} +- ${p.cell.stdAccuracy.toFixed(4)} (${p.done}/${p.total}, ETA ${formatDuration(eta)})`);
+      o.log(
+        `  C ${p.cell.cost} gamma ${p.cell.gamma.toPrecision(3)}: CV accuracy ${p.cell.meanAccuracy.toFixed(4)} +- ${p.cell.stdAccuracy.toFixed(4)} (${p.done}/${p.total}, ETA ${formatDuration(eta)})`,
+      );
     },
     { seed: o.seed },
   );
@@ -91,7 +93,13 @@ async function writeModel(
   o: SvmRunOptions,
   result: Awaited<ReturnType<typeof fitExportScore>>,
   test: { rows: ArrayLike<number>[]; labels: number[] },
-  report: { datasetPath: string; splits: { train: number; val: number; test: number }; evaluatedOn?: string; note?: (acc: number) => string; extra?: Record<string, unknown> },
+  report: {
+    datasetPath: string;
+    splits: { train: number; val: number; test: number };
+    evaluatedOn?: string;
+    note?: (acc: number) => string;
+    extra?: Record<string, unknown>;
+  },
   manifestInput: SvmInput,
   started: number,
 ): Promise<number> {
@@ -118,7 +126,13 @@ async function writeModel(
         cost: best.cost,
         gamma: best.gamma,
         cvAccuracy: best.meanAccuracy,
-        grid: result.search.cells.map((c) => ({ cost: c.cost, gamma: c.gamma, meanAccuracy: c.meanAccuracy, stdAccuracy: c.stdAccuracy, foldAccuracies: c.foldAccuracies })),
+        grid: result.search.cells.map((c) => ({
+          cost: c.cost,
+          gamma: c.gamma,
+          meanAccuracy: c.meanAccuracy,
+          stdAccuracy: c.stdAccuracy,
+          foldAccuracies: c.foldAccuracies,
+        })),
         trainRows: result.trainedRows,
         supportVectors: result.totalSV,
         trainSeconds: Math.round(result.trainMs / 1000),
@@ -164,7 +178,9 @@ async function runSvmAu(o: SvmRunOptions, dataPath: string, exportCsv?: string):
     { type: 'au-features', featureVersion: FEATURE_VERSION, dim: FEATURE_COUNT },
     started,
   );
-  o.log(`PrivateTest accuracy ${acc.toFixed(4)} on ${faces} faces (${((acc * faces) / data.test.images).toFixed(4)} counting the ${data.test.images - faces} images without a face as wrong)`);
+  o.log(
+    `PrivateTest accuracy ${acc.toFixed(4)} on ${faces} faces (${((acc * faces) / data.test.images).toFixed(4)} counting the ${data.test.images - faces} images without a face as wrong)`,
+  );
   o.log(`wrote ${resolve(o.out)} in ${formatDuration((Date.now() - started) / 1000)}`);
 }
 
@@ -191,7 +207,14 @@ async function runSvmPixels(o: SvmRunOptions, dataPath: string, components: numb
     exportPre: { projection },
     gammaScale: kept,
   };
-  const input = { type: 'pixels', size: 48, range: [0, 1], descriptor: 'hog', hog: { cell: FER_HOG.cell, bins: FER_HOG.bins }, pca: components };
+  const input = {
+    type: 'pixels',
+    size: 48,
+    range: [0, 1],
+    descriptor: 'hog',
+    hog: { cell: FER_HOG.cell, bins: FER_HOG.bins },
+    pca: components,
+  };
   const result = await fitExportScore(o, train, fitted, input);
   const acc = await writeModel(
     o,
@@ -242,7 +265,10 @@ export async function svmCommand(command: 'svm-au' | 'svm-pixels', a: SvmArgs): 
   const base: SvmRunOptions = {
     id: command,
     name: command === 'svm-au' ? 'SVM on AU-style features' : 'SVM on pixels (HOG + PCA)',
-    arch: command === 'svm-au' ? `RBF SVC on ${FEATURE_COUNT} AU-style features (standardised)` : `RBF SVC on ${a.components} PCA components of the 48x48 crop's HOG (6x6 cells, 9 bins)`,
+    arch:
+      command === 'svm-au'
+        ? `RBF SVC on ${FEATURE_COUNT} AU-style features (standardised)`
+        : `RBF SVC on ${a.components} PCA components of the 48x48 crop's HOG (6x6 cells, 9 bins)`,
     out,
     seed: a.seed ?? 1,
     cvRows: a.cvRows,
@@ -255,4 +281,3 @@ export async function svmCommand(command: 'svm-au' | 'svm-pixels', a: SvmArgs): 
   if (command === 'svm-au') await runSvmAu(base, dataPath, a.exportCsv);
   else await runSvmPixels(base, dataPath, a.components);
 }
-

@@ -27,7 +27,13 @@ function joinNegativeValues(args: readonly string[], options: OptionSpecs): stri
       break;
     }
     const next = args[i + 1];
-    if (arg.startsWith('--') && !arg.includes('=') && options[arg.slice(2)]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+    if (
+      arg.startsWith('--') &&
+      !arg.includes('=') &&
+      options[arg.slice(2)]?.type === 'string' &&
+      next !== undefined &&
+      NEGATIVE_NUMBER.test(next)
+    ) {
       out.push(`${arg}=${next}`);
       i++;
     } else out.push(arg);
@@ -36,7 +42,9 @@ function joinNegativeValues(args: readonly string[], options: OptionSpecs): stri
 }
 
 function optionList(options: OptionSpecs): string {
-  return Object.keys(options).map((name) => `--${name}`).join(', ');
+  return Object.keys(options)
+    .map((name) => `--${name}`)
+    .join(', ');
 }
 
 /** parseArgs' errors, reworded to name the option and say how to fix the command line. */
@@ -62,8 +70,17 @@ function explain(error: Error & { code?: string }, options: OptionSpecs): string
  * parseArgs with strict checking; throws UsageError with our wording. `--name -1` is read as the
  * value -1 for options that take a value.
  */
-export function parseOptions<const O extends OptionSpecs, const P extends boolean = false>(args: readonly string[], options: O, allowPositionals?: P) {
-  const config = { args: joinNegativeValues(args, options), options, allowPositionals: (allowPositionals ?? false) as P, strict: true as const };
+export function parseOptions<const O extends OptionSpecs, const P extends boolean = false>(
+  args: readonly string[],
+  options: O,
+  allowPositionals?: P,
+) {
+  const config = {
+    args: joinNegativeValues(args, options),
+    options,
+    allowPositionals: (allowPositionals ?? false) as P,
+    strict: true as const,
+  };
   try {
     return parseArgs(config);
   } catch (error) {
@@ -107,14 +124,17 @@ export function parseNumber(name: string, raw: string, range: Range = {}): numbe
 /** An integer option's value ("1.5" is refused), checked against the range. */
 export function parseInteger(name: string, raw: string, range: Range = {}): number {
   const n = DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || !inRange(n, range)) throw new UsageError(`--${name} must be ${describe('an integer', range)}, got "${raw}"`);
+  if (!Number.isSafeInteger(n) || !inRange(n, range))
+    throw new UsageError(`--${name} must be ${describe('an integer', range)}, got "${raw}"`);
   return n;
 }
 
 /** One of a fixed set of words. */
 export function parseChoice<const T extends string>(name: string, raw: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(raw)) {
-    throw new UsageError(`--${name} must be ${choices.length === 1 ? choices[0] : `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`}, got "${raw}"`);
+    throw new UsageError(
+      `--${name} must be ${choices.length === 1 ? choices[0] : `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`}, got "${raw}"`,
+    );
   }
   return raw as T;
 }
@@ -129,7 +149,9 @@ export function parseList<T>(name: string, raw: string, item: (name: string, raw
     try {
       return item(name, p);
     } catch (error) {
-      throw error instanceof UsageError ? new UsageError(`${error.message.replace(/, got "[^"]*"$/, '')} (each of the comma-separated values), got "${raw}"`) : error;
+      throw error instanceof UsageError
+        ? new UsageError(`${error.message.replace(/, got "[^"]*"$/, '')} (each of the comma-separated values), got "${raw}"`)
+        : error;
     }
   });
 }

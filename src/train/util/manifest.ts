@@ -32,14 +32,17 @@ async function readRawManifest(dir: string): Promise<RawManifest | undefined> {
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file} is not valid JSON (${(e as Error).message}); fix or delete it and rerun`);
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}); fix or delete it and rerun`, { cause: e });
   }
   try {
     parseManifest(json, file);
   } catch (e) {
     const why = (e as Error).message.replace(`${file}: `, '');
-    throw new Error(`${file} is not an Emotion Lens models list (${why}), so it was left untouched; ` +
-      `publish into a folder whose index.json is ours or absent (e.g. --out models/my-model), or move that file away`);
+    throw new Error(
+      `${file} is not an Emotion Lens models list (${why}), so it was left untouched; ` +
+        `publish into a folder whose index.json is ours or absent (e.g. --out models/my-model), or move that file away`,
+      { cause: e },
+    );
   }
   return json as RawManifest;
 }

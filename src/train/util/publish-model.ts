@@ -59,7 +59,10 @@ async function projectRoots(cwd: string): Promise<string[]> {
   // This file's project even when run from elsewhere (npm run sets cwd, a script may not).
   const here = await realOrResolved(dirname(fileURLToPath(import.meta.url)));
   for (let d = here; ; d = dirname(d)) {
-    if (existsSync(join(d, 'package.json'))) { roots.add(d); break; }
+    if (existsSync(join(d, 'package.json'))) {
+      roots.add(d);
+      break;
+    }
     if (dirname(d) === d) break;
   }
   return [...roots];
@@ -107,8 +110,10 @@ export async function assertPublishableOut(outDir: string, o: OutCheckOptions = 
     const foreign = (await readdir(out)).filter((n) => !MODEL_ARTIFACTS.includes(n) && !ARTIFACT_TEMP.test(n)).sort();
     if (foreign.length > 0) {
       const list = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, ... (${foreign.length} in all)` : '');
-      throw new OutFolderRefused(`${what} is not a model folder: it holds ${list}, which publishing would delete, so nothing was written. ` +
-        `A model folder holds only ${MODEL_ARTIFACTS.join(', ')}; ${HOW}`);
+      throw new OutFolderRefused(
+        `${what} is not a model folder: it holds ${list}, which publishing would delete, so nothing was written. ` +
+          `A model folder holds only ${MODEL_ARTIFACTS.join(', ')}; ${HOW}`,
+      );
     }
   }
   if (o.manifest ?? true) {
@@ -130,7 +135,11 @@ export interface PublishModelOptions extends Omit<OutCheckOptions, 'manifest'> {
  * Checks `outDir` (assertPublishableOut), fills a new folder with `fill`, swaps it in, then adds or
  * replaces its entry in the parent's index.json (paths model.json and report.json inside it).
  */
-export async function publishModelDir(outDir: string, fill: (tmpDir: string) => Promise<void>, o: PublishModelOptions = {}): Promise<string> {
+export async function publishModelDir(
+  outDir: string,
+  fill: (tmpDir: string) => Promise<void>,
+  o: PublishModelOptions = {},
+): Promise<string> {
   const out = await assertPublishableOut(outDir, { ...o, manifest: o.manifestEntry !== undefined });
   await replaceDirAtomic(out, fill, { log: o.log });
   if (o.manifestEntry) {

@@ -5,7 +5,16 @@ import { ConfigError, consensusOf, createEmotionLens, DEFAULT_CONFIG, EMOTIONS, 
 
 describe('the library entry point', () => {
   it('exports exactly the documented surface', () => {
-    expect(Object.keys(lib).sort()).toEqual(['ConfigError', 'DEFAULT_CONFIG', 'EMOTIONS', 'MAX_FACES_LIMIT', 'MAX_SMOOTHING_MS', 'consensusOf', 'createEmotionLens', 'validateConfig']);
+    expect(Object.keys(lib).sort()).toEqual([
+      'ConfigError',
+      'DEFAULT_CONFIG',
+      'EMOTIONS',
+      'MAX_FACES_LIMIT',
+      'MAX_SMOOTHING_MS',
+      'consensusOf',
+      'createEmotionLens',
+      'validateConfig',
+    ]);
     expect(DEFAULT_CONFIG).toEqual({
       modelsUrl: '/models/',
       mediapipeWasmUrl: '/mediapipe/wasm',
@@ -50,7 +59,16 @@ describe('validateConfig', () => {
 
   it('fills in the defaults and normalises the folders', () => {
     expect(validateConfig()).toEqual(DEFAULT_CONFIG);
-    expect(validateConfig({ modelsUrl: 'assets/models', tfjsWasmUrl: '/wasm', mediapipeWasmUrl: '/mp/wasm/', smoothing: 0, backend: 'wasm', models: undefined })).toMatchObject({
+    expect(
+      validateConfig({
+        modelsUrl: 'assets/models',
+        tfjsWasmUrl: '/wasm',
+        mediapipeWasmUrl: '/mp/wasm/',
+        smoothing: 0,
+        backend: 'wasm',
+        models: undefined,
+      }),
+    ).toMatchObject({
       modelsUrl: 'assets/models/',
       tfjsWasmUrl: '/wasm/',
       mediapipeWasmUrl: '/mp/wasm',
@@ -80,7 +98,11 @@ describe('validateConfig', () => {
     vi.stubGlobal('location', { href: 'http://127.0.0.1:5173/demo/index.html' });
     expect(validateConfig({ modelsUrl: 'models' }).modelsUrl).toBe('http://127.0.0.1:5173/demo/models/');
     expect(validateConfig().faceLandmarkerUrl).toBe('http://127.0.0.1:5173/mediapipe/face_landmarker.task');
-    fails({ faceLandmarkerUrl: 'https://cdn.example.com/face_landmarker.task' }, 'faceLandmarkerUrl', /another origin; Emotion Lens fetches only from the page's own \(http:\/\/127\.0\.0\.1:5173\)/);
+    fails(
+      { faceLandmarkerUrl: 'https://cdn.example.com/face_landmarker.task' },
+      'faceLandmarkerUrl',
+      /another origin; Emotion Lens fetches only from the page's own \(http:\/\/127\.0\.0\.1:5173\)/,
+    );
   });
 });
 
@@ -90,7 +112,10 @@ describe('consensusOf', () => {
   it('averages the models, names the top label and whether all agree', () => {
     expect(consensusOf([])).toBeNull();
     expect(consensusOf([{ label: 'happy', probs: HAPPY }])).toEqual({ label: 'happy', probs: HAPPY, agree: true });
-    const mixed = consensusOf([{ label: 'happy', probs: HAPPY }, { label: 'sad', probs: SAD }])!;
+    const mixed = consensusOf([
+      { label: 'happy', probs: HAPPY },
+      { label: 'sad', probs: SAD },
+    ])!;
     expect(mixed.label).toBe('happy');
     expect(mixed.probs[3]).toBeCloseTo(0.55);
     expect(mixed.agree).toBe(false);

@@ -31,20 +31,25 @@ function toShared(src: Uint8Array): SharedArrayBuffer {
 class WorkerHandle {
   private pending: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
-  constructor(readonly worker: Worker, readonly index: number) {
+  constructor(
+    readonly worker: Worker,
+    readonly index: number,
+  ) {
     worker.on('message', (m: FromWorker) => {
       const p = this.pending;
       this.pending = undefined;
       if (m.type === 'error') {
         const e = new Error(`training worker ${index}: ${m.message}`);
         e.stack = m.stack;
-        if (p) p.reject(e); else this.failure = e;
+        if (p) p.reject(e);
+        else this.failure = e;
       } else if (p) p.resolve(m);
     });
     worker.on('error', (e) => {
       const p = this.pending;
       this.pending = undefined;
-      if (p) p.reject(e); else this.failure = e;
+      if (p) p.reject(e);
+      else this.failure = e;
     });
     worker.on('exit', (code) => {
       const p = this.pending;
@@ -54,7 +59,9 @@ class WorkerHandle {
   }
   next(): Promise<FromWorker> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => { this.pending = { resolve, reject }; });
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+    });
   }
   request(m: ToWorker): Promise<FromWorker> {
     const p = this.next();
@@ -79,7 +86,9 @@ export class TrainingPool {
     return pool;
   }
 
-  get size(): number { return this.handles.length; }
+  get size(): number {
+    return this.handles.length;
+  }
 
   private async init(): Promise<void> {
     const o = this.options;
@@ -93,8 +102,19 @@ export class TrainingPool {
       gradsSab ??= new SharedArrayBuffer(Math.max(1, o.workers * paramCount * 4));
       averagedSab ??= new SharedArrayBuffer(Math.max(1, paramCount * 4));
       const data: WorkerInit = {
-        index, arch: o.arch, widths: o.widths, seed: o.seed, backend: o.backend, fastKernels: o.fastKernels,
-        labelSmoothing: o.labelSmoothing, augment: o.augment, classWeights: o.classWeights, pixels, labels, grads: gradsSab, averaged: averagedSab,
+        index,
+        arch: o.arch,
+        widths: o.widths,
+        seed: o.seed,
+        backend: o.backend,
+        fastKernels: o.fastKernels,
+        labelSmoothing: o.labelSmoothing,
+        augment: o.augment,
+        classWeights: o.classWeights,
+        pixels,
+        labels,
+        grads: gradsSab,
+        averaged: averagedSab,
       };
       // The worker is TypeScript: register tsx's loader inside the thread (Node 20 does not pass
       // --import hooks on to workers), then load it.
@@ -123,17 +143,30 @@ export class TrainingPool {
    * following step's rows and seed if known, lets each worker augment that batch while the
    * gradients are averaged (same result as without: the augmentation depends only on rows and seed).
    */
-  async step(rows: Int32Array, lr: number, stepSeed: number, next?: { rows: Int32Array; stepSeed: number }): Promise<{ loss: number; correct: number; n: number }> {
+  async step(
+    rows: Int32Array,
+    lr: number,
+    stepSeed: number,
+    next?: { rows: Int32Array; stepSeed: number },
+  ): Promise<{ loss: number; correct: number; n: number }> {
     const k = this.handles.length;
     const shard = (r: Int32Array, i: number) => {
       const per = Math.ceil(r.length / k);
       return r.slice(i * per, Math.min(r.length, (i + 1) * per));
     };
     const apply = this.pendingApply;
-    const results = await Promise.all(this.handles.map((h, i) => h.request({
-      type: 'step', apply: apply !== undefined, lr: apply?.lr ?? 0, rows: shard(rows, i), stepSeed: stepSeed * 65537 + i,
-      next: next && { rows: shard(next.rows, i), stepSeed: next.stepSeed * 65537 + i },
-    })));
+    const results = await Promise.all(
+      this.handles.map((h, i) =>
+        h.request({
+          type: 'step',
+          apply: apply !== undefined,
+          lr: apply?.lr ?? 0,
+          rows: shard(rows, i),
+          stepSeed: stepSeed * 65537 + i,
+          next: next && { rows: shard(next.rows, i), stepSeed: next.stepSeed * 65537 + i },
+        }),
+      ),
+    );
     let n = 0;
     let loss = 0;
     let correct = 0;

@@ -33,7 +33,11 @@ export type ToWorker =
   | { type: 'getOptimizer' }
   | { type: 'setWeights'; weights: Float32Array[]; optimizer?: NamedArray[] };
 
-export interface NamedArray { name: string; shape: number[]; data: Float32Array }
+export interface NamedArray {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
 
 export type FromWorker =
   | { type: 'ready'; paramCount: number; backend: string; variableNames: string[] }

@@ -88,8 +88,11 @@ async function main() {
           if (m.rows.length === 0) slot.fill(0);
           send({ type: 'stepped', ...r });
           if (m.next && m.next.rows.length > 0) {
-            prepared = { rows: m.next.rows, stepSeed: m.next.stepSeed,
-              x: augmentBatch(pixels, m.next.rows, init.augment, mulberry32(m.next.stepSeed)) };
+            prepared = {
+              rows: m.next.rows,
+              stepSeed: m.next.stepSeed,
+              x: augmentBatch(pixels, m.next.rows, init.augment, mulberry32(m.next.stepSeed)),
+            };
           }
           break;
         }
@@ -102,13 +105,17 @@ async function main() {
           break;
         case 'getOptimizer': {
           const state = await optimizer.getWeights();
-          send({ type: 'optimizer', state: state.map((s) => ({ name: s.name, shape: s.tensor.shape, data: s.tensor.dataSync() as Float32Array })) });
+          send({
+            type: 'optimizer',
+            state: state.map((s) => ({ name: s.name, shape: s.tensor.shape, data: s.tensor.dataSync() as Float32Array })),
+          });
           break;
         }
         case 'setWeights': {
           const current = model.getWeights();
           model.setWeights(m.weights.map((w, i) => tf.tensor(w, current[i].shape)));
-          if (m.optimizer) await optimizer.setWeights(m.optimizer.map((s: NamedArray) => ({ name: s.name, tensor: tf.tensor(s.data, s.shape) })));
+          if (m.optimizer)
+            await optimizer.setWeights(m.optimizer.map((s: NamedArray) => ({ name: s.name, tensor: tf.tensor(s.data, s.shape) })));
           send({ type: 'weightsSet' });
           break;
         }

@@ -1,0 +1,27 @@
+/** npm run predict: usage errors exit non-zero with a message that says how to fix them (no browser needed). */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const run = (...args: string[]) =>
+  spawnSync('npx', ['tsx', 'src/train/commands/predict.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+describe('predict CLI usage', () => {
+  it('rejects an unknown model id, naming the ones that exist', () => {
+    const r = run('--models', 'fer-cnn,nope', 'some.png');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown model id "nope"; models\/index\.json has: .*fer-cnn/);
+  });
+
+  it('needs at least one path, and rejects a bad --backend', () => {
+    expect(run().status).toBe(2);
+    const r = run('--backend', 'cuda', 'x.png');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--backend must be webgpu, webgl, wasm or cpu, got "cuda"/);
+  });
+
+  it('reports a path that does not exist in the output, not as a usage error', () => {
+    const r = run('--json', 'does/not/exist.png');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ file: 'does/not/exist.png', faces: [], error: 'does/not/exist.png does not exist' });
+  });
+});
