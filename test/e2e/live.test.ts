@@ -7,7 +7,7 @@
  * browser assets (npm run setup-assets); skips with the reason otherwise.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -244,22 +244,65 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     }
   });
 
-  it('report view shows accuracy, per-class table and confusion matrix', async () => {
+  it('report view: one summary column per named evaluation set, report tables and charts with axes', async () => {
+    // The real-face evaluation (npm run evaluate -- --faces): fixture-seed marked in-sample.
+    const scored = (id: string, inSample: boolean, accuracy: number) => ({
+      id,
+      name: id,
+      kind: 'cnn',
+      inSample,
+      inSampleReason: inSample ? 'trained on jaffe' : 'trained on FER2013, not on this folder',
+      images: 192,
+      correct: Math.round(accuracy * 192),
+      accuracy,
+      macroF1: accuracy,
+    });
+    const realFaces = {
+      version: 1,
+      set: 'jaffe',
+      counts: { labelled: 192, scored: 192, withFace: 192, noFace: 0, severalFaces: 0, unreadable: 0 },
+      models: [scored('fixture-cnn', false, 0.5), scored('fixture-seed', true, 0.9)],
+      best: 'fixture-cnn',
+      notes: [],
+    };
+    await writeFile(join(fixtures, 'real-faces.json'), JSON.stringify(realFaces));
     const { page } = await openApp(browser, app.url);
     try {
       await page.click('[data-nav="reports"]');
       await expect.poll(() => page.locator('[data-report="fixture-cnn"] [data-accuracy]').textContent()).toBe('50.0 %');
-      expect(await page.locator('[data-report="fixture-cnn"] svg[aria-label="Confusion matrix"] rect').count()).toBe(49);
+      expect(await page.locator('[data-report="fixture-cnn"] svg[aria-label="Confusion matrix"] rect.cell').count()).toBe(49);
       expect(await page.locator('[data-report="fixture-cnn"] tbody tr').count()).toBe(7);
+      // Training curves with ticks on both axes (epochs 1..3) and axis labels.
+      const curves = page.locator('[data-report="fixture-cnn"] svg[aria-label^="Training curves"]');
+      expect(await curves.locator('[data-tick="x"]').count()).toBeGreaterThanOrEqual(6);
+      expect(await curves.locator('[data-tick="y"]').count()).toBeGreaterThanOrEqual(6);
+      expect(await curves.count()).toBe(2);
+      const curveText = (await curves.allTextContents()).join(' ');
+      for (const label of ['loss', 'accuracy', 'epoch', 'train', 'val']) expect(curveText).toContain(label);
       // Reports load independently; wait for this one to settle rather than read it mid-load.
       await expect.poll(() => page.locator('[data-report="fixture-seed"]').textContent()).toMatch(/No report|could not be read/);
+      // The summary: each evaluation set its own column, named with its size.
+      await page.waitForSelector('[data-summary-set="Real faces: jaffe"]');
+      const header = (await page.locator('[data-summary] thead').textContent())!.replace(/\s+/g, ' ');
+      expect(header).toMatch(/FER2013 PrivateTest\s*n = 70/);
+      expect(header).toMatch(/Real faces: jaffe\s*n = 192/);
+      const inSample = page.locator('[data-report-row="fixture-seed"] [data-summary-cell="Real faces: jaffe"]');
+      expect(await inSample.textContent()).toMatch(/90\.0%\s*in-sample/);
+      expect(await inSample.getAttribute('class')).not.toMatch(/\bbest\b/);
+      expect(await page.locator('[data-report-row="fixture-cnn"] [data-summary-cell="Real faces: jaffe"]').getAttribute('class')).toMatch(
+        /\bbest\b/,
+      );
       // The comparison (models/report.json): one row per model, the generated summary, unknown photos.
       await page.waitForSelector('[data-comparison]');
       expect(await page.locator('[data-comparison-row]').count()).toBe(2);
       expect(await page.locator('[data-comparison-summary]').textContent()).toMatch(/Fixture CNN is best/);
       expect(await page.locator('[data-comparison-unknown]').textContent()).toMatch(/unknown\/a\.png/);
+      // The charts are inline SVG with presentation attributes only: nothing the CSP blocks.
+      expect(await cspViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(artifacts, 'reports-view-fixtures.png'), fullPage: true });
     } finally {
       await page.close();
+      await rm(join(fixtures, 'real-faces.json'), { force: true });
     }
   });
 

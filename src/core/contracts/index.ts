@@ -8,3 +8,4 @@ export * from './report.ts';
 export * from './comparison.ts';
 export * from './backends.ts';
 export * from './automation.ts';
+export * from './real-faces.ts';

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { parseManifest, parseReport, type ModelReport } from '../../core/contracts/index.ts';
+import { parseManifest, parseRealFaces, parseReport, type ModelReport } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../../core/metrics.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -18,7 +18,6 @@ import { buildComparison, type ComparisonModelInput, type ComparisonReportInput,
 import { scanPersonalFolder } from '../data/personal-dataset.ts';
 import { predictImages, type PredictedImage } from '../predict/predict.ts';
 import { renderRealFacesTable } from '../faces/render.ts';
-import type { RealFacesResult } from '../faces/evaluate-faces.ts';
 
 const USAGE = `usage: npm run report [-- --data <personal folder>] [--models DIR]
 
@@ -202,16 +201,12 @@ process.exitCode = await main().catch((error: Error) => {
 async function realFacesSection(modelsDir: string): Promise<string> {
   const file = join(modelsDir, 'real-faces.json');
   if (!existsSync(file)) return '';
-  let result: RealFacesResult;
+  let json: unknown;
   try {
-    result = JSON.parse(await readFile(file, 'utf8')) as RealFacesResult;
+    json = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message}); rerun npm run evaluate -- --faces DIR --out ${file}`, { cause: e });
   }
-  if (result.version !== 1 || !Array.isArray(result.models)) {
-    throw new Error(
-      `${file}: not a real-face evaluation (version 1 with a models list); rerun npm run evaluate -- --faces DIR --out ${file}`,
-    );
-  }
+  const result = parseRealFaces(json, file);
   return `\n## Real faces\n\nModels trained on FER2013 meet other faces live. ${renderRealFacesTable(result)}`;
 }

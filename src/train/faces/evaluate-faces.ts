@@ -13,7 +13,14 @@
 import { realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
-import { parseManifest, parseReport } from '../../core/contracts/index.ts';
+import {
+  parseManifest,
+  parseReport,
+  type EvaluatedImage,
+  type ModelScore,
+  type RealFacesResult,
+  type TrainedOn,
+} from '../../core/contracts/index.ts';
 import { LABEL_ALIASES } from '../../core/label-aliases.ts';
 import { EMOTIONS, type Emotion } from '../../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../../core/metrics.ts';
@@ -23,82 +30,8 @@ import { openFolder, predictImages, UsageError, type FileItem, type PredictedIma
 export const NO_FACE = 'no face';
 export const CONFUSION_COLUMNS: readonly string[] = [...EMOTIONS, NO_FACE];
 
-export type ImageOutcome = 'face' | 'no-face' | 'unreadable';
-
-export interface EvaluatedImage {
-  /** Relative to the folder, '/'-separated. */
-  file: string;
-  label: Emotion;
-  outcome: ImageOutcome;
-  /** Faces found; the largest one is scored. */
-  faces: number;
-  /** Per model id: its answer for the largest face (empty without a face). */
-  predicted: Record<string, Emotion>;
-  error?: string;
-}
-
-export interface TrainedOn {
-  name: string;
-  path: string;
-}
-
-export interface ModelScore {
-  id: string;
-  name: string;
-  kind: string;
-  /** From the model's report.json; null when it records none (or cannot be read). */
-  trainedOn: TrainedOn | null;
-  /** true: trained on photos of this folder; null: unknown (never named best either). */
-  inSample: boolean | null;
-  inSampleReason: string;
-  /** Photos scored (with a face or without), correct answers, photos without a face. */
-  images: number;
-  correct: number;
-  noFace: number;
-  /** Photos with a face that this model gave no answer for (counted wrong, like noFace). */
-  noPrediction: number;
-  accuracy: number;
-  macroF1: number;
-  /** Per emotion; null for an emotion with no photo in the folder. */
-  recall: Record<Emotion, number | null>;
-  /** Rows: true emotion (EMOTIONS order); columns: CONFUSION_COLUMNS (the emotions, then no face). */
-  confusion: number[][];
-}
-
-export interface RealFacesResult {
-  version: 1;
-  /** The folder's name, e.g. "jaffe". */
-  set: string;
-  /** The folder as given, and resolved. */
-  dir: string;
-  path: string;
-  /** The command line that produced this result (set by the command). */
-  command?: string;
-  generatedAt: string;
-  modelsDir: string;
-  /** tfjs backend the batch page ran the models on. */
-  backend: string | null;
-  counts: { labelled: number; scored: number; withFace: number; noFace: number; severalFaces: number; unreadable: number };
-  /** Scored photos per emotion. */
-  support: Record<Emotion, number>;
-  confusionColumns: string[];
-  models: ModelScore[];
-  /** Manifest models the page could not run, with why. */
-  notRun: { id: string; status: string }[];
-  /** Highest accuracy (then macro F1) among out-of-sample models; null when there is none. */
-  best: string | null;
-  skipped: {
-    /** Top-level folders that are not an emotion (unknown/ included): not scored. */
-    folders: { folder: string; files: number; reason: string }[];
-    /** Files not sent to the pipeline, with why. */
-    files: { file: string; reason: string }[];
-  };
-  unreadable: { file: string; error: string }[];
-  noFace: string[];
-  severalFaces: string[];
-  notes: string[];
-  images: EvaluatedImage[];
-}
+// The result's types are the contract of models/real-faces.json (src/core/contracts/real-faces.ts).
+export type { EvaluatedImage, ImageOutcome, ModelScore, RealFacesResult, TrainedOn } from '../../core/contracts/index.ts';
 
 export interface EvaluateFacesOptions {
   dir: string;

@@ -8,7 +8,7 @@ import { argmax, checkModelInput, checkSvmInput, meanOfHalves, rowsOf } from '..
 import { FEATURE_VERSION } from '../../../src/core/features/index.ts';
 import { FrameStats } from '../../../src/app/live/stats.ts';
 import { agreement, EMOTION_COLORS, emotionColor, percent } from '../../../src/app/present.ts';
-import { parseReportView, polyline } from '../../../src/app/report.ts';
+import { parseReportView } from '../../../src/app/report.ts';
 
 // Entries as they may arrive unchecked (not through parseManifest): the checkers reject bad inputs themselves.
 const entry = (over: Record<string, unknown> = {}): ModelEntry =>
@@ -160,10 +160,5 @@ describe('parseReportView', () => {
     expect(view.history).toHaveLength(1);
     expect(view.facts).toContainEqual(['evaluated on', 'FER2013 PrivateTest']);
     expect(() => parseReportView([])).toThrow(/object/);
-  });
-
-  it('draws curves in the box', () => {
-    expect(polyline([1, 2, 3], [0, 0.5, 1], 100, 50, 1)).toBe('0.0,50.0 50.0,25.0 100.0,0.0');
-    expect(polyline([], [], 100, 50, 1)).toBe('');
   });
 });
