@@ -142,9 +142,14 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     const { page, foreign, errors } = await openApp(browser, app.url);
     try {
       await startAndRead(page, [...FIXTURE_CNNS, ...FIXTURE_SVMS]);
+      // On the video: the box, the face number and one caption; the numbers are in the face panel.
       const face = page.locator('[data-face="0"]');
-      const box = face.locator('rect.box');
+      const box = page.locator('[data-overlay-face="0"] rect.box');
       expect(Number(await box.getAttribute('width'))).toBeGreaterThan(80);
+      const trackId = await face.getAttribute('data-track');
+      expect(await page.locator('[data-overlay-face="0"] [data-overlay-label]').textContent()).toMatch(
+        new RegExp(`^\\s*${trackId}\\s+(models disagree|uncertain \\(\\w+\\?\\)|\\w+ \\d+%)\\s*$`),
+      );
       for (const id of [...FIXTURE_CNNS, ...FIXTURE_SVMS]) {
         const model = face.locator(`[data-model="${id}"]`);
         expect(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']).toContain(await model.getAttribute('data-label'));
@@ -178,9 +183,35 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
         .toBeGreaterThan(0);
       expect(await page.locator('[data-hud]').getAttribute('data-backend')).toMatch(/^(webgpu|webgl|wasm|cpu)$/);
       expect(await page.locator('[data-hud]').getAttribute('data-faces')).toBe('1');
-      // Bars toggle
-      await page.check('[data-control="bars"]');
-      await page.waitForSelector('[data-face="0"] [data-model="fixture-cnn"] [data-bar="happy"]');
+      // Side panel: one grid row per model, seven percentages each, the top label highlighted.
+      for (const id of [...FIXTURE_CNNS, ...FIXTURE_SVMS]) {
+        const cells = face.locator(`[data-model="${id}"] td`);
+        expect(await cells.count()).toBe(7);
+        const numbers = (await cells.locator('.pct').allTextContents()).map(Number);
+        expect(numbers.every((n) => Number.isInteger(n) && n >= 0 && n <= 100)).toBe(true);
+        expect(await face.locator(`[data-model="${id}"] td.top`).getAttribute('data-emotion')).toBe(
+          await face.locator(`[data-model="${id}"]`).getAttribute('data-label'),
+        );
+      }
+      // The 17 action units with their FACS names (the AU SVM makes the pipeline compute them).
+      expect(await face.locator('[data-au]').count()).toBe(17);
+      expect(await face.locator('[data-au="AU12"]').textContent()).toMatch(/AU12\s*Lip corner puller\s*\d+/);
+      // Mirror: on by default for a camera; the box moves to the other side with the video.
+      const video = page.locator('.stage video');
+      expect(await video.evaluate((v) => getComputedStyle(v).transform)).toBe('matrix(-1, 0, 0, 1, 0, 0)');
+      const boxX = async () => Number(await box.getAttribute('x')) + Number(await box.getAttribute('width')) / 2;
+      const mirroredX = await boxX();
+      await page.uncheck('[data-control="mirror"]');
+      expect(await video.evaluate((v) => getComputedStyle(v).transform)).toBe('none');
+      await expect.poll(boxX).not.toBeCloseTo(mirroredX, -1);
+      await page.check('[data-control="mirror"]');
+      // Hiding a model removes its row, and the choice is stored.
+      await page.uncheck('[data-model-toggle="fixture-seed"]');
+      await expect.poll(() => face.locator('[data-model="fixture-seed"]').count()).toBe(0);
+      expect(await face.locator('[data-model="fixture-cnn"]').count()).toBe(1);
+      expect(await page.evaluate(() => localStorage.getItem('emotion-lens.overlay.v1'))).toMatch(/"hidden":\["fixture-seed"\]/);
+      await page.check('[data-model-toggle="fixture-seed"]');
+      await page.waitForSelector('[data-face="0"] [data-model="fixture-seed"]');
       await page.screenshot({ path: join(artifacts, 'live-webcam.png') });
       // Stop
       await page.click('[data-action="stop"]');
@@ -193,11 +224,67 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     }
   });
 
+  it('overlay label stays inside the frame, panel fits, at 390 px and 1280 px wide', async () => {
+    const { page, errors } = await openApp(browser, app.url);
+    try {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await startAndRead(page, FIXTURE_CNNS);
+      for (const [width, height] of [
+        [390, 844],
+        [1280, 900],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        // Wait for a frame drawn at this size (the label's font follows the displayed size).
+        await page.waitForTimeout(500);
+        await page.waitForSelector('[data-overlay-face="0"] [data-overlay-label]');
+        // The frame: the overlay's viewBox fitted into it (object-fit: contain, like the video).
+        const { stage, label } = await page.evaluate(() => {
+          const svg = document.querySelector<SVGSVGElement>('svg.overlay')!;
+          const r = svg.getBoundingClientRect();
+          const vb = svg.viewBox.baseVal;
+          const k = Math.min(r.width / vb.width, r.height / vb.height);
+          const left = r.left + (r.width - vb.width * k) / 2;
+          const top = r.top + (r.height - vb.height * k) / 2;
+          const l = document.querySelector('[data-overlay-face="0"] [data-overlay-label]')!.getBoundingClientRect();
+          return {
+            stage: { left, top, right: left + vb.width * k, bottom: top + vb.height * k },
+            label: { left: l.left, right: l.right, top: l.top, bottom: l.bottom, width: l.width },
+          };
+        });
+        expect(label.width).toBeGreaterThan(20);
+        expect(label.left).toBeGreaterThanOrEqual(stage.left - 0.5);
+        expect(label.right).toBeLessThanOrEqual(stage.right + 0.5);
+        expect(label.top).toBeGreaterThanOrEqual(stage.top - 0.5);
+        expect(label.bottom).toBeLessThanOrEqual(stage.bottom + 0.5);
+        // Nothing runs past the right edge (model names wrap instead of being cut).
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+        for (const id of FIXTURE_CNNS) expect(await page.locator(`[data-face="0"] [data-model="${id}"] .pct`).count()).toBe(7);
+        // Panel beside the video on a wide screen, below it on a narrow one.
+        const [v, p] = await page.evaluate(() =>
+          ['.stage', '.panels'].map(
+            (s) =>
+              document.querySelector(s)!.getBoundingClientRect().toJSON() as { top: number; bottom: number; left: number; right: number },
+          ),
+        );
+        if (width <= 700) expect(p!.top).toBeGreaterThanOrEqual(v!.bottom);
+        else expect(p!.left).toBeGreaterThanOrEqual(v!.right);
+        await page.screenshot({ path: join(artifacts, `live-overlay-${width}.png`), fullPage: true });
+      }
+      expect(await cspViolations(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('still image through the file input, and a file that is neither image nor video', async () => {
     const { page, foreign } = await openApp(browser, app.url);
     try {
       await page.setInputFiles('[data-action="file"]', STILL);
       for (const id of FIXTURE_CNNS) await page.waitForSelector(`[data-face="0"] [data-model="${id}"][data-label]`, { timeout: 30_000 });
+      // Files are not mirrored by default.
+      expect(await page.locator('.stage img').evaluate((v) => getComputedStyle(v).transform)).toBe('none');
+      expect(await page.isChecked('[data-control="mirror"]')).toBe(false);
       await page.screenshot({ path: join(artifacts, 'live-still.png') });
       await page.setInputFiles('[data-action="file"]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
       await expect.poll(() => page.locator('[data-state="bad-file"]').textContent()).toMatch(/"notes\.txt" is not an image or a video/);
@@ -391,7 +478,7 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       try {
         expect(await page.locator('[data-state="no-models"]').textContent()).toMatch(/No trained models yet/);
         await page.click('[data-action="start"]');
-        await page.waitForSelector('[data-face="0"] rect.box', { timeout: 30_000 });
+        await page.waitForSelector('[data-overlay-face="0"] rect.box', { timeout: 30_000 });
         expect(await page.locator('[data-face="0"] [data-model]').count()).toBe(0);
         await page.click('[data-nav="reports"]');
         await expect.poll(() => page.locator('section[aria-label="Model reports"]').textContent()).toMatch(/No trained models yet/);

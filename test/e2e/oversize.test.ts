@@ -65,7 +65,7 @@ async function openStill(
   await page.setInputFiles('[data-action="file"]', { name, mimeType, buffer });
   await page.waitForSelector(`img[alt="Chosen file ${name}"]`, { state: 'attached' });
   const done = await page.waitForSelector(
-    '[data-face="0"] rect.box, [data-state="no-face"], [data-state="frame-error"], [data-state="bad-file"]',
+    '[data-overlay-face="0"] rect.box, [data-state="no-face"], [data-state="frame-error"], [data-state="bad-file"]',
     { timeout: 60_000 },
   );
   const state = await done.getAttribute('data-state');

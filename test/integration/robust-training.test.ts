@@ -19,5 +19,9 @@ describe('the cnn command with the robustness options', () => {
     await expect(
       trainCnn({ ...o, out: join(dir, 'c', 'm'), checkpointDir: join(dir, 'c', 'ck'), arch: 'default', widths: [16, 32, 64, 128] }),
     ).rejects.toThrow(/--init .*do not fit/);
+    // A folder without a model is refused before any data is read.
+    await expect(
+      trainCnn({ ...o, out: join(dir, 'd', 'm'), checkpointDir: join(dir, 'd', 'ck'), init: join(dir, 'nothing') }),
+    ).rejects.toThrow(/--init .*nothing: no model.json there/);
   }, 120_000);
 });

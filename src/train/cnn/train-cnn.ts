@@ -4,9 +4,11 @@
  * checks and sets up a run; the epoch loop is train-loop.ts, what the checkpoint holds
  * run-checkpoint.ts (on disk: checkpoint.ts), the scoring and publishing final-report.ts.
  */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeLoad, loadFer2013, resolveFer2013Path, type Fer2013Data } from '../data/fer2013.ts';
 import { chooseBackend } from '../kernels/backend.ts';
+import { UsageError } from '../util/cli-args.ts';
 import { assertPublishableOut, OutFolderRefused } from '../util/publish-model.ts';
 import { buildArch } from './architectures.ts';
 import { NO_AUGMENTATION, PHOTOMETRIC_AUGMENTATION, REFERENCE_AUGMENTATION, type AugmentOptions } from './augment.ts';
@@ -66,6 +68,9 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     photometric: o.photometric,
     balance: o.balance,
   };
+  if (o.init && !existsSync(join(o.init, 'model.json'))) {
+    throw new UsageError(`--init ${o.init}: no model.json there; give a model folder of the same architecture, e.g. models/fer-cnn`);
+  }
   const { saved, clearOld } = await openRunCheckpoint(o, settings);
 
   log(`loading FER2013 from ${dataPath} ...`);
