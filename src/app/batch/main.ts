@@ -7,6 +7,10 @@
  * are given in the image's own pixels. An image that cannot be decoded, or on which the face
  * detector fails (it is then restarted for the next one), is reported with status 'not-image' and
  * the reason, never with faces.
+ *
+ * Videos (src/core/batch-video.ts): fetched whole into a blob URL, sampled by seeking an
+ * HTMLVideoElement, each frame through the same detect stage in video mode; face identity and
+ * smoothing run on video time here, so they do not depend on how fast the machine is.
  */
 // First: nothing leaves the browser (MediaPipe's usage logger included).
 import '../egress-guard.ts';
@@ -23,7 +27,17 @@ import {
   type EncodedImage,
   type GrayBatchRequest,
 } from '../../core/batch.ts';
+import {
+  BATCH_VIDEO_GLOBAL,
+  type BatchVideoApi,
+  type VideoFace,
+  type VideoFrame,
+  type VideoOpenRequest,
+  type VideoOpenResult,
+} from '../../core/batch-video.ts';
 import { IMAGE_SIZE } from '../../core/labels.ts';
+import { ProbabilitySmoother } from '../../core/smoothing.ts';
+import { FaceTracker } from '../../core/tracking.ts';
 import { loadEngine, type Engine } from '../live/engine.ts';
 import { decodeCapped } from '../live/image-cap.ts';
 import { DetectorError } from '../live/landmarker.ts';
@@ -184,6 +198,133 @@ async function processEncoded(images: EncodedImage[]): Promise<BatchImageResult[
   return out;
 }
 
+/** Waits for `ok` (or fails on `error` / after `ms`) on a media element. */
+function mediaEvent(video: HTMLVideoElement, ok: string, ms: number, what: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => finish(new Error(`no ${ok} event within ${ms / 1000} s while ${what}`)), ms);
+    const onOk = (): void => finish();
+    const onError = (): void => finish(new Error(mediaError(video)));
+    function finish(error?: Error): void {
+      clearTimeout(timer);
+      video.removeEventListener(ok, onOk);
+      video.removeEventListener('error', onError);
+      if (error) fail(error);
+      else done();
+    }
+    video.addEventListener(ok, onOk);
+    video.addEventListener('error', onError);
+  });
+}
+
+function mediaError(video: HTMLVideoElement): string {
+  const e = video.error;
+  if (!e) return 'unknown media error';
+  const kinds: Record<number, string> = {
+    1: 'aborted',
+    2: 'network error',
+    3: 'the data is corrupt or uses features Chromium cannot decode',
+    4: 'not a supported video format or codec',
+  };
+  return `${kinds[e.code] ?? `media error ${e.code}`}${e.message ? `: ${e.message}` : ''}`;
+}
+
+/** The open video: its element, and tracking and smoothing on video time (not wall time, unlike live). */
+let video:
+  | { element: HTMLVideoElement; url: string; tracker: FaceTracker; smoother: ProbabilitySmoother; faceNumbers: Map<number, number> }
+  | undefined;
+
+function closeVideo(): void {
+  if (!video) return;
+  video.element.removeAttribute('src');
+  video.element.load();
+  URL.revokeObjectURL(video.url);
+  video = undefined;
+}
+
+async function openVideo(request: VideoOpenRequest): Promise<VideoOpenResult> {
+  if (!engine) throw new Error('call init() first');
+  closeVideo();
+  const fail = (error: string): VideoOpenResult => {
+    closeVideo();
+    return { status: 'not-video', duration: 0, width: 0, height: 0, error: `${request.name}: ${error}` };
+  };
+  // Fetched whole into a blob: seeking a blob URL needs no range requests from the server.
+  const response = await fetch(request.url);
+  if (!response.ok) return fail(`could not be read (HTTP ${response.status})`);
+  const url = URL.createObjectURL(await response.blob());
+  const element = document.createElement('video');
+  element.muted = true;
+  element.preload = 'auto';
+  video = { element, url, tracker: new FaceTracker(), smoother: new ProbabilitySmoother(request.smoothingMs), faceNumbers: new Map() };
+  engine.pipeline.reset();
+  try {
+    const loaded = mediaEvent(element, 'loadeddata', 30_000, 'loading');
+    element.src = url;
+    await loaded;
+  } catch (error) {
+    return fail(`could not be decoded as a video (${(error as Error).message})`);
+  }
+  if (element.videoWidth === 0 || element.videoHeight === 0) return fail('has no video track');
+  let duration = element.duration;
+  if (!Number.isFinite(duration)) {
+    // MediaRecorder's WebM has no duration in its header: seeking past the end makes Chromium find it.
+    try {
+      const seeked = mediaEvent(element, 'seeked', 30_000, 'looking for the end');
+      element.currentTime = 1e9;
+      await seeked;
+    } catch (error) {
+      return fail(`has no duration and could not be scanned (${(error as Error).message})`);
+    }
+    duration = Number.isFinite(element.duration) ? element.duration : element.currentTime;
+  }
+  if (!(duration > 0)) return fail('has no frames (duration 0)');
+  return { status: 'ok', duration, width: element.videoWidth, height: element.videoHeight };
+}
+
+async function videoFrames(times: number[]): Promise<VideoFrame[]> {
+  if (!engine || !video) throw new Error('call open() first');
+  const { element, tracker, smoother, faceNumbers } = video;
+  const out: VideoFrame[] = [];
+  for (const t of times) {
+    try {
+      const seeked = mediaEvent(element, 'seeked', 30_000, `seeking to ${t} s`);
+      element.currentTime = t;
+      await seeked;
+    } catch (error) {
+      out.push({ t, faces: [], error: `could not seek to ${t} s (${(error as Error).message})` });
+      continue;
+    }
+    try {
+      // The same detect stage as the live view, in video mode (the landmarker tracks across frames).
+      const frame = await engine.pipeline.process(element, 'video', element.videoWidth, element.videoHeight);
+      const timeMs = t * 1000;
+      // Face identity and smoothing on video time, so they do not depend on how fast this machine is.
+      const ids = tracker.update(
+        frame.faces.map((f) => f.box),
+        timeMs,
+      );
+      const faces = frame.faces.map((f, i): VideoFace => {
+        const id = ids[i]!;
+        if (!faceNumbers.has(id)) faceNumbers.set(id, faceNumbers.size + 1);
+        return {
+          face: faceNumbers.get(id)!,
+          box: [f.box.x, f.box.y, f.box.width, f.box.height],
+          predictions: Object.fromEntries(f.readings.map((r) => [r.modelId, smoother.update(`${id}/${r.modelId}`, r.probs, timeMs)])),
+        };
+      });
+      const live = tracker.liveIds();
+      smoother.prune((key) => live.has(Number(key.slice(0, key.indexOf('/')))));
+      out.push({ t, faces: faces.sort((a, b) => a.face - b.face) });
+    } catch (error) {
+      if (!(error instanceof DetectorError)) throw error;
+      out.push({ t, faces: [], error: (error as Error).message });
+    }
+  }
+  return out;
+}
+
 const api: BatchApi = { init, processGray, processEncoded };
 (globalThis as Record<string, unknown>)[BATCH_GLOBAL] = api;
+const videoApi: BatchVideoApi = { open: openVideo, frames: videoFrames, close: closeVideo };
+(globalThis as Record<string, unknown>)[BATCH_VIDEO_GLOBAL] = videoApi;
 document.body.dataset.ready = 'true';

@@ -15,6 +15,7 @@ import {
   type BatchInitOptions,
   type BatchInitResult,
 } from '../../core/batch.ts';
+import { BATCH_VIDEO_GLOBAL, type BatchVideoApi, type VideoFrame, type VideoOpenResult } from '../../core/batch-video.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const BUILD_DIR = resolve(root, 'node_modules/.cache/emotion-lens/batch-app');
@@ -102,6 +103,38 @@ export class BatchPages {
       'processEncoded',
       files.map((f) => ({ name: f.name, data: bytesToBase64(f.bytes) })),
     );
+  }
+
+  private videoCount = 0;
+
+  /**
+   * Opens a video file on page `page`: the page fetches it from a URL of its own origin that
+   * playwright answers with the file (never through the app server), so nothing else is served.
+   */
+  async openVideo(page: number, file: string, smoothingMs: number): Promise<VideoOpenResult> {
+    const p = this.pages[page]!;
+    const url = `${this.server.url}/__predict-video/${++this.videoCount}`;
+    await p.route(url, (route) => route.fulfill({ path: file, contentType: 'application/octet-stream' }));
+    try {
+      return await p.evaluate(([name, request]) => (globalThis as unknown as Record<string, BatchVideoApi>)[name]!.open(request), [
+        BATCH_VIDEO_GLOBAL,
+        { name: file, url, smoothingMs },
+      ] as const);
+    } finally {
+      await p.unroute(url);
+    }
+  }
+
+  /** Frames of the open video at `times` (seconds), in order. */
+  videoFrames(page: number, times: number[]): Promise<VideoFrame[]> {
+    return this.pages[page]!.evaluate(([name, t]) => (globalThis as unknown as Record<string, BatchVideoApi>)[name]!.frames(t), [
+      BATCH_VIDEO_GLOBAL,
+      times,
+    ] as const);
+  }
+
+  async closeVideo(page: number): Promise<void> {
+    await this.pages[page]!.evaluate((name) => (globalThis as unknown as Record<string, BatchVideoApi>)[name]!.close(), BATCH_VIDEO_GLOBAL);
   }
 
   async close(): Promise<void> {

@@ -1,21 +1,52 @@
 /**
  * npm run predict -- <files or folders> [--json] [--models id,id] [--backend wasm|webgl|webgpu]
+ *                    [--fps N] [--timeline FILE.jsonl|FILE.csv]
  *
- * Every model on every face of each image, through the app's pipeline in headless Chromium.
- * A table on stdout, or one JSON object per image with --json. Exit status is non-zero only for
- * usage errors (2) and corrupt models (1); unreadable images get an "error" field.
+ * Every model on every face of each image, and of video frames sampled at --fps, through the app's
+ * pipeline in headless Chromium. A table on stdout, or one JSON object per image or video with
+ * --json; per video a summary (share of sampled face-frames per label per model), and with
+ * --timeline one row per sampled frame, face and model. Exit status is non-zero only for usage
+ * errors (2) and corrupt models (1); unreadable images and videos get an "error" field.
  */
 import { existsSync } from 'node:fs';
-import { BROWSER_BACKENDS, isBrowserBackend } from '../../core/contracts/index.ts';
-import { parseInteger, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
-import { collectImageFiles, CorruptModelError, manifestModelIds, predictImages, type PredictedImage } from '../predict/predict.ts';
+import { BROWSER_BACKENDS, isBrowserBackend, type BrowserBackend } from '../../core/contracts/index.ts';
+import type { BatchInitResult } from '../../core/batch.ts';
+import { parseInteger, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { CorruptModelError, manifestModelIds, predictImages, type PredictedImage } from '../predict/predict.ts';
+import { collectPredictFiles, predictVideos, TimelineWriter, VIDEO_EXTENSIONS, type VideoSummary } from '../predict/video.ts';
+
+const DEFAULT_FPS = 5;
 
 const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models id,id] [--backend wasm|webgl|webgpu] [--pages N]
+                          [--fps N] [--timeline FILE.jsonl|FILE.csv]
 
+  Images (.jpg .png .webp ...) and videos (${[...VIDEO_EXTENSIONS].join(' ')}; the codecs Chromium decodes:
+  VP8/VP9/AV1 WebM always, H.264 MP4/MOV only where the Chromium build has it).
   --json        one JSON object per image: {"file", "faces": [{"box": [x, y, w, h], "models": {"<id>": {"label", "probs"}}}]}
+                and per video: {"file", "video": {"duration_s", "frames", "framesWithFace", ...}, "summary": {"<id>": {"<label>": share}}}
   --models      only these model ids (see models/index.json)
   --backend     tfjs backend in the headless browser (default: automatic)
-  --pages N     browser pages working in parallel (default 2)`;
+  --pages N     browser pages working in parallel on images (default 2)
+  --fps N       video frames sampled per second of video (default ${DEFAULT_FPS}; 0.1 to 60)
+  --timeline F  write every sampled video frame's faces to F: one row per frame, face and model
+                (video, t_s, face, model, label and the seven probabilities), JSON lines (.jsonl) or CSV (.csv)`;
+
+function formatVideo(video: VideoSummary): string[] {
+  if (!video.video) return [`${video.file}: ${video.error}`];
+  const v = video.video;
+  const head =
+    `${video.file}: ${v.duration_s} s, ${v.width}x${v.height}, ${v.frames} frames at ${v.fps} fps, a face in ${v.framesWithFace}` +
+    (v.framesFailed ? `, ${v.framesFailed} failed` : '') +
+    (video.error ? ` (${video.error})` : '');
+  const models = Object.entries(video.summary ?? {}).map(
+    ([id, shares]) =>
+      `  ${id}: ${Object.entries(shares)
+        .sort((a, b) => b[1] - a[1])
+        .map(([label, share]) => `${label} ${(100 * share).toFixed(0)}%`)
+        .join(', ')}`,
+  );
+  return [head, ...models];
+}
 
 function formatTable(image: PredictedImage, ids: string[]): string[] {
   if (image.error) return [`${image.file}: ${image.error}`];
@@ -40,6 +71,7 @@ async function main(): Promise<number> {
   let values;
   let positionals;
   let pages: number | undefined;
+  let fps: number;
   try {
     ({ values, positionals } = parseOptions(
       args,
@@ -48,18 +80,23 @@ async function main(): Promise<number> {
         models: { type: 'string' },
         backend: { type: 'string' },
         pages: { type: 'string' },
+        fps: { type: 'string' },
+        timeline: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       true,
     ));
     pages = values.pages === undefined ? undefined : parseInteger('pages', values.pages, { min: 1, max: 16 });
+    fps = values.fps === undefined ? DEFAULT_FPS : parseNumber('fps', values.fps, { min: 0.1, max: 60 });
+    if (values.timeline !== undefined && !TimelineWriter.formatOf(values.timeline))
+      throw new UsageError(`--timeline must name a .jsonl or .csv file, got "${values.timeline}"`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`predict: ${error.message}\n${USAGE}`);
     return 2;
   }
   if (positionals.length === 0) {
-    console.error(`predict: no image file or folder given\n${USAGE}`);
+    console.error(`predict: no image or video file or folder given\n${USAGE}`);
     return 2;
   }
   if (!existsSync('models/index.json')) {
@@ -90,47 +127,111 @@ async function main(): Promise<number> {
     console.error(`predict: --backend must be ${BROWSER_BACKENDS.slice(0, -1).join(', ')} or ${BROWSER_BACKENDS.at(-1)}, got "${backend}"`);
     return 2;
   }
-  const { files, missing, skipped } = await collectImageFiles(positionals);
+  let timeline: TimelineWriter | undefined;
+  if (values.timeline !== undefined) {
+    try {
+      timeline = await TimelineWriter.open(values.timeline);
+    } catch (error) {
+      console.error(
+        `predict: cannot write --timeline ${values.timeline} (${(error as Error).message}); check the folder exists and is writable`,
+      );
+      return 2;
+    }
+  }
+  const { images: files, videos, missing, skipped } = await collectPredictFiles(positionals);
   const ids = models ?? available;
-  const started = Date.now();
-  let count = 0;
   const print = (image: PredictedImage): void => {
-    count++;
     if (values.json) console.log(JSON.stringify(image));
     else for (const line of formatTable(image, ids)) console.log(line);
   };
   for (const m of missing) print({ file: m, faces: [], error: `${m} does not exist` });
   // Named and skipped, never opened: a FIFO would hang the run, a huge file exhaust memory.
   for (const s of skipped) print({ file: s.path, faces: [], error: `${s.path}: ${s.reason}` });
-  if (files.length === 0) {
-    if (missing.length === 0 && skipped.length === 0)
-      console.error('predict: no image files found (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .avif)');
-    return 0;
+  try {
+    if (files.length === 0 && videos.length === 0) {
+      if (missing.length === 0 && skipped.length === 0)
+        console.error(
+          `predict: no image or video files found (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .avif, ${[...VIDEO_EXTENSIONS].join(', ')})`,
+        );
+      return 0;
+    }
+    if (files.length > 0) await predictStills(files, { models, backend, pages, print });
+    if (videos.length > 0) {
+      console.error(`predicting ${videos.length} video${videos.length === 1 ? '' : 's'} at ${fps} fps...`);
+      const started = Date.now();
+      const tty = process.stderr.isTTY;
+      let lastShown = '';
+      await predictVideos(videos, {
+        fps,
+        ...(models ? { models } : {}),
+        ...(backend ? { backend } : {}),
+        onReady: (init) => console.error(describeInit(init)),
+        onRow: (row) => timeline?.write(row),
+        onProgress: (file, done, total) => {
+          // One updating line on a terminal; otherwise a line per tenth, so logs stay short.
+          const tenth = `${file}:${Math.floor((10 * done) / total)}`;
+          if (!tty && tenth === lastShown && done < total) return;
+          lastShown = tenth;
+          const line = `${file}: ${done}/${total} frames (${Math.round((100 * done) / total)}%)`;
+          if (tty) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
+          else console.error(line);
+        },
+        onVideo: (video) => {
+          if (values.json) console.log(JSON.stringify(video));
+          else for (const line of formatVideo(video)) console.log(line);
+        },
+        onConsoleError: (t) => {
+          if (process.env.DEBUG) console.error(`page: ${t}`);
+        },
+      });
+      console.error(`${videos.length} video${videos.length === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await timeline?.close();
   }
+  return 0;
+}
+
+function describeInit(init: BatchInitResult): string {
+  const notes = init.models.filter((m) => m.status !== 'ready').map((m) => `${m.id} (${m.status})`);
+  return (
+    `backend ${init.backend ?? '?'}; models: ${
+      init.models
+        .filter((m) => m.status === 'ready')
+        .map((m) => m.id)
+        .join(', ') || 'none'
+    }` + (notes.length ? `; not run: ${notes.join(', ')}` : '')
+  );
+}
+
+async function predictStills(
+  files: string[],
+  o: {
+    models: string[] | undefined;
+    backend: BrowserBackend | undefined;
+    pages: number | undefined;
+    print: (image: PredictedImage) => void;
+  },
+): Promise<void> {
+  const { models, backend, pages, print } = o;
+  let count = 0;
+  const started = Date.now();
   console.error(`predicting ${files.length} image${files.length === 1 ? '' : 's'}...`);
   await predictImages(files, {
     ...(models ? { models } : {}),
     ...(backend ? { backend } : {}),
     ...(pages ? { pages } : {}),
-    onReady: (init) => {
-      const notes = init.models.filter((m) => m.status !== 'ready').map((m) => `${m.id} (${m.status})`);
-      console.error(
-        `backend ${init.backend ?? '?'}; models: ${
-          init.models
-            .filter((m) => m.status === 'ready')
-            .map((m) => m.id)
-            .join(', ') || 'none'
-        }` + (notes.length ? `; not run: ${notes.join(', ')}` : ''),
-      );
+    onReady: (init) => console.error(describeInit(init)),
+    onImage: (image) => {
+      count++;
+      print(image);
     },
-    onImage: print,
     onConsoleError: (t) => {
       if (process.env.DEBUG) console.error(`page: ${t}`);
     },
   });
   const seconds = (Date.now() - started) / 1000;
   console.error(`${count} images in ${seconds.toFixed(1)} s (${(files.length / seconds).toFixed(1)} images/s, including browser start)`);
-  return 0;
 }
 
 process.exitCode = await main().catch((error: unknown) => {
