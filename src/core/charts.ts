@@ -213,9 +213,19 @@ export interface PanelSpec {
   xDomain: [number, number];
   /** Limits the y range to at most this interval (e.g. [0, 1] for accuracy). */
   yClamp?: [number, number];
+  /** A fixed y range (e.g. [0, 100] for percentages), whatever the data. */
+  yDomain?: [number, number];
   /** Only whole-number x ticks (epochs). */
   integerX?: boolean;
   palette?: ChartPalette;
+  /** Draw the legend above the box (default true); a small chart with a legend of its own turns it off. */
+  legend?: boolean;
+  /** Dots on the points of short series (default true). */
+  dots?: boolean;
+  /** A vertical cursor line (data-cursor) at this x, e.g. a video's current time. */
+  cursorX?: number;
+  /** Name each polyline with data-series (for the app's tests and automation). */
+  tagSeries?: boolean;
 }
 
 /**
@@ -235,6 +245,7 @@ export function linePanel(spec: PanelSpec): string {
     yLo = Math.max(spec.yClamp[0], Math.min(yLo, spec.yClamp[1]));
     yHi = Math.min(spec.yClamp[1], Math.max(yHi, spec.yClamp[0]));
   }
+  if (spec.yDomain) [yLo, yHi] = spec.yDomain;
   const yt = niceTicks(yLo, yHi);
   const ylo = Math.min(yt[0]!, yLo);
   const yhi = Math.max(yt[yt.length - 1]!, yHi);
@@ -277,15 +288,21 @@ export function linePanel(spec: PanelSpec): string {
     if (pts.length === 0) continue;
     const d = pts.map((p) => `${r(px(p[0]))},${r(py(clampY(p[1])))}`).join(' ');
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
-    out.push(`<polyline points="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`);
-    if (pts.length <= 60) {
+    const tag = spec.tagSeries ? ` data-series="${escapeXml(s.name)}"` : '';
+    out.push(`<polyline${tag} points="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`);
+    if (spec.dots !== false && pts.length <= 60) {
       for (const p of pts) out.push(`<circle cx="${r(px(p[0]))}" cy="${r(py(clampY(p[1])))}" r="2.5" fill="${s.color}"/>`);
     }
   }
 
+  if (spec.cursorX !== undefined && Number.isFinite(spec.cursorX)) {
+    const cx = r(px(Math.max(xlo, Math.min(xhi, spec.cursorX))));
+    out.push(`<line data-cursor="" x1="${cx}" y1="${y0}" x2="${cx}" y2="${y0 + h}" stroke="${ink}" stroke-width="1.5"/>`);
+  }
+
   // Legend above the box, right-aligned, so it never hides a line.
   let lx = x0 + w;
-  for (const s of [...series].reverse()) {
+  for (const s of spec.legend === false ? [] : [...series].reverse()) {
     lx -= 34 + 7 * s.name.length;
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
     out.push(`<line x1="${r(lx)}" y1="${y0 - 16}" x2="${r(lx + 20)}" y2="${y0 - 16}" stroke="${s.color}" stroke-width="2"${dash}/>`);

@@ -1,0 +1,206 @@
+/**
+ * The live view's timeline store (pure: no DOM). Each tracked face keeps, per model, the seven
+ * probabilities of its recent frames, so the view can draw emotion over time.
+ *
+ * - Camera ('live'): points are keyed by wall time (ms); a point older than `retainMs` is evicted
+ *   and each face x model buffer is a ring of at most `maxPoints` points; a face not seen for
+ *   `forgetMs` is dropped.
+ * - Video file ('file'): points are keyed by media time (ms) and kept sorted, so the whole file can
+ *   be drawn. Time is cut into buckets (at least `bucketMs`, wider for long files so a face x model
+ *   never holds more than `maxPoints`); a frame lands in its bucket and replaces what was there, so
+ *   seeking back, or the file looping, overwrites the earlier reading instead of piling up.
+ *
+ * In both modes at most `maxFaces` faces are kept (the least recently seen goes first).
+ */
+
+/** The part of a frame result the timeline reads (FrameResult fits). */
+export interface TimelineFrame {
+  faces: readonly { trackId: number; readings: readonly { modelId: string; probs: readonly number[] }[] }[];
+}
+
+export interface TimelinePoint {
+  /** Wall time (camera) or media time (video file), in ms. */
+  t: number;
+  /** Probabilities in EMOTIONS order. */
+  probs: readonly number[];
+}
+
+export type TimelineOptions =
+  | { kind: 'live'; retainMs?: number; maxPoints?: number; forgetMs?: number; maxFaces?: number }
+  | { kind: 'file'; durationMs: number; bucketMs?: number; maxPoints?: number; maxFaces?: number };
+
+/** 30 s on screen; a little more kept so the left edge never runs dry between redraws. */
+export const DEFAULT_SPAN_MS = 30_000;
+const DEFAULTS = { retainMs: 32_000, maxPoints: 1200, forgetMs: 10_000, maxFaces: 8, bucketMs: 100 };
+
+/** A fixed-capacity ring of points in insertion (time) order. */
+class Ring {
+  private readonly items: (TimelinePoint | undefined)[];
+  private head = 0; // index of the oldest point
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.items = new Array<TimelinePoint | undefined>(capacity);
+  }
+
+  push(p: TimelinePoint): void {
+    const at = (this.head + this.size) % this.capacity;
+    this.items[at] = p;
+    if (this.size < this.capacity) this.size++;
+    else this.head = (this.head + 1) % this.capacity; // full: the oldest is overwritten
+  }
+
+  at(i: number): TimelinePoint {
+    return this.items[(this.head + i) % this.capacity]!;
+  }
+
+  /** Drops points older than `t`. */
+  evictBefore(t: number): void {
+    while (this.size > 0 && this.at(0).t < t) {
+      this.items[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+      this.size--;
+    }
+  }
+
+  toArray(): TimelinePoint[] {
+    return Array.from({ length: this.size }, (_, i) => this.at(i));
+  }
+}
+
+interface FaceEntry {
+  lastSeen: number;
+  /** Time of the last frame it was in (wall or media ms). */
+  lastT: number;
+  /** Camera: a ring per model. Video: bucket index -> point per model (sorted on read). */
+  rings: Map<string, Ring>;
+  buckets: Map<string, Map<number, TimelinePoint>>;
+}
+
+export class Timeline {
+  readonly kind: 'live' | 'file';
+  readonly maxPoints: number;
+  readonly maxFaces: number;
+  /** Video: the width of one bucket of media time. */
+  readonly bucketMs: number;
+  private readonly retainMs: number;
+  private readonly forgetMs: number;
+  private readonly faces = new Map<number, FaceEntry>();
+  private seen = 0; // a counter, so "least recently seen" does not depend on media time going forward
+
+  constructor(options: TimelineOptions) {
+    this.kind = options.kind;
+    this.maxPoints = positive(options.maxPoints ?? DEFAULTS.maxPoints, 'maxPoints');
+    this.maxFaces = positive(options.maxFaces ?? DEFAULTS.maxFaces, 'maxFaces');
+    if (options.kind === 'live') {
+      this.retainMs = positive(options.retainMs ?? DEFAULTS.retainMs, 'retainMs');
+      this.forgetMs = positive(options.forgetMs ?? DEFAULTS.forgetMs, 'forgetMs');
+      this.bucketMs = 0;
+    } else {
+      const duration = Number.isFinite(options.durationMs) && options.durationMs > 0 ? options.durationMs : 0;
+      this.retainMs = Infinity;
+      this.forgetMs = Infinity;
+      this.bucketMs = Math.max(positive(options.bucketMs ?? DEFAULTS.bucketMs, 'bucketMs'), Math.ceil(duration / this.maxPoints));
+    }
+  }
+
+  /** Adds every face x model reading of one frame at time `tMs` (wall or media time, per kind). */
+  add(tMs: number, frame: TimelineFrame): void {
+    if (!Number.isFinite(tMs)) return;
+    const stamp = ++this.seen;
+    for (const face of frame.faces) {
+      let entry = this.faces.get(face.trackId);
+      if (!entry) {
+        entry = { lastSeen: stamp, lastT: tMs, rings: new Map(), buckets: new Map() };
+        this.faces.set(face.trackId, entry);
+      }
+      entry.lastSeen = stamp;
+      entry.lastT = tMs;
+      for (const r of face.readings) {
+        const point: TimelinePoint = { t: tMs, probs: Array.from(r.probs) };
+        if (this.kind === 'live') {
+          let ring = entry.rings.get(r.modelId);
+          if (!ring) entry.rings.set(r.modelId, (ring = new Ring(this.maxPoints)));
+          ring.push(point);
+        } else {
+          let buckets = entry.buckets.get(r.modelId);
+          if (!buckets) entry.buckets.set(r.modelId, (buckets = new Map()));
+          buckets.set(Math.floor(tMs / this.bucketMs), point);
+        }
+      }
+    }
+    if (this.kind === 'live') this.evict(tMs);
+    this.limitFaces();
+  }
+
+  /** Camera: drops old points and faces gone for longer than forgetMs. */
+  private evict(nowMs: number): void {
+    for (const [id, entry] of this.faces) {
+      if (nowMs - entry.lastT > this.forgetMs) {
+        this.faces.delete(id);
+        continue;
+      }
+      for (const ring of entry.rings.values()) ring.evictBefore(nowMs - this.retainMs);
+    }
+  }
+
+  private limitFaces(): void {
+    while (this.faces.size > this.maxFaces) {
+      let oldest: number | undefined;
+      let stamp = Infinity;
+      for (const [id, e] of this.faces)
+        if (e.lastSeen < stamp) {
+          stamp = e.lastSeen;
+          oldest = id;
+        }
+      this.faces.delete(oldest!);
+    }
+  }
+
+  /** The points of one face and model with nowMs - spanMs <= t <= nowMs, oldest first. */
+  window(faceId: number, modelId: string, nowMs: number, spanMs: number = DEFAULT_SPAN_MS): TimelinePoint[] {
+    return this.points(faceId, modelId).filter((p) => p.t >= nowMs - spanMs && p.t <= nowMs);
+  }
+
+  /** Every kept point of one face and model, sorted by time (video: the whole file seen so far). */
+  points(faceId: number, modelId: string): TimelinePoint[] {
+    const entry = this.faces.get(faceId);
+    if (!entry) return [];
+    if (this.kind === 'live') return entry.rings.get(modelId)?.toArray() ?? [];
+    const buckets = entry.buckets.get(modelId);
+    if (!buckets) return [];
+    return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+  }
+
+  /** Track ids with points, in insertion order. */
+  faceIds(): number[] {
+    return [...this.faces.keys()];
+  }
+
+  /** Model ids with points for one face. */
+  modelIds(faceId: number): string[] {
+    const entry = this.faces.get(faceId);
+    if (!entry) return [];
+    return [...(this.kind === 'live' ? entry.rings.keys() : entry.buckets.keys())];
+  }
+
+  /** Points held in all (for the memory bound). */
+  size(): number {
+    let n = 0;
+    for (const e of this.faces.values()) {
+      for (const ring of e.rings.values()) n += ring.size;
+      for (const b of e.buckets.values()) n += b.size;
+    }
+    return n;
+  }
+
+  clear(): void {
+    this.faces.clear();
+  }
+}
+
+function positive(v: number, name: string): number {
+  if (!(Number.isFinite(v) && v > 0))
+    throw new Error(`Timeline option ${name} must be a positive number (got ${String(v)}); leave it out for the default.`);
+  return v;
+}
