@@ -2,8 +2,8 @@
  * Drives the app's headless batch page (batch.html, src/app/batch) in Chromium: builds the app,
  * serves it on 127.0.0.1 and calls the page's API (src/core/batch.ts). Node only.
  */
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildApp, serveApp } from './app-server.ts';
 import { launchChromium } from './browser.ts';
@@ -18,7 +18,8 @@ import {
 import { BATCH_VIDEO_GLOBAL, type BatchVideoApi, type VideoFrame, type VideoOpenResult } from '../../core/batch-video.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
-const BUILD_DIR = resolve(root, 'node_modules/.cache/emotion-lens/batch-app');
+/** Each open() builds into its own folder below this one: two jobs at once (two `npm run predict`, parallel tests) never empty each other's build. */
+const BUILD_ROOT = resolve(root, 'node_modules/.cache/emotion-lens/batch-app');
 
 export interface BatchPageOptions extends BatchInitOptions {
   /** Pages working in parallel (each its own renderer process). */
@@ -41,9 +42,24 @@ export class BatchPages {
 
   /** Builds and serves the app, opens `pages` batch pages and initialises each. */
   static async open(options: BatchPageOptions): Promise<BatchPages> {
-    await mkdir(BUILD_DIR, { recursive: true });
-    await buildApp(BUILD_DIR, options.modelsDir);
-    const server = await serveApp(BUILD_DIR, options.modelsDir);
+    await mkdir(BUILD_ROOT, { recursive: true });
+    const buildDir = await mkdtemp(join(BUILD_ROOT, 'build-'));
+    const removeBuild = () => rm(buildDir, { recursive: true, force: true }).catch(() => undefined);
+    let served: { url: string; close: () => Promise<void> };
+    try {
+      await buildApp(buildDir, options.modelsDir);
+      served = await serveApp(buildDir, options.modelsDir);
+    } catch (error) {
+      await removeBuild();
+      throw error;
+    }
+    const server = {
+      url: served.url,
+      close: async () => {
+        await served.close();
+        await removeBuild();
+      },
+    };
     let browser: Browser | undefined;
     try {
       browser = await launchChromium({ webgpu: options.backend === 'webgpu' });
