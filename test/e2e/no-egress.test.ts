@@ -9,15 +9,11 @@
  * with the reason otherwise.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
-import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
-import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
-import { composeFrames, writeY4m } from '../../src/train/browser/y4m.ts';
+import { findChromium } from '../../src/train/browser/browser.ts';
+import { startWebcamApp, type WebcamApp } from '../helpers/webcam-app.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
 const root = ROOT;
@@ -32,31 +28,17 @@ const skipReason = !findChromium()
 if (skipReason) console.warn(`[e2e] no-egress test skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)(`no egress${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  let work: string;
-  let fixtures: string;
-  let app: { url: string; close: () => Promise<void> };
+  let setup: WebcamApp;
+  let app: WebcamApp['app'];
   let browser: Browser;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'emotion-lens-egress-'));
-    fixtures = await makeFixtureModels();
-    await buildApp(join(work, 'dist'), fixtures);
-    const video = join(work, 'happy.y4m');
-    const composer = await launchChromium();
-    try {
-      await writeY4m(video, await composeFrames(composer, [HAPPY]), 2, 30);
-    } finally {
-      await composer.close();
-    }
-    app = await serveApp(join(work, 'dist'), fixtures);
-    browser = await launchChromium({ fakeVideo: video });
+    setup = await startWebcamApp('emotion-lens-egress-', HAPPY);
+    ({ app, browser } = setup);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+    await setup?.close();
   });
 
   it(`runs the webcam for ${RUN_MS / 1000} s (past the logger's 60 s flush): no request off localhost, no CSP violation`, async () => {

@@ -4,16 +4,14 @@
  * session processed meanwhile (window.__emotionLens). Skips with the reason like live.test.ts.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecordingCsv, parseRecordingJson, type RecordingRow } from '../../src/app/live/recording.ts';
-import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
-import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
-import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
-import { composeFrames, HEIGHT, WIDTH, writeY4m } from '../../src/train/browser/y4m.ts';
+import { findChromium } from '../../src/train/browser/browser.ts';
+import { HEIGHT, WIDTH } from '../../src/train/browser/y4m.ts';
+import { startWebcamApp, type WebcamApp } from '../helpers/webcam-app.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
 const HAPPY = join(JAFFE_DIR, 'happy/YM.HA2.53.png');
@@ -50,31 +48,17 @@ async function download(page: Page, selector: string): Promise<{ name: string; b
 }
 
 describe.skipIf(skipReason !== undefined)(`live recording and export in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  let work: string;
-  let fixtures: string;
-  let app: { url: string; close: () => Promise<void> };
+  let setup: WebcamApp;
+  let app: WebcamApp['app'];
   let browser: Browser;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'emotion-lens-e2e-rec-'));
-    const y4m = join(work, 'happy.y4m');
-    fixtures = await makeFixtureModels();
-    await buildApp(join(work, 'dist'), fixtures);
-    const composer = await launchChromium();
-    try {
-      await writeY4m(y4m, await composeFrames(composer, [HAPPY]), 2, 30);
-    } finally {
-      await composer.close();
-    }
-    app = await serveApp(join(work, 'dist'), fixtures);
-    browser = await launchChromium({ fakeVideo: y4m });
+    setup = await startWebcamApp('emotion-lens-e2e-rec-', HAPPY);
+    ({ app, browser } = setup);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+    await setup?.close();
   });
 
   it('records ~3 s, downloads CSV and JSON matching the frames seen, and a PNG snapshot of the view', async () => {

@@ -4,16 +4,13 @@
  * model picker changes what is plotted. Skips with the reason like live.test.ts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMOTIONS } from '../../src/core/labels.ts';
-import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
-import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
-import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
-import { composeFrames, writeY4m } from '../../src/train/browser/y4m.ts';
+import { findChromium } from '../../src/train/browser/browser.ts';
+import { startWebcamApp, type WebcamApp } from '../helpers/webcam-app.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
 const HAPPY = join(JAFFE_DIR, 'happy/YM.HA2.53.png');
@@ -39,31 +36,17 @@ async function readChart(page: Page, track: string): Promise<{ model: string; se
 }
 
 describe.skipIf(skipReason !== undefined)(`live timeline in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  let work: string;
-  let fixtures: string;
-  let app: { url: string; close: () => Promise<void> };
+  let setup: WebcamApp;
+  let app: WebcamApp['app'];
   let browser: Browser;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'emotion-lens-e2e-timeline-'));
-    const y4m = join(work, 'happy.y4m');
-    fixtures = await makeFixtureModels();
-    await buildApp(join(work, 'dist'), fixtures);
-    const composer = await launchChromium();
-    try {
-      await writeY4m(y4m, await composeFrames(composer, [HAPPY]), 2, 30);
-    } finally {
-      await composer.close();
-    }
-    app = await serveApp(join(work, 'dist'), fixtures);
-    browser = await launchChromium({ fakeVideo: y4m });
+    setup = await startWebcamApp('emotion-lens-e2e-timeline-', HAPPY);
+    ({ app, browser } = setup);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+    await setup?.close();
   });
 
   it('draws a line per emotion for face 1 after ~2 s of webcam, and the model picker changes the series', async () => {
