@@ -36,7 +36,7 @@ export type Source =
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.gif', '.avif']);
 
-/** Cache key: changes when the input's files change (path, size, modification time). */
+/** Cache key: changes when the input changes (for folders: its files' paths, sizes and modification times). */
 function keyOf(parts: string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 12);
 }
@@ -46,7 +46,6 @@ export function isFer2013File(path: string): boolean {
 }
 
 export async function openFer2013(path: string, onProgress?: (rows: number) => void): Promise<Source> {
-  const info = await stat(path);
   const data = await loadFer2013(path, onProgress ? { onProgress } : {});
   const items: GrayItem[] = [];
   const parts: Uint8Array[] = [];
@@ -62,7 +61,11 @@ export async function openFer2013(path: string, onProgress?: (rows: number) => v
     pixels.set(p, o);
     o += p.length;
   }
-  return { kind: 'fer2013', path: resolve(path), key: keyOf([resolve(path), String(info.size), String(info.mtimeMs)]), items, pixels };
+  // Keyed by content, not path or modification time: a copied or re-laid file (same rows) keeps its
+  // ~14-minute extraction; a changed row or label makes a new one.
+  const labels = Uint8Array.from(items, (item) => item.label);
+  const content = createHash('sha256').update(pixels).update(labels).digest('hex');
+  return { kind: 'fer2013', path: resolve(path), key: keyOf(['fer2013', content]), items, pixels };
 }
 
 /**
