@@ -1,6 +1,7 @@
 // ESLint: the recommended rules (JavaScript, typescript-eslint without type information, Svelte)
-// plus the layer rules: src/core is pure TypeScript (no tfjs, DOM framework or Node), src/app (browser)
-// and src/train (Node) build on it and never import each other, src/lib wraps src/app, nothing in src
+// plus the layer rules: src/core is pure TypeScript (no tfjs, DOM framework or Node), src/learn (training
+// shared by Node and the browser) adds tfjs and libsvm-js on top of src/core only, src/app (browser)
+// and src/train (Node) build on both and never import each other, src/lib wraps src/app, nothing in src
 // imports scripts/ or test/, and src has no import cycle. test/unit/import-graph.test.ts checks the same
 // rules on the resolved import graph, as a second barrier.
 import js from '@eslint/js';
@@ -26,8 +27,8 @@ const BROWSER_ONLY = { regex: '^(@mediapipe/|svelte(/|$)|playwright)', message: 
 const SCRIPTS = { regex: '(^|/)scripts/', message: 'src never imports scripts/ (build tooling only): move shared code into src.' };
 const TESTS = { regex: '(^|/)test/', message: 'src never imports test/.' };
 const OUT_OF_CORE = {
-  regex: '^(\\.\\./)+(app|train|lib)(/|$)',
-  message: 'src/core imports only src/core: it is the layer src/app, src/train and src/lib build on.',
+  regex: '^(\\.\\./)+(app|train|lib|learn)(/|$)',
+  message: 'src/core imports only src/core: it is the layer src/learn, src/app, src/train and src/lib build on.',
 };
 
 export default defineConfig(
@@ -90,6 +91,22 @@ export default defineConfig(
   // Layers.
   { files: ['src/**'], rules: restrict([SCRIPTS, TESTS]) },
   { files: ['src/core/**'], rules: restrict([SCRIPTS, TESTS, NODE_BUILTINS, TFJS, BROWSER_ONLY, OUT_OF_CORE]) },
+  {
+    files: ['src/learn/**'],
+    rules: restrict([
+      SCRIPTS,
+      TESTS,
+      {
+        regex: '^(\\.\\./)+(app|train|lib)(/|$)',
+        message: 'src/learn imports only src/core, @tensorflow/tfjs and libsvm-js: it runs in Node (src/train) and the browser (src/app).',
+      },
+      {
+        regex: '^(?!@tensorflow/tfjs$|libsvm-js(/|$)|\\.)',
+        // Node modules, DOM frameworks and every other package included.
+        message: 'src/learn imports no package but @tensorflow/tfjs and libsvm-js (it must run unchanged in Node and the browser).',
+      },
+    ]),
+  },
   {
     files: ['src/app/**'],
     rules: restrict([

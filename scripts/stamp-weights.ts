@@ -3,14 +3,15 @@
  *
  * Records the byte length and sha256 of each CNN's weight files in its model.json
  * ("weightsIntegrity", see src/core/weights-integrity.ts) for models saved before training wrote
- * it; the weights themselves are not changed. SVM folders already record weights.bin's byte length
- * and FNV-1a hash: they are only verified. Default: every folder under models/ with a model.json.
+ * it; the weights themselves are not changed. SVM and fusion folders already record weights.bin's byte
+ * length and FNV-1a hash: they are only verified. Default: every folder under models/ with a model.json.
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readSvmModel } from '../src/train/svm/export.ts';
+import { parseFusionModel } from '../src/core/fusion.ts';
 import { stampWeightsIntegrity } from '../src/train/cnn/model-io.ts';
 
 const USAGE = `usage: npm run models:stamp [-- <model folders>] [--force]
@@ -49,7 +50,11 @@ async function main(): Promise<number> {
   for (const dir of dirs) {
     try {
       const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { format?: unknown };
-      if (json.format === 'emotion-svm') {
+      if (json.format === 'emotion-fusion') {
+        const bytes = await readFile(join(dir, 'weights.bin'));
+        parseFusionModel(json, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)); // checks byteLength and fnv1a32
+        console.log(`${dir}: fusion model, weights.bin checked against its recorded byte length and hash`);
+      } else if (json.format === 'emotion-svm') {
         await readSvmModel(dir); // checks weights.byteLength and weights.fnv1a32 when recorded
         console.log(`${dir}: SVM, weights.bin checked against its recorded byte length and hash`);
       } else {

@@ -32,7 +32,7 @@ export interface ModelPrediction {
   id: string;
   /** Manifest display name. */
   name: string;
-  kind: 'cnn' | 'svm';
+  kind: 'cnn' | 'svm' | 'fusion';
   /** The most probable emotion. */
   label: Emotion;
   /** Its probability. */
@@ -91,7 +91,7 @@ export interface DetectResult {
 export interface ModelInfo {
   id: string;
   name: string;
-  kind: 'cnn' | 'svm';
+  kind: 'cnn' | 'svm' | 'fusion';
   /** `ready`, or why it does not run (`missing`, `corrupt`, `unsupported` with the reason). */
   status: ModelStatus;
 }

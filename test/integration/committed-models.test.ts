@@ -8,7 +8,8 @@ import { findChromium } from '../../src/train/browser/browser.ts';
 import { fnv1a32, parseSvmInput, predictSvm, svmInputOf } from '../../src/core/svm/index.ts';
 import { EMOTIONS, IMAGE_PIXELS } from '../../src/core/labels.ts';
 import { argmaxRows } from '../../src/core/metrics.ts';
-import { evaluateModelDir, predictProbs } from '../../src/train/cnn/evaluate.ts';
+import { evaluateModelDir } from '../../src/train/cnn/evaluate.ts';
+import { predictProbs } from '../../src/learn/predict.ts';
 import { loadFer2013 } from '../../src/train/data/fer2013.ts';
 import { loadLayersModel, readLayersModelFiles } from '../../src/train/cnn/model-io.ts';
 import { readSvmModel } from '../../src/train/svm/export.ts';
@@ -55,7 +56,7 @@ describe('committed models', () => {
     for (const m of manifest.models) {
       const dir = join(root, 'models', m.path, '..');
       const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-      if (m.kind === 'svm') {
+      if (m.kind === 'svm' || m.kind === 'fusion') {
         const bytes = readFileSync(join(dir, json.weights.file));
         expect(json.weights.byteLength, `${m.id}: weights.byteLength`).toBe(bytes.byteLength);
         expect(json.weights.fnv1a32, `${m.id}: weights.fnv1a32`).toBe(fnv1a32(bytes));

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { TrainingPool } from '../../src/train/cnn/parallel/pool.ts';
-import { NO_AUGMENTATION, REFERENCE_AUGMENTATION } from '../../src/train/cnn/augment.ts';
-import { mulberry32 } from '../../src/train/util/random.ts';
+import { NO_AUGMENTATION, REFERENCE_AUGMENTATION } from '../../src/learn/augment.ts';
+import { mulberry32 } from '../../src/core/random.ts';
 import { IMAGE_PIXELS, NUM_CLASSES } from '../../src/core/labels.ts';
 
 // The tiny arch has neither dropout nor BatchNorm, so a step is a deterministic function of the

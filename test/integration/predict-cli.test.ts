@@ -1,5 +1,8 @@
 /** npm run predict: usage errors exit non-zero with a message that says how to fix them (no browser needed). */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const run = (...args: string[]) =>
@@ -23,5 +26,20 @@ describe('predict CLI usage', () => {
     const r = run('--json', 'does/not/exist.png');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ file: 'does/not/exist.png', faces: [], error: 'does/not/exist.png does not exist' });
+  });
+
+  it('takes a models folder for --models, and names its missing or broken index.json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'predict-models-'));
+    try {
+      let r = run('--models', dir, 'x.png');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`--models ${dir}: ${join(dir, 'index.json')} not found`);
+      writeFileSync(join(dir, 'index.json'), '{"models": [{"id": "mine", "kind": "cnn"}]}');
+      r = run('--models', dir, 'x.png');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/index\.json.*mine/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

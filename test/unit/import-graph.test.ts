@@ -2,7 +2,8 @@
  * The import graph of src/, resolved from the files (static, dynamic and type-only imports and
  * re-exports, .svelte scripts included): no cycle, and the layer rules that eslint.config.js also
  * enforces. src/core imports only src/core and no package at all (no tfjs, DOM framework or Node);
- * src/app and src/train never import each other; src/lib builds on src/core and src/app only;
+ * src/learn (training shared by Node and the browser) imports only src/core, @tensorflow/tfjs and
+ * libsvm-js; src/app and src/train may import src/learn and never import each other; src/lib builds on src/core and src/app only;
  * nothing in src imports scripts/ or test/.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -88,7 +89,7 @@ function findCycles(edges: Map<string, string[]>): string[][] {
 }
 
 const layerOf = (file: string): string => {
-  const m = /^src\/(core|app|train|lib)\//.exec(file);
+  const m = /^src\/(core|learn|app|train|lib)\//.exec(file);
   if (m) return m[1]!;
   return file.split('/')[0]!; // scripts, test, or a top-level file
 };
@@ -96,10 +97,14 @@ const layerOf = (file: string): string => {
 /** Which layers each layer of src may import (itself included). */
 const ALLOWED: Record<string, string[]> = {
   core: ['core'],
-  app: ['app', 'core'],
-  train: ['train', 'core'],
+  learn: ['learn', 'core'],
+  app: ['app', 'learn', 'core'],
+  train: ['train', 'learn', 'core'],
   lib: ['lib', 'app', 'core'],
 };
+
+/** The only packages src/learn may import. */
+const LEARN_PACKAGES = /^(@tensorflow\/tfjs|libsvm-js(\/.*)?)$/;
 
 /** The layer rule each import breaks, as "file -> import (why)". */
 function layerViolations(graph: Graph): string[] {
@@ -114,6 +119,10 @@ function layerViolations(graph: Graph): string[] {
     if (from === 'core')
       for (const spec of graph.packages.get(file)!)
         problems.push(`${file} -> ${spec} (src/core imports no package: no tfjs, DOM framework or Node)`);
+    if (from === 'learn')
+      for (const spec of graph.packages.get(file)!)
+        if (!LEARN_PACKAGES.test(spec))
+          problems.push(`${file} -> ${spec} (src/learn imports only @tensorflow/tfjs and libsvm-js: it runs in Node and the browser)`);
   }
   return problems;
 }
@@ -131,7 +140,7 @@ describe('the import graph of src/', () => {
     expect(findCycles(graph.edges).map((c) => c.join(' -> '))).toEqual([]);
   });
 
-  it('keeps the layers: core pure; app and train apart; lib over app and core; nothing from scripts/ or test/', () => {
+  it('keeps the layers: core pure; learn over core; app and train apart, over learn; lib over app and core; nothing from scripts/ or test/', () => {
     expect(layerViolations(graph)).toEqual([]);
   });
 
@@ -145,6 +154,8 @@ describe('the import graph of src/', () => {
         ['src/app/a.ts', ['./b.ts', '../../scripts/tool.ts']],
         ['src/app/b.ts', ['./a.ts', '../train/t.ts']],
         ['src/core/c.ts', ['@tensorflow/tfjs', 'node:fs', '../app/a.ts']],
+        ['src/learn/n.ts', ['@tensorflow/tfjs', 'libsvm-js/asm', 'node:fs', '../core/c.ts', '../train/t.ts', '../app/a.ts']],
+        ['src/app/uses-learn.ts', ['../learn/n.ts']],
         ['src/lib/l.ts', ['../train/t.ts', '../app/a.ts', '../core/c.ts']],
         ['src/train/t.ts', ['../../test/helpers/png.ts']],
       ]),
@@ -157,6 +168,9 @@ describe('the import graph of src/', () => {
       'src/core/c.ts -> src/app/a.ts',
       'src/core/c.ts -> @tensorflow/tfjs',
       'src/core/c.ts -> node:fs',
+      'src/learn/n.ts -> src/train/t.ts',
+      'src/learn/n.ts -> src/app/a.ts',
+      'src/learn/n.ts -> node:fs',
       'src/lib/l.ts -> src/train/t.ts',
       'src/train/t.ts -> test/helpers/png.ts',
     ]);

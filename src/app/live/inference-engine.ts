@@ -8,7 +8,7 @@ import type { ModelEntry } from '../manifest.ts';
 import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 import { chooseBackend } from './backend.ts';
 import type { CropBatch, FeatureBatch } from './protocol.ts';
-import { ModelLoadError, ModelRunner, type ModelStatus, type Runner } from './runner.ts';
+import { ModelLoadError, ModelRunner, type FrameMemo, type ModelStatus, type Runner } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
 
 export interface Prediction {
@@ -55,7 +55,9 @@ export class InferenceEngine {
     for (const entry of entries) {
       onStatus(entry.id, { state: 'loading' });
       try {
-        this.runners.push(await ModelRunner.loadAny(entry, assets.models));
+        const loaded = (member: ModelEntry) =>
+          this.runners.find((r): r is ModelRunner => r instanceof ModelRunner && r.entry.id === member.id && r.entry.path === member.path);
+        this.runners.push(await ModelRunner.loadAny(entry, assets.models, loaded));
         onStatus(entry.id, { state: 'ready' });
       } catch (error) {
         onStatus(entry.id, error instanceof ModelLoadError ? error.status : { state: 'corrupt', message: String(error) });
@@ -69,10 +71,11 @@ export class InferenceEngine {
     const features = splitFeatures(featureBatch);
     const probs: Record<string, number[][]> = {};
     const times: Record<string, number> = {};
+    const memo: FrameMemo = new Map();
     for (const runner of this.runners) {
       const start = performance.now();
       if (runner.needsFeatures && features.length === 0) continue;
-      probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], features);
+      probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], features, memo);
       times[runner.entry.id] = performance.now() - start;
     }
     return { probs, times };

@@ -13,6 +13,9 @@ export type ModelStatus =
   | { state: 'missing'; message: string }
   | { state: 'corrupt'; message: string };
 
+/** Outputs already computed for this frame's crops, per runner (InferenceEngine.predict makes one per call). */
+export type FrameMemo = Map<Runner, number[][]>;
+
 /** One loaded model of any kind, as the inference engine runs it. */
 export interface Runner {
   readonly entry: ModelEntry;
@@ -20,8 +23,11 @@ export interface Runner {
   readonly cropSize: number;
   /** Reads the AU-style feature vectors instead of (or besides) the crops. */
   readonly needsFeatures: boolean;
-  /** Probabilities (EMOTIONS order) per face. */
-  predict(crops: readonly Float32Array[], features: readonly Float32Array[]): Promise<number[][]>;
+  /**
+   * Probabilities (EMOTIONS order) per face. `memo`, one per frame, lets a model that two runners
+   * read on the same crops (a fusion model's member CNN) run once per frame.
+   */
+  predict(crops: readonly Float32Array[], features: readonly Float32Array[], memo?: FrameMemo): Promise<number[][]>;
   dispose(): void;
 }
 

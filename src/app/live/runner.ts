@@ -17,13 +17,18 @@ import {
   WeightsIntegrityError,
   type WeightsFileActual,
 } from '../../core/weights-integrity.ts';
-import { fetchModelFile, ModelLoadError, warmUpOrReject, type Runner } from './model-load.ts';
+import { fetchModelFile, ModelLoadError, warmUpOrReject, type FrameMemo, type Runner } from './model-load.ts';
 
 // The shared runner types live in model-load.ts; re-exported for the modules that import them from here.
-export { ModelLoadError, type ModelStatus, type Runner } from './model-load.ts';
+export { ModelLoadError, type FrameMemo, type ModelStatus, type Runner } from './model-load.ts';
+
+/** Finds an already loaded runner for a fusion model's member (shared, see ModelRunner.share). */
+export type LoadedLookup = (entry: ModelEntry) => ModelRunner | undefined;
 
 export class ModelRunner implements Runner {
   readonly needsFeatures = false;
+  /** Holders of this runner (the engine, fusion models using it as a member); the model goes with the last. */
+  private holders = 1;
 
   private constructor(
     readonly entry: ModelEntry,
@@ -40,7 +45,20 @@ export class ModelRunner implements Runner {
     const check = checkModelInput(entry);
     if (!check.ok) throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
     const url = modelUrl(entry.path, modelsBase);
-    let model = await loadVerifiedLayersModel(url);
+    return ModelRunner.fromModel(entry, await loadVerifiedLayersModel(url), url);
+  }
+
+  /**
+   * A runner for a model already loaded and verified (a personal model folder in memory,
+   * runner-from-folder.ts); `url` names it in errors. Takes ownership of `loaded`.
+   */
+  static async fromModel(entry: ModelEntry, loaded: tf.LayersModel, url: string): Promise<ModelRunner> {
+    const check = checkModelInput(entry);
+    if (!check.ok) {
+      loaded.dispose();
+      throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
+    }
+    let model = loaded;
     const shape = model.outputs[0]?.shape;
     if (!shape || shape[shape.length - 1] !== NUM_CLASSES) {
       model.dispose();
@@ -63,8 +81,13 @@ export class ModelRunner implements Runner {
     return runner;
   }
 
-  /** Dispatches on the manifest kind: CNNs here, SVMs in svm-runner.ts. */
-  static async loadAny(entry: ModelEntry, modelsBase: string = MODELS_BASE): Promise<Runner> {
+  /** Dispatches on the manifest kind: CNNs here, SVMs in svm-runner.ts, fusion models in fusion-runner.ts. */
+  static async loadAny(entry: ModelEntry, modelsBase: string = MODELS_BASE, loaded?: LoadedLookup): Promise<Runner> {
+    if (entry.kind === 'fusion') {
+      const { FusionRunner } = await import('./fusion-runner.ts');
+      // A member the engine already runs is shared (one model in memory, one run per frame via the memo).
+      return FusionRunner.load(entry, async (member, base) => loaded?.(member)?.share() ?? ModelRunner.load(member, base), modelsBase);
+    }
     if (entry.kind === 'svm') {
       const { SvmRunner } = await import('./svm-runner.ts');
       return SvmRunner.load(entry, modelsBase);
@@ -73,9 +96,24 @@ export class ModelRunner implements Runner {
   }
 
   /** Probabilities (EMOTIONS order) for each crop (size x size gray in [0,1]). */
-  async predict(crops: readonly Float32Array[]): Promise<number[][]> {
+  async predict(crops: readonly Float32Array[], _features?: readonly Float32Array[], memo?: FrameMemo): Promise<number[][]> {
     const n = crops.length;
     if (n === 0) return [];
+    const known = memo?.get(this);
+    if (known && known.length === n) return known.map((row) => row.slice());
+    const rows = await this.run(crops);
+    memo?.set(this, rows);
+    return rows.map((row) => row.slice());
+  }
+
+  /** This runner for one more holder; each holder calls dispose() once. */
+  share(): this {
+    this.holders++;
+    return this;
+  }
+
+  private async run(crops: readonly Float32Array[]): Promise<number[][]> {
+    const n = crops.length;
     const pixels = this.spec.size * this.spec.size;
     const rows = this.spec.hflipMean ? 2 * n : n;
     const batch = new Float32Array(rows * pixels);
@@ -96,7 +134,7 @@ export class ModelRunner implements Runner {
   }
 
   dispose(): void {
-    this.model.dispose();
+    if (--this.holders === 0) this.model.dispose();
   }
 }
 

@@ -14,7 +14,7 @@ import type { EngineEvents, EngineOptions } from './engine.ts';
 import { ImageSizeError } from './image-cap.ts';
 import type { Inference, ModelsWhere } from './inference-client.ts';
 import { DetectorError, type Landmarker } from './landmarker.ts';
-import type { Detection, FrameSource, LivePipeline } from './pipeline.ts';
+import type { Detection, FrameSource, LivePipeline, PipelineSettings } from './pipeline.ts';
 import type { ModelStatus } from './runner.ts';
 import { FrameStats } from './stats.ts';
 import type { BackendChoice, BackendName, FrameResult } from './types.ts';
@@ -110,6 +110,17 @@ export function optionsFromUrl(search: string): Pick<SessionOptions, 'backend' |
 
 type Listener = (state: SessionState) => void;
 
+/**
+ * Models run after the general ones on every frame, on the readings' way to the view: the personal
+ * models (src/app/calibration/personal-lane.ts). Their entries join the model lists as 'ready'.
+ */
+export interface ExtraModels {
+  readonly entries: ModelEntry[];
+  settings: PipelineSettings;
+  augment(frame: FrameResult, startMs: number, mode: 'video' | 'image'): Promise<FrameResult>;
+  reset(): void;
+}
+
 export class LiveSession {
   readonly stats = new FrameStats();
   private state: SessionState;
@@ -121,6 +132,8 @@ export class LiveSession {
   private destroyed = false;
   private maxFaces: number;
   private smoothing: { smoothing: boolean; smoothingMs: number };
+  private extra: ExtraModels | undefined;
+  private generalEntries: ModelEntry[] = [];
 
   constructor(
     private readonly options: SessionOptions,
@@ -183,15 +196,20 @@ export class LiveSession {
           maxFaces: this.maxFaces,
           models: 'all',
           settings: { ...this.smoothing },
+          // Always (~0.1 ms a face): the panel's action units, calibration capture and the personal
+          // AU model read them even when no general model does.
+          output: { features: 'always' },
         },
         {
           progress: (step, done, total) => this.set({ progress: { step, done, total } }),
-          manifest: (manifest, entries) =>
+          manifest: (manifest, entries) => {
+            this.generalEntries = entries;
             this.set({
-              entries,
-              statuses: Object.fromEntries(entries.map((e) => [e.id, { state: 'loading' }])),
+              entries: [...entries, ...(this.extra?.entries ?? [])],
+              statuses: { ...this.extraStatuses(), ...Object.fromEntries(entries.map((e) => [e.id, { state: 'loading' }])) },
               manifestNote: noteOf(manifest),
-            }),
+            });
+          },
           backend: (backend) => this.set({ backend }),
           status: (id, status) => this.set({ statuses: { ...this.state.statuses, [id]: status } }),
         },
@@ -230,6 +248,25 @@ export class LiveSession {
   setSmoothing(smoothing: boolean, smoothingMs: number): void {
     this.smoothing = { smoothing, smoothingMs };
     if (this.engine) this.engine.pipeline.settings = { smoothing, smoothingMs };
+    if (this.extra) this.extra.settings = { smoothing, smoothingMs };
+  }
+
+  /** Sets (or, with undefined, removes) the models run after the general ones; from the next frame on. */
+  setExtraModels(extra: ExtraModels | undefined): void {
+    const statuses = { ...this.state.statuses };
+    for (const e of this.extra?.entries ?? []) delete statuses[e.id];
+    this.extra = extra;
+    if (extra) extra.settings = { ...this.smoothing };
+    this.set({ entries: [...this.generalEntries, ...(extra?.entries ?? [])], statuses: { ...statuses, ...this.extraStatuses() } });
+  }
+
+  private extraStatuses(): Record<string, ModelStatus> {
+    return Object.fromEntries((this.extra?.entries ?? []).map((e) => [e.id, { state: 'ready' } as ModelStatus]));
+  }
+
+  /** The frame with the extra models' readings added (as is when there are none). */
+  private withExtra(frame: FrameResult, startMs: number, mode: 'video' | 'image'): Promise<FrameResult> {
+    return this.extra ? this.extra.augment(frame, startMs, mode) : Promise.resolve(frame);
   }
 
   async setMaxFaces(maxFaces: number): Promise<void> {
@@ -249,6 +286,7 @@ export class LiveSession {
     this.image = undefined;
     this.stats.reset();
     this.engine?.pipeline.reset();
+    this.extra?.reset();
     this.set({ source: { kind: 'none' }, frame: null, fps: 0 });
   }
 
@@ -339,7 +377,8 @@ export class LiveSession {
     const token = this.runToken;
     try {
       engine.pipeline.reset();
-      const result = await engine.pipeline.process(image, 'image', size.width, size.height);
+      const startMs = this.deps.now();
+      const result = await this.withExtra(await engine.pipeline.process(image, 'image', size.width, size.height), startMs, 'image');
       if (token !== this.runToken) return;
       this.stats.record(result.times, this.deps.now());
       this.set({ frame: result });
@@ -403,11 +442,14 @@ export class LiveSession {
       }
       await inflight;
       if (token !== this.runToken) break;
-      inflight = pipeline.classify(detection).then((result) => {
-        if (token !== this.runToken) return;
-        this.stats.record(result.times, this.deps.now());
-        this.set({ frame: result, fps: this.stats.fps() });
-      }, fail);
+      inflight = pipeline
+        .classify(detection)
+        .then((general) => this.withExtra(general, detection.startMs, 'video'))
+        .then((result) => {
+          if (token !== this.runToken) return;
+          this.stats.record(result.times, this.deps.now());
+          this.set({ frame: result, fps: this.stats.fps() });
+        }, fail);
       if (this.state.modelsWhere !== 'worker') await inflight;
     }
     await inflight;

@@ -39,6 +39,13 @@ export class SvmRunner implements Runner {
     const weightsName = (json as { weights?: { file?: unknown } }).weights?.file;
     const weightsUrl = new URL(typeof weightsName === 'string' ? weightsName : 'weights.bin', new URL(url, location.href)).pathname;
     const weights = await (await fetchModelFile(weightsUrl)).arrayBuffer();
+    return SvmRunner.fromFiles(entry, json, weights, url);
+  }
+
+  /** A runner from model.json (parsed) and weights.bin already in memory (runner-from-folder.ts); `url` names it in errors. */
+  static async fromFiles(entry: ModelEntry, json: unknown, weights: ArrayBuffer | Uint8Array, url: string): Promise<SvmRunner> {
+    const check = checkSvmInput(entry);
+    if (!check.ok) throw new ModelLoadError({ state: 'unsupported', reason: check.reason });
     let model: SvmModel;
     try {
       model = parseSvmModel(json, weights);

@@ -4,9 +4,9 @@
  * models/index.schema.json; parseManifest() is the one validator every reader uses.
  */
 import { isRecord, rejectUnknownKeys } from './check.ts';
-import { parseCnnInput, parseStoredSvmInput, type CnnInputSpec, type SvmInput } from './model-input.ts';
+import { parseCnnInput, parseFusionInput, parseStoredSvmInput, type CnnInputSpec, type FusionInput, type SvmInput } from './model-input.ts';
 
-export const MODEL_KINDS = ['cnn', 'svm'] as const;
+export const MODEL_KINDS = ['cnn', 'svm', 'fusion'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 interface EntryBase {
@@ -30,10 +30,21 @@ export interface SvmModelEntry extends EntryBase {
   input: SvmInput;
 }
 
-export type ModelEntry = CnnModelEntry | SvmModelEntry;
+/**
+ * A fusion model (src/core/fusion.ts): combines its member CNNs' probabilities (each run as its own
+ * entry says, TTA included) with the AU-style features. Members are other entries' ids, CNNs only.
+ */
+export interface FusionModelEntry extends EntryBase {
+  kind: 'fusion';
+  members: string[];
+  input: FusionInput;
+}
+
+export type ModelEntry = CnnModelEntry | SvmModelEntry | FusionModelEntry;
 
 /** An entry before its paths are known (the publisher fills path and report from the folder). */
-export type ModelEntryDraft = Omit<CnnModelEntry, 'path' | 'report'> | Omit<SvmModelEntry, 'path' | 'report'>;
+export type ModelEntryDraft =
+  Omit<CnnModelEntry, 'path' | 'report'> | Omit<SvmModelEntry, 'path' | 'report'> | Omit<FusionModelEntry, 'path' | 'report'>;
 
 export interface Manifest {
   /** Optional, for editors: "./index.schema.json". */
@@ -44,7 +55,7 @@ export interface Manifest {
 /** Where models/index.json is, relative to the project (default file name in messages). */
 export const MANIFEST_PATH = 'models/index.json';
 
-const ENTRY_KEYS = ['id', 'name', 'kind', 'path', 'report', 'input'] as const;
+const ENTRY_KEYS = ['id', 'name', 'kind', 'path', 'report', 'members', 'input'] as const;
 
 /** A manifest path must stay inside models/: relative, no "..", no empty part, no scheme. */
 export function isSafeRelativePath(path: string): boolean {
@@ -54,12 +65,14 @@ export function isSafeRelativePath(path: string): boolean {
 
 function parseEntry(raw: unknown, at: string): ModelEntry {
   if (!isRecord(raw)) throw new Error(`${at} must be an object {id, kind, path, input, ...}`);
-  const { id, name, kind, path, report, input } = raw;
+  const { id, name, kind, path, report, members, input } = raw;
   if (typeof id !== 'string' || id === '') throw new Error(`${at}.id must be a non-empty string`);
   const where = `${at} (${id})`;
   rejectUnknownKeys(raw, ENTRY_KEYS, where);
   if (!(MODEL_KINDS as readonly unknown[]).includes(kind))
-    throw new Error(`${where}.kind must be "cnn" or "svm", got ${JSON.stringify(kind)}`);
+    throw new Error(`${where}.kind must be "cnn", "svm" or "fusion", got ${JSON.stringify(kind)}`);
+  if (kind !== 'fusion' && members !== undefined)
+    throw new Error(`${where}.members is only for "fusion" entries (the models it combines); remove it from this ${String(kind)} entry`);
   if (name !== undefined && typeof name !== 'string') throw new Error(`${where}.name must be a string`);
   const safe = 'a relative path inside models/ (no leading "/", no "..", no "//", no URL)';
   if (typeof path !== 'string' || !isSafeRelativePath(path)) throw new Error(`${where}.path must be ${safe}, got ${JSON.stringify(path)}`);
@@ -72,9 +85,42 @@ function parseEntry(raw: unknown, at: string): ModelEntry {
     path,
     ...(report !== undefined ? { report: report as string } : {}),
   };
+  if (kind === 'fusion')
+    return { ...base, kind, members: parseMembers(members, id, where), input: parseFusionInput(input, `${where}.input`) };
   return kind === 'cnn'
     ? { ...base, kind, input: parseCnnInput(input, `${where}.input`) }
     : { ...base, kind: 'svm', input: parseStoredSvmInput(input, `${where}.input`) };
+}
+
+function parseMembers(members: unknown, id: string, where: string): string[] {
+  const how = 'the ids of the CNN entries it combines, e.g. ["fer-cnn"]';
+  if (!Array.isArray(members) || members.length === 0) throw new Error(`${where}.members must be a non-empty list of ${how}`);
+  members.forEach((m, i) => {
+    if (typeof m !== 'string' || m === '') throw new Error(`${where}.members[${i}] must be a model id (${how}), got ${JSON.stringify(m)}`);
+    if (m === id) throw new Error(`${where}.members[${i}] names the fusion model itself; list ${how}`);
+    if (members.indexOf(m) !== i) throw new Error(`${where}.members lists "${m}" twice`);
+  });
+  return [...(members as string[])];
+}
+
+/** Each fusion entry's members must be CNN entries of the same manifest (any order). */
+function checkMembers(models: readonly ModelEntry[]): void {
+  const byId = new Map(models.map((m, i) => [m.id, { m, i }]));
+  models.forEach((entry, i) => {
+    if (entry.kind !== 'fusion') return;
+    entry.members.forEach((member, j) => {
+      const found = byId.get(member);
+      const at = `models[${i}] (${entry.id}).members[${j}]`;
+      if (!found) {
+        const cnns = models.filter((m) => m.kind === 'cnn').map((m) => `"${m.id}"`);
+        throw new Error(
+          `${at}: no model "${member}" in this list (its CNNs: ${cnns.join(', ') || 'none'}); add that CNN's entry or fix the id`,
+        );
+      }
+      if (found.m.kind !== 'cnn')
+        throw new Error(`${at}: "${member}" (models[${found.i}]) is a ${found.m.kind} model; a fusion model's members must be CNNs`);
+    });
+  });
 }
 
 /**
@@ -95,6 +141,7 @@ export function parseManifest(json: unknown, file: string = MANIFEST_PATH): Mani
       first.set(entry.id, i);
       return entry;
     });
+    checkMembers(models);
     return { ...(typeof json.$schema === 'string' ? { $schema: json.$schema } : {}), models };
   } catch (error) {
     throw new Error(`${file}: ${(error as Error).message}`, { cause: error });

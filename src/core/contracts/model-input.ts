@@ -47,7 +47,19 @@ export type SvmInput =
       pca?: number;
     };
 
-export type ModelInput = CnnInputSpec | SvmInput;
+/**
+ * A fusion model's input block: the AU-style features it reads besides its members' probabilities
+ * (what the members read is in their own entries).
+ */
+export interface FusionInput {
+  type: 'au-features';
+  /** FEATURE_VERSION of src/core/features the model was trained on. */
+  featureVersion: number;
+  /** Length of the feature vector. */
+  dim?: number;
+}
+
+export type ModelInput = CnnInputSpec | SvmInput | FusionInput;
 
 const MIN_SIZE = 8;
 const MAX_SIZE = 512;
@@ -149,4 +161,22 @@ export function parseStoredSvmInput(raw: unknown, where: string): SvmInput {
       : {}),
     ...(pca !== undefined ? { pca } : {}),
   };
+}
+
+const FUSION_KEYS = ['type', 'featureVersion', 'dim'] as const;
+
+/** Reads a fusion model's input block ({"type": "au-features", "featureVersion", "dim"}). */
+export function parseFusionInput(raw: unknown, where: string): FusionInput {
+  if (!isRecord(raw) || raw.type !== 'au-features') {
+    throw new Error(
+      `${where} must be {"type": "au-features", "featureVersion": N, "dim": N} (the features the model reads), got ${show(raw)}`,
+    );
+  }
+  rejectUnknownKeys(raw, FUSION_KEYS, where);
+  const { featureVersion, dim } = raw;
+  if (typeof featureVersion !== 'number' || !Number.isInteger(featureVersion) || featureVersion < 0) {
+    throw new Error(`${where}.featureVersion must be the integer feature version the model was trained on, got ${show(featureVersion)}`);
+  }
+  if (dim !== undefined && !isPositiveInt(dim)) throw new Error(`${where}.dim must be a positive integer, got ${show(dim)}`);
+  return { type: 'au-features', featureVersion, ...(dim !== undefined ? { dim } : {}) };
 }

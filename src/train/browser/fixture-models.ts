@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { buildArch } from '../cnn/architectures.ts';
 import { saveLayersModel } from '../cnn/model-io.ts';
 import { FEATURE_COUNT, FEATURE_VERSION } from '../../core/features/index.ts';
-import { mulberry32 } from '../util/random.ts';
+import { mulberry32 } from '../../core/random.ts';
 import { libsvmToModelFiles, writeSvmModel, type ExportOptions } from '../svm/export.ts';
 import { trainSvm } from '../svm/libsvm.ts';
 import { buildComparison } from '../report/comparison.ts';

@@ -9,7 +9,7 @@ import { argmaxRows } from '../../core/metrics.ts';
 import type { Fer2013Data } from '../data/fer2013.ts';
 import { buildReport, writeReportFiles } from '../report/report.ts';
 import { publishModelDir } from '../util/publish-model.ts';
-import { lossAndAccuracy, predictProbs } from './evaluate.ts';
+import { lossAndAccuracy, predictProbs } from '../../learn/predict.ts';
 import { saveLayersModel } from './model-io.ts';
 import type { TrainCnnOptions, TrainCnnResult } from './options.ts';
 import { readBestWeights, type CheckpointState } from './run-checkpoint.ts';

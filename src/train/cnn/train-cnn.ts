@@ -11,7 +11,7 @@ import { chooseBackend } from '../kernels/backend.ts';
 import { UsageError } from '../util/cli-args.ts';
 import { assertPublishableOut, OutFolderRefused } from '../util/publish-model.ts';
 import { buildArch } from './architectures.ts';
-import { NO_AUGMENTATION, PHOTOMETRIC_AUGMENTATION, REFERENCE_AUGMENTATION, type AugmentOptions } from './augment.ts';
+import { NO_AUGMENTATION, PHOTOMETRIC_AUGMENTATION, REFERENCE_AUGMENTATION, type AugmentOptions } from '../../learn/augment.ts';
 import { classWeightsOf, loadPipelineCrops, withCrops } from '../data/crop-data.ts';
 import { loadLayersModel } from './model-io.ts';
 import { dataFingerprint } from './checkpoint.ts';

@@ -1,5 +1,5 @@
 /**
- * npm run predict -- <files or folders> [--json] [--models id,id] [--backend wasm|webgl|webgpu]
+ * npm run predict -- <files or folders> [--json] [--models id,id|DIR] [--backend wasm|webgl|webgpu]
  *                    [--fps N] [--timeline FILE.jsonl|FILE.csv]
  *
  * Every model on every face of each image, and of video frames sampled at --fps, through the app's
@@ -8,7 +8,8 @@
  * --timeline one row per sampled frame, face and model. Exit status is non-zero only for usage
  * errors (2) and corrupt models (1); unreadable images and videos get an "error" field.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { BROWSER_BACKENDS, isBrowserBackend, type BrowserBackend } from '../../core/contracts/index.ts';
 import type { BatchInitResult } from '../../core/batch.ts';
 import { parseInteger, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
@@ -17,14 +18,15 @@ import { collectPredictFiles, predictVideos, TimelineWriter, VIDEO_EXTENSIONS, t
 
 const DEFAULT_FPS = 5;
 
-const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models id,id] [--backend wasm|webgl|webgpu] [--pages N]
+const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models id,id|DIR] [--backend wasm|webgl|webgpu] [--pages N]
                           [--fps N] [--timeline FILE.jsonl|FILE.csv]
 
   Images (.jpg .png .webp ...) and videos (${[...VIDEO_EXTENSIONS].join(' ')}; the codecs Chromium decodes:
   VP8/VP9/AV1 WebM always, H.264 MP4/MOV only where the Chromium build has it).
   --json        one JSON object per image: {"file", "faces": [{"box": [x, y, w, h], "models": {"<id>": {"label", "probs"}}}]}
                 and per video: {"file", "video": {"duration_s", "frames", "framesWithFace", ...}, "summary": {"<id>": {"<label>": share}}}
-  --models      only these model ids (see models/index.json)
+  --models      only these model ids (see models/index.json), or a models folder with its own index.json
+                (e.g. personal models exported from the app and unzipped): every model listed there
   --backend     tfjs backend in the headless browser (default: automatic)
   --pages N     browser pages working in parallel on images (default 2)
   --fps N       video frames sampled per second of video (default ${DEFAULT_FPS}; 0.1 to 60)
@@ -99,19 +101,26 @@ async function main(): Promise<number> {
     console.error(`predict: no image or video file or folder given\n${USAGE}`);
     return 2;
   }
-  if (!existsSync('models/index.json')) {
-    console.error('predict: models/index.json not found: run from the project folder, or train a model first (npm run train -- cnn)');
+  // --models DIR: a models folder of its own (an unzipped export from the app); else ids from models/.
+  const modelsDir = values.models !== undefined && isFolder(values.models) ? resolve(values.models) : undefined;
+  const manifestFile = join(modelsDir ?? 'models', 'index.json');
+  if (!existsSync(manifestFile)) {
+    console.error(
+      modelsDir
+        ? `predict: --models ${values.models}: ${manifestFile} not found; give a models folder with an index.json (as "Export my models" writes it) or model ids`
+        : 'predict: models/index.json not found: run from the project folder, or train a model first (npm run train -- cnn)',
+    );
     return 2;
   }
   let available: string[];
   try {
-    available = await manifestModelIds();
+    available = await manifestModelIds(modelsDir);
   } catch (error) {
     console.error(`predict: ${(error as Error).message}`);
     return 1;
   }
   let models: string[] | undefined;
-  if (values.models) {
+  if (values.models && !modelsDir) {
     models = values.models
       .split(',')
       .map((s) => s.trim())
@@ -155,7 +164,7 @@ async function main(): Promise<number> {
         );
       return 0;
     }
-    if (files.length > 0) await predictStills(files, { models, backend, pages, print });
+    if (files.length > 0) await predictStills(files, { models, modelsDir, backend, pages, print });
     if (videos.length > 0) {
       console.error(`predicting ${videos.length} video${videos.length === 1 ? '' : 's'} at ${fps} fps...`);
       const started = Date.now();
@@ -164,6 +173,7 @@ async function main(): Promise<number> {
       await predictVideos(videos, {
         fps,
         ...(models ? { models } : {}),
+        ...(modelsDir ? { modelsDir } : {}),
         ...(backend ? { backend } : {}),
         onReady: (init) => console.error(describeInit(init)),
         onRow: (row) => timeline?.write(row),
@@ -192,6 +202,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function describeInit(init: BatchInitResult): string {
   const notes = init.models.filter((m) => m.status !== 'ready').map((m) => `${m.id} (${m.status})`);
   return (
@@ -208,17 +226,19 @@ async function predictStills(
   files: string[],
   o: {
     models: string[] | undefined;
+    modelsDir: string | undefined;
     backend: BrowserBackend | undefined;
     pages: number | undefined;
     print: (image: PredictedImage) => void;
   },
 ): Promise<void> {
-  const { models, backend, pages, print } = o;
+  const { models, modelsDir, backend, pages, print } = o;
   let count = 0;
   const started = Date.now();
   console.error(`predicting ${files.length} image${files.length === 1 ? '' : 's'}...`);
   await predictImages(files, {
     ...(models ? { models } : {}),
+    ...(modelsDir ? { modelsDir } : {}),
     ...(backend ? { backend } : {}),
     ...(pages ? { pages } : {}),
     onReady: (init) => console.error(describeInit(init)),

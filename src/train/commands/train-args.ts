@@ -10,10 +10,11 @@ import type { FinetuneCommandOptions } from '../finetune/command.ts';
 import { defaultWorkerCount } from '../cnn/parallel/pool.ts';
 import type { TrainCnnOptions } from '../cnn/options.ts';
 import type { SvmArgs } from '../svm/train-svm.ts';
+import type { FusionCommandOptions } from '../fusion/command.ts';
 
-export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune'] as const;
+export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune', 'fusion'] as const;
 
-export const TRAIN_USAGE = `usage: npm run train -- <cnn|svm-au|svm-pixels|finetune> [options]
+export const TRAIN_USAGE = `usage: npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion> [options]
   (npm run train -- <command> --help for each command's options)
 
 npm run train -- cnn [options]
@@ -231,5 +232,48 @@ export function parseSvmArgs(args: string[]): SvmArgs | 'help' {
     components: parseInteger('components', values.components, { min: 2 }),
     ...(values['export-csv'] !== undefined ? { exportCsv: values['export-csv'] } : {}),
     ...(values.out !== undefined ? { out: values.out } : {}),
+  };
+}
+
+export const FUSION_USAGE = `usage: npm run train -- fusion [options]
+
+  A softmax regression over a CNN's log-probabilities (flip TTA as its entry says) and the AU-style
+  features, fitted on the FER2013 PublicTest faces of the extraction cache (npm run extract makes it).
+
+  --members a,b       member CNN ids in the index.json beside --out (default fer-cnn)
+  --l2 X              L2 strength, pulling towards the members alone (default: chosen by CV from 0.001..1)
+  --balance X         class-balanced loss, class weight (mean count / count)^X, X in [0, 1]
+                      (default: chosen by CV from 0, 0.5, 1)
+  --folds N           CV folds within PublicTest (default 5)
+  --seed N            fold assignment seed (default 1)
+  --data PATH         fer2013.csv[.gz] (default: ./data/, then ../shared/data/fer2013/)
+  --out DIR           (default: models/fusion-<members joined by ->)`;
+
+/** The fusion command's options ('help' for --help/-h); UsageError for anything out of range. */
+export function parseFusionArgs(args: string[]): Omit<FusionCommandOptions, 'log'> | 'help' {
+  if (wantsHelp(args)) return 'help';
+  const { values } = parseOptions(args, {
+    members: { type: 'string', default: 'fer-cnn' },
+    l2: { type: 'string' },
+    balance: { type: 'string' },
+    folds: { type: 'string', default: '5' },
+    seed: { type: 'string', default: '1' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  const members = parseList('members', values.members, (n, v) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(v)) throw new UsageError(`--${n}: "${v}" is not a model id (letters, digits, . _ -)`);
+    return v;
+  });
+  if (new Set(members).size !== members.length) throw new UsageError(`--members lists a model twice: ${values.members}`);
+  return {
+    members,
+    ...(values.l2 !== undefined ? { l2: parseNumber('l2', values.l2, { min: 0 }) } : {}),
+    ...(values.balance !== undefined ? { balance: parseNumber('balance', values.balance, { min: 0, max: 1 }) } : {}),
+    folds: parseInteger('folds', values.folds, { min: 2, max: 20 }),
+    seed: parseInteger('seed', values.seed, { min: 0 }),
+    ...(values.data !== undefined ? { data: values.data } : {}),
+    out: resolve(values.out ?? `models/fusion-${members.join('-')}`),
   };
 }

@@ -1,10 +1,20 @@
 /**
- * npm run train -- <cnn|svm-au|svm-pixels|finetune> [options] (see src/train/commands/train-args.ts)
+ * npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion> [options] (see src/train/commands/train-args.ts)
  *
  * Exit status: 0 done, 1 failed (the message says why), 2 usage error, 130 interrupted.
  */
 import { UsageError } from '../util/cli-args.ts';
-import { COMMANDS, FINETUNE_USAGE, parseCnnArgs, parseFinetuneArgs, parseSvmArgs, SVM_USAGE, TRAIN_USAGE } from './train-args.ts';
+import {
+  COMMANDS,
+  FINETUNE_USAGE,
+  FUSION_USAGE,
+  parseCnnArgs,
+  parseFinetuneArgs,
+  parseFusionArgs,
+  parseSvmArgs,
+  SVM_USAGE,
+  TRAIN_USAGE,
+} from './train-args.ts';
 
 const log = (line: string) => console.log(line);
 
@@ -30,6 +40,12 @@ async function main(argv: string[]): Promise<void> {
     if (options === 'help') return console.log(SVM_USAGE);
     const { svmCommand } = await import('../svm/train-svm.ts');
     return svmCommand(command, options);
+  }
+  if (command === 'fusion') {
+    const options = parseFusionArgs(rest);
+    if (options === 'help') return console.log(FUSION_USAGE);
+    const { runFusion } = await import('../fusion/command.ts');
+    return runFusion({ ...options, log });
   }
   if (command !== 'cnn') throw new UsageError(`unknown command "${command}"; the commands are ${COMMANDS.join(', ')}`);
   const options = parseCnnArgs(rest);

@@ -16,7 +16,7 @@ import type { Stats } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { EMOTIONS } from '../../core/labels.ts';
 import { LABEL_ALIASES, labelFromFolderName } from '../../core/label-aliases.ts';
-import { mulberry32 } from '../util/random.ts';
+import { mulberry32 } from '../../core/random.ts';
 import { MAX_IMAGE_BYTES, unreadableReason } from './file-scan.ts';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];

@@ -11,7 +11,7 @@ import { cnnInput } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import { argmaxRows } from '../../core/metrics.ts';
 import { chooseBackend } from '../kernels/backend.ts';
-import { predictProbs } from '../cnn/evaluate.ts';
+import { predictProbs } from '../../learn/predict.ts';
 import { loadLayersModel, saveLayersModel } from '../cnn/model-io.ts';
 import {
   leaveOneSubjectOutFolds,
@@ -23,7 +23,7 @@ import {
 import { formatDuration } from '../util/progress.ts';
 import { assertPublishableOut, publishModelDir } from '../util/publish-model.ts';
 import { buildReport, writeReportFiles } from '../report/report.ts';
-import { finetuneCnn, subset, type FinetuneOptions, type ImageSet } from './finetune-cnn.ts';
+import { finetuneCnn, subset, type FinetuneOptions, type ImageSet } from '../../learn/finetune-cnn.ts';
 import { loadPersonalData, type PersonalData } from '../data/personal-crops.ts';
 
 export interface FinetuneCommandOptions extends Omit<FinetuneOptions, 'onEpoch'> {

@@ -5,12 +5,12 @@
  * validation figure is comparable.
  */
 import { basename, resolve } from 'node:path';
-import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from '../../core/features/index.ts';
+import { FEATURE_COUNT, FEATURE_VERSION } from '../../core/features/index.ts';
 import { createPreprocess, transformRows } from '../../core/svm/index.ts';
+import { fitPersonalSvm } from '../../learn/personal-svm.ts';
+import { fitStandardScaler } from '../../learn/scaler.ts';
 import { stratifiedSplit, type Split } from '../data/personal-dataset.ts';
-import { libsvmToModelFiles } from '../svm/export.ts';
-import { crossValidate, gridSearch, trainSvm } from '../svm/libsvm.ts';
-import { fitStandardScaler } from '../svm/scaler.ts';
+import { crossValidate, loadLibsvm } from '../svm/libsvm.ts';
 import { loadPersonalData, type PersonalData } from '../data/personal-crops.ts';
 import { publishSvm } from '../svm/publish.ts';
 
@@ -22,23 +22,16 @@ export interface PersonalSvmOptions {
   log: (line: string) => void;
 }
 
-const GRID = { cost: [1, 4, 16, 64], gammaFactors: [0.25, 0.5, 1, 2] };
-
 export async function trainPersonalSvm(data: PersonalData, split: Split, o: PersonalSvmOptions): Promise<void> {
   const started = Date.now();
   const labels = data.samples.map((s) => s.label);
   const trainRows = split.train.map((i) => data.features[i]!);
   const trainLabels = split.train.map((i) => labels[i]!);
-  const scaler = fitStandardScaler(trainRows);
-  const pre = createPreprocess({ inputDim: FEATURE_COUNT, standardize: scaler });
-  const z = transformRows(pre, trainRows);
-  const grid = { cost: GRID.cost, gamma: GRID.gammaFactors.map((f) => f / FEATURE_COUNT) };
-  const k = Math.min(5, Math.min(...[...new Set(trainLabels)].map((c) => trainLabels.filter((y) => y === c).length)));
-  if (k < 2) throw new Error(`svm-au-personal: every class needs at least 2 training faces for cross-validation`);
-  const search = await gridSearch(z, trainLabels, grid, k, undefined, { seed: o.seed });
-  const best = search.best;
+  // The same fit as the browser's calibration (src/learn/personal-svm.ts).
+  const fit = fitPersonalSvm(await loadLibsvm(), trainRows, trainLabels, { seed: o.seed });
+  const best = { cost: fit.cost, gamma: fit.gamma };
   o.log(
-    `svm-au-personal: C ${best.cost}, gamma ${best.gamma.toPrecision(3)} by ${k}-fold CV on the training split (${best.meanAccuracy.toFixed(4)})`,
+    `svm-au-personal: C ${best.cost}, gamma ${best.gamma.toPrecision(3)} by ${fit.k}-fold CV on the training split (${fit.cvAccuracy.toFixed(4)})`,
   );
 
   // The reference study's figure: 5-fold CV over every labelled face, with the chosen C/gamma
@@ -49,15 +42,7 @@ export async function trainPersonalSvm(data: PersonalData, split: Split, o: Pers
   o.log(
     `svm-au-personal 5-fold CV over all ${labels.length} faces: ${cv.folds.map((f) => f.accuracy.toFixed(3)).join(', ')}; mean ${cv.meanAccuracy.toFixed(4)} +- ${cv.stdAccuracy.toFixed(4)}`,
   );
-
-  const trained = await trainSvm(z, trainLabels, { cost: best.cost, gamma: best.gamma, probability: true });
-  const files = libsvmToModelFiles(trained.svm.serializeModel(), {
-    input: { type: 'au-features', featureVersion: FEATURE_VERSION, dim: FEATURE_COUNT, features: [...FEATURE_NAMES] },
-    scaler,
-    gamma: trained.params.gamma,
-    meta: { cost: best.cost, gamma: best.gamma, trainRows: z.length, seed: o.seed },
-  });
-  trained.svm.free();
+  const files = fit.files;
 
   const outDir = resolve(o.out ?? resolve(o.modelsDir ?? 'models', 'svm-au-personal'));
   const folder = basename(data.scan.dir);
@@ -86,7 +71,7 @@ export async function trainPersonalSvm(data: PersonalData, split: Split, o: Pers
         cvFolds: cv.folds.map((f) => f.accuracy),
         cvMean: cv.meanAccuracy,
         cvStd: cv.stdAccuracy,
-        supportVectors: trained.totalSV,
+        supportVectors: fit.totalSV,
         split: { seed: o.seed, val: split.val.map((i) => data.samples[i]!.file) },
       },
     }),

@@ -9,7 +9,7 @@
  *     products accumulated into a double covariance, several times faster.
  * Apply the result with src/core/svm's createPreprocess/applyPreprocess (the app's code).
  */
-import { mulberry32 } from '../util/random.ts';
+import { mulberry32 } from '../../core/random.ts';
 
 export type PcaRows = readonly ArrayLike<number>[] | { data: Float32Array | Float64Array; rows: number; cols: number };
 

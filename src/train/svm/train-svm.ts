@@ -10,14 +10,14 @@ import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from '../../core/featur
 import type { SvmInput } from '../../core/contracts/index.ts';
 import { FER_HOG } from '../../core/hog.ts';
 import { createPreprocess, parseSvmInput, svmInputOf, transformRows, type SvmPreprocess } from '../../core/svm/index.ts';
-import { mulberry32 } from '../util/random.ts';
+import { mulberry32 } from '../../core/random.ts';
 import { loadFer2013, resolveFer2013Path } from '../data/fer2013.ts';
 import { formatDuration } from '../util/progress.ts';
 import { assertPublishableOut } from '../util/publish-model.ts';
 import { libsvmToModelFiles, type ExportOptions } from './export.ts';
 import { gridSearch, trainSvm } from './libsvm.ts';
 import { fitPca } from './pca.ts';
-import { fitStandardScaler } from './scaler.ts';
+import { fitStandardScaler } from '../../learn/scaler.ts';
 import { loadFerFeatures, pixelRows, stratifiedSubsample } from '../data/svm-data.ts';
 import { publishSvm } from './publish.ts';
 

@@ -146,7 +146,16 @@ export async function publishModelDir(
     const id = basename(out);
     const { name, kind, input } = o.manifestEntry;
     // The key order of the committed entries, so republishing a model rewrites no bytes but its own.
-    const entry = { id: o.manifestEntry.id, name, kind, path: `${id}/model.json`, report: `${id}/report.json`, input } as ModelEntry;
+    const members = 'members' in o.manifestEntry ? { members: o.manifestEntry.members } : {};
+    const entry = {
+      id: o.manifestEntry.id,
+      name,
+      kind,
+      path: `${id}/model.json`,
+      report: `${id}/report.json`,
+      ...members,
+      input,
+    } as ModelEntry;
     await updateManifest(dirname(out), entry);
   }
   return out;

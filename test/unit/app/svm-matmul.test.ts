@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initWasm } from '../../../src/train/kernels/backend.ts';
 import { readSvmModel } from '../../../src/train/svm/export.ts';
-import { mulberry32 } from '../../../src/train/util/random.ts';
+import { mulberry32 } from '../../../src/core/random.ts';
 import { applyPreprocess, predictSvm, predictSvmFromDots, type SvmModel } from '../../../src/core/svm/index.ts';
 import { SvmMatmul } from '../../../src/app/live/svm-matmul.ts';
 import { ROOT } from '../../helpers/shared-data.ts';

@@ -96,7 +96,9 @@ describe('parseManifest', () => {
     expect(() => parseManifest({ models: [{ ...cnn, reprot: 'c/report.json' }] })).toThrow(
       /models\[0\] \(c\) has an unknown field "reprot"/,
     );
-    expect(() => parseManifest({ models: [{ ...cnn, kind: 'rnn' }] })).toThrow(/models\[0\] \(c\)\.kind must be "cnn" or "svm", got "rnn"/);
+    expect(() => parseManifest({ models: [{ ...cnn, kind: 'rnn' }] })).toThrow(
+      /models\[0\] \(c\)\.kind must be "cnn", "svm" or "fusion", got "rnn"/,
+    );
     expect(() => parseManifest({ models: [{ ...cnn, input: { ...cnn.input, color: 'rgb' } }] })).toThrow(
       /models\[0\] \(c\)\.input\.color: unsupported input colour "rgb"/,
     );

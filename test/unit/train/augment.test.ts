@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { augmentBatch, NO_AUGMENTATION, REFERENCE_AUGMENTATION } from '../../../src/train/cnn/augment.ts';
-import { mulberry32, shuffledIndices } from '../../../src/train/util/random.ts';
+import { augmentBatch, NO_AUGMENTATION, REFERENCE_AUGMENTATION } from '../../../src/learn/augment.ts';
+import { mulberry32, shuffledIndices } from '../../../src/core/random.ts';
 import { IMAGE_PIXELS, IMAGE_SIZE } from '../../../src/core/labels.ts';
 
 function images(n: number, seed: number): Uint8Array {

@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildArch } from '../../../src/train/cnn/architectures.ts';
 import { initWasm } from '../../../src/train/kernels/backend.ts';
-import { mulberry32 } from '../../../src/train/util/random.ts';
-import { finetuneCnn, frozenLayerCount, subset, type ImageSet } from '../../../src/train/finetune/finetune-cnn.ts';
+import { mulberry32 } from '../../../src/core/random.ts';
+import { finetuneCnn, frozenLayerCount, subset, type ImageSet } from '../../../src/learn/finetune-cnn.ts';
 
 function randomSet(n: number, seed: number): ImageSet {
   const rand = mulberry32(seed);

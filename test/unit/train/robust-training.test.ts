@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_PIXELS, NUM_CLASSES } from '../../../src/core/labels.ts';
 import { bytesToBase64 } from '../../../src/core/batch.ts';
-import { augmentBatch, PHOTOMETRIC_AUGMENTATION, photometricInto, REFERENCE_AUGMENTATION } from '../../../src/train/cnn/augment.ts';
-import { smoothedCrossEntropy } from '../../../src/train/cnn/loss.ts';
+import { augmentBatch, PHOTOMETRIC_AUGMENTATION, photometricInto, REFERENCE_AUGMENTATION } from '../../../src/learn/augment.ts';
+import { smoothedCrossEntropy } from '../../../src/learn/loss.ts';
 import { pickCropRows } from '../../../src/train/cnn/train-loop.ts';
 import { parseCnnArgs } from '../../../src/train/commands/train-args.ts';
 import { classWeightsOf, cropTablesFrom, withCrops } from '../../../src/train/data/crop-data.ts';
 import type { ExtractChunk } from '../../../src/train/extract/cache.ts';
-import { mulberry32 } from '../../../src/train/util/random.ts';
+import { mulberry32 } from '../../../src/core/random.ts';
 
 const face = (seed: number): Float32Array => {
   const r = mulberry32(seed);

@@ -16,9 +16,9 @@ import {
 } from '../../../src/core/svm/index.ts';
 import { crossValidate, gridSearch, loadLibsvm, stratifiedFolds, trainSvm, type LibsvmInstance } from '../../../src/train/svm/libsvm.ts';
 import { libsvmToModelFiles, parseLibsvmText, readSvmModel, writeSvmModel, type ModelFiles } from '../../../src/train/svm/export.ts';
-import { fitStandardScaler } from '../../../src/train/svm/scaler.ts';
+import { fitStandardScaler } from '../../../src/learn/scaler.ts';
 import { fitPca, symmetricEigen } from '../../../src/train/svm/pca.ts';
-import { mulberry32 } from '../../../src/train/util/random.ts';
+import { mulberry32 } from '../../../src/core/random.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic data: overlapping Gaussian classes, so that many support vectors sit on margins and the

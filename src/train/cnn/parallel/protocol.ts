@@ -1,5 +1,5 @@
 /** Messages between the training coordinator and its data-parallel workers. */
-import type { AugmentOptions } from '../augment.ts';
+import type { AugmentOptions } from '../../../learn/augment.ts';
 import type { TrainBackend } from '../../kernels/backend.ts';
 
 export interface WorkerInit {

@@ -7,11 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../../kernels/backend.ts';
 import { buildArch } from '../architectures.ts';
-import { augmentBatch } from '../augment.ts';
-import { mulberry32 } from '../../util/random.ts';
+import { augmentBatch } from '../../../learn/augment.ts';
+import { mulberry32 } from '../../../core/random.ts';
 import { IMAGE_SIZE, NUM_CLASSES } from '../../../core/labels.ts';
 import type { FromWorker, NamedArray, ToWorker, WorkerInit } from './protocol.ts';
-import { smoothedCrossEntropy } from '../loss.ts';
+import { smoothedCrossEntropy } from '../../../learn/loss.ts';
 import { useFastTrainingPaths } from '../../kernels/model-paths.ts';
 
 const init = workerData as WorkerInit;

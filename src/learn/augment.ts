@@ -4,7 +4,7 @@
  * inverse affine warp with bilinear sampling and edge replication. Pure typed-array code: it runs
  * inside each training worker right before its gradient step.
  */
-import { IMAGE_PIXELS, IMAGE_SIZE } from '../../core/labels.ts';
+import { IMAGE_PIXELS, IMAGE_SIZE } from '../core/labels.ts';
 
 export interface AugmentOptions {
   rotationDeg: number;

@@ -1,5 +1,5 @@
 /**
- * Seeded randomness for training (augmentation, shuffling, data splits, PCA, SVM folds): every run
+ * Seeded randomness for training and personal calibration (augmentation, shuffling, data splits, PCA, SVM folds): every run
  * and every resumed run draws the same numbers for the same seed.
  */
 

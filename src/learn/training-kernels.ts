@@ -1,0 +1,170 @@
+/**
+ * Gradient kernels for fine-tuning on the stock tfjs-backend-wasm 4.x (the browser's calibration
+ * worker), composed from XNNPACK's own Conv2D as in src/train/kernels/wasm-gradients.ts (Node
+ * registers that file's faster SIMD set instead, whose kernels are compiled at start-up):
+ * - Conv2DBackpropFilter, missing from the backend: one Conv2D in which the batch plays the
+ *   channels and the output gradient the filter;
+ * - Conv2DBackpropInput, a naive loop there: for stride 1, one Conv2D of dy with the turned,
+ *   transposed filter; other strides keep the original.
+ * WebGL, WebGPU and cpu have fast kernels already; nothing is registered for them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { backend_util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
+
+type Pad = [[number, number], [number, number], [number, number], [number, number]];
+
+interface BackendLike {
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+function wasmKernel(name: string): KernelFunc {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) throw new Error(`the wasm backend has no ${name} kernel; is @tensorflow/tfjs-backend-wasm loaded?`);
+  return config.kernelFunc;
+}
+
+const call = (name: string, backend: BackendLike, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo =>
+  wasmKernel(name)({ inputs, attrs, backend: backend as unknown as tf.KernelBackend }) as TensorInfo;
+
+/**
+ * dW[kh,kw,ci,co] = sum_{n,oh,ow} xPadded[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]
+ * = conv2d(input = x as [ci,H,W,n], filter = dy as [OH,OW,n,co], dilation = s) -> [ci,KH,KW,co].
+ */
+function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as BackendLike;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as {
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
+  };
+  if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
+  const { top, left } = info.padInfo;
+  // Pad below/right so the conv yields at least kh x kw outputs; extra rows are sliced off below.
+  const bottom = Math.max(0, kh - h - top + (oh - 1) * sh);
+  const right = Math.max(0, kw - w - left + (ow - 1) * sw);
+  const xT = call('Transpose', backend, { x }, { perm: [3, 1, 2, 0] }); // [ci, H, W, n]
+  const dyT = call('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, n, co]
+  const padding: Pad = [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+  const conv = call(
+    'Conv2D',
+    backend,
+    { x: xT, filter: dyT },
+    {
+      strides: [1, 1],
+      pad: padding as unknown as NamedAttrMap[string],
+      dataFormat: 'NHWC',
+      dilations: [sh, sw],
+      dimRoundingMode: undefined as unknown as string,
+    },
+  ); // [ci, >=kh, >=kw, co]
+  backend.disposeData(xT.dataId);
+  backend.disposeData(dyT.dataId);
+  let cropped = conv;
+  if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
+    cropped = call('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0]!, kh, kw, conv.shape[3]!] });
+    backend.disposeData(conv.dataId);
+  }
+  const dw = call('Transpose', backend, { x: cropped }, { perm: [1, 2, 0, 3] }); // [kh, kw, ci, co]
+  backend.disposeData(cropped.dataId);
+  return dw;
+}
+
+let originalBackpropInput: KernelFunc | undefined;
+
+/** dx = conv2d(dy, rot180(W) with in/out channels swapped), padded to give back the input size. */
+function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as BackendLike;
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as {
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    inputShape: [number, number, number, number];
+  };
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast',
+  );
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dataFormat !== 'channelsLast') {
+    return originalBackpropInput!(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  }
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const flipped = call('Reverse', backend, { x: filter }, { dims: [0, 1] });
+  const swapped = call('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] }); // [kh, kw, co, ci]
+  backend.disposeData(flipped.dataId);
+  const padding: Pad = [
+    [0, 0],
+    [kh - 1 - top, kh - 1 - bottom],
+    [kw - 1 - left, kw - 1 - right],
+    [0, 0],
+  ];
+  const dx = call(
+    'Conv2D',
+    backend,
+    { x: dy, filter: swapped },
+    {
+      strides: [1, 1],
+      pad: padding as unknown as NamedAttrMap[string],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined as unknown as string,
+    },
+  );
+  backend.disposeData(swapped.dataId);
+  return dx;
+}
+
+/**
+ * Makes the active backend fit for fine-tuning a CNN. On the stock wasm backend (recognised by its
+ * missing Conv2DBackpropFilter, which Node's kernel set always adds) registers the two kernels
+ * above; otherwise changes nothing. Returns the kernels it registered.
+ */
+export function ensureTrainingKernels(): string[] {
+  if (tf.getBackend() !== 'wasm' || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return [];
+  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as KernelFunc });
+  const registered = ['Conv2DBackpropFilter'];
+  const original = tf.getKernel('Conv2DBackpropInput', 'wasm') as tf.KernelConfig | undefined;
+  if (original) {
+    originalBackpropInput = original.kernelFunc;
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as unknown as KernelFunc });
+    registered.push('Conv2DBackpropInput');
+  }
+  return registered;
+}
