@@ -204,3 +204,64 @@ function positive(v: number, name: string): number {
     throw new Error(`Timeline option ${name} must be a positive number (got ${String(v)}); leave it out for the default.`);
   return v;
 }
+
+/** A stretch of time over which one model's top label stayed the same (the "labels" strip). */
+export interface LabelSpan {
+  /** Start and end, in the points' time unit (ms). */
+  from: number;
+  to: number;
+  /** Index in EMOTIONS. */
+  label: number;
+  /** The label's probability stayed under the minimum confidence over the whole span. */
+  uncertain: boolean;
+}
+
+export interface LabelSpanOptions {
+  /** Points further apart than this are not joined: the face was not read in between. */
+  gapMs: number;
+  /** Under this top probability a point's label counts as uncertain (default 0: never). */
+  minConfidence?: number;
+  /** Clip the spans to [lo, hi] (e.g. the 30 s window), dropping those wholly outside. */
+  lo?: number;
+  hi?: number;
+}
+
+/**
+ * One model's top label over time as spans, for the timeline's strip mode: each point holds until
+ * the next (when that comes within gapMs), a point with no close successor holds for the typical
+ * interval between points (so a lone reading still shows), and neighbouring spans with the same
+ * label and certainty are merged. Points must be sorted by time (Timeline.points/window are).
+ */
+export function labelSpans(points: readonly TimelinePoint[], options: LabelSpanOptions): LabelSpan[] {
+  const { gapMs, minConfidence = 0 } = options;
+  const lo = options.lo ?? -Infinity;
+  const hi = options.hi ?? Infinity;
+  const steps: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const d = points[i]!.t - points[i - 1]!.t;
+    if (d > 0 && d <= gapMs) steps.push(d);
+  }
+  steps.sort((a, b) => a - b);
+  const typical = steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : gapMs / 4;
+  const out: LabelSpan[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const next = points[i + 1];
+    const end = next && next.t - p.t <= gapMs ? next.t : p.t + typical;
+    const from = Math.max(p.t, lo);
+    const to = Math.min(end, hi);
+    if (!(to > from)) continue;
+    const label = argmax(p.probs);
+    const uncertain = (p.probs[label] ?? 0) < minConfidence;
+    const last = out[out.length - 1];
+    if (last && last.label === label && last.uncertain === uncertain && last.to === from) last.to = to;
+    else out.push({ from, to, label, uncertain });
+  }
+  return out;
+}
+
+function argmax(v: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}

@@ -6,12 +6,18 @@ import {
   faceCaption,
   isMirrored,
   loadSettings,
+  loadTheme,
   mirrorBox,
+  moveModel,
+  orderByModel,
+  orderIds,
   parseSettings,
   placeLabel,
   saveSettings,
+  saveTheme,
   serializeSettings,
   STORAGE_KEY,
+  THEME_KEY,
 } from '../../../src/app/live/overlay-settings.ts';
 
 function memoryStorage(initial: Record<string, string> = {}) {
@@ -21,7 +27,7 @@ function memoryStorage(initial: Record<string, string> = {}) {
 
 describe('overlay settings', () => {
   it('defaults: camera mirrored, files not, nothing hidden', () => {
-    expect(parseSettings(null)).toEqual({ mirrorCamera: true, mirrorFiles: false, hidden: [], minConfidence: 0.4 });
+    expect(parseSettings(null)).toEqual({ mirrorCamera: true, mirrorFiles: false, hidden: [], order: [], minConfidence: 0.4 });
     expect(isMirrored(DEFAULT_SETTINGS, 'camera')).toBe(true);
     expect(isMirrored(DEFAULT_SETTINGS, 'video')).toBe(false);
     expect(isMirrored(DEFAULT_SETTINGS, 'image')).toBe(false);
@@ -29,7 +35,7 @@ describe('overlay settings', () => {
   });
 
   it('round-trips through its stored form', () => {
-    const s = { mirrorCamera: false, mirrorFiles: true, hidden: ['a', 'b'], minConfidence: 0.65 };
+    const s = { mirrorCamera: false, mirrorFiles: true, hidden: ['a', 'b'], order: ['b', 'c', 'a'], minConfidence: 0.65 };
     expect(parseSettings(serializeSettings(s))).toEqual(s);
   });
 
@@ -40,11 +46,26 @@ describe('overlay settings', () => {
     const mixed = parseSettings(
       JSON.stringify({ mirrorCamera: 'yes', mirrorFiles: true, hidden: ['x', 3, '', 'x', null], minConfidence: 7 }),
     );
-    expect(mixed).toEqual({ mirrorCamera: true, mirrorFiles: true, hidden: ['x'], minConfidence: 0.4 });
+    expect(mixed).toEqual({ mirrorCamera: true, mirrorFiles: true, hidden: ['x'], order: [], minConfidence: 0.4 });
     expect(parseSettings('{"minConfidence":-0.1}').minConfidence).toBe(0.4);
     expect(parseSettings('{"minConfidence":null}').minConfidence).toBe(0.4);
     expect(parseSettings('{"minConfidence":0}').minConfidence).toBe(0);
     expect(parseSettings('{"hidden":"a"}').hidden).toEqual([]);
+    // A stored order: non-strings, empty ids and repeats dropped; a non-list ignored; the rest kept.
+    expect(parseSettings(JSON.stringify({ order: ['b', 7, '', 'a', 'b', null, 'c'], minConfidence: 0.5 }))).toEqual({
+      ...DEFAULT_SETTINGS,
+      order: ['b', 'a', 'c'],
+      minConfidence: 0.5,
+    });
+    expect(parseSettings('{"order":"a,b"}').order).toEqual([]);
+    expect(parseSettings('{"order":{"0":"a"}}').order).toEqual([]);
+    // Settings stored before the order existed still load, with no order.
+    expect(parseSettings('{"mirrorCamera":false,"hidden":["a"],"minConfidence":0.3}')).toEqual({
+      ...DEFAULT_SETTINGS,
+      mirrorCamera: false,
+      hidden: ['a'],
+      minConfidence: 0.3,
+    });
   });
 
   it('loads and saves through a storage, and survives one that throws or is absent', () => {
@@ -65,6 +86,65 @@ describe('overlay settings', () => {
     expect(saveSettings(broken, s)).toBe(false);
     expect(loadSettings(undefined)).toEqual(parseSettings(null));
     expect(saveSettings(undefined, s)).toBe(false);
+  });
+});
+
+describe('model order', () => {
+  const ids = ['a', 'b', 'c', 'd']; // manifest order
+
+  it('puts listed ids first as listed, then the others in manifest order; unknown ids are ignored', () => {
+    expect(orderIds(ids, [])).toEqual(ids);
+    expect(orderIds(ids, ['c', 'a'])).toEqual(['c', 'a', 'b', 'd']);
+    expect(orderIds(ids, ['gone', 'd', 'x'])).toEqual(['d', 'a', 'b', 'c']);
+    expect(orderIds([], ['a'])).toEqual([]);
+  });
+
+  it('orders readings by their model id', () => {
+    const readings = ids.map((modelId, i) => ({ modelId, top: i }));
+    expect(orderByModel(readings, ['d', 'b']).map((r) => r.modelId)).toEqual(['d', 'b', 'a', 'c']);
+    expect(orderByModel(readings, ['d', 'b']).map((r) => r.top)).toEqual([3, 1, 0, 2]);
+  });
+
+  it('moves a model up or down by one place and keeps the order of models not on screen', () => {
+    expect(moveModel([], ids, 'c', -1)).toEqual(['a', 'c', 'b', 'd']);
+    expect(moveModel([], ids, 'a', 1)).toEqual(['b', 'a', 'c', 'd']);
+    expect(moveModel(['c', 'a'], ids, 'a', 1)).toEqual(['c', 'b', 'a', 'd']);
+    // 'x' is not loaded this time: it keeps its entry (at the end) for the next load.
+    expect(moveModel(['x', 'b'], ids, 'd', -3)).toEqual(['d', 'b', 'a', 'c', 'x']);
+    // Past either end, an id not on screen, or no move: unchanged.
+    expect(moveModel(['b'], ids, 'b', -1)).toEqual(['b']);
+    expect(moveModel([], ids, 'd', 1)).toEqual([]);
+    expect(moveModel(['a'], ids, 'zz', 1)).toEqual(['a']);
+    expect(moveModel(['a'], ids, 'a', 0)).toEqual(['a']);
+  });
+
+  it('survives a round trip through storage after a move', () => {
+    const s = { ...DEFAULT_SETTINGS, order: moveModel([], ids, 'd', -2) };
+    expect(orderIds(ids, parseSettings(serializeSettings(s)).order)).toEqual(['a', 'd', 'b', 'c']);
+  });
+});
+
+describe('theme', () => {
+  it('loads a stored theme, falls back to "system" for anything else, and saves', () => {
+    const map = new Map<string, string>();
+    const storage = { getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => void map.set(k, v) };
+    expect(loadTheme(storage)).toBe('system');
+    expect(saveTheme(storage, 'dark')).toBe(true);
+    expect(map.get(THEME_KEY)).toBe('dark');
+    expect(loadTheme(storage)).toBe('dark');
+    map.set(THEME_KEY, 'purple');
+    expect(loadTheme(storage)).toBe('system');
+    const throwing = {
+      getItem: (): string => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+    };
+    expect(loadTheme(throwing)).toBe('system');
+    expect(saveTheme(throwing, 'light')).toBe(false);
+    expect(loadTheme(undefined)).toBe('system');
   });
 });
 

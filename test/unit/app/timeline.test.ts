@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linePanel } from '../../../src/core/charts.ts';
-import { Timeline, type TimelineFrame } from '../../../src/app/live/timeline.ts';
+import { labelSpans, Timeline, type TimelineFrame, type TimelinePoint } from '../../../src/app/live/timeline.ts';
 
 /** A frame where each face has every model reading probs [v, 1 - v, 0, 0, 0, 0, 0]. */
 function frame(faces: number[], v: number, models = ['a', 'b']): TimelineFrame {
@@ -109,5 +109,67 @@ describe('linePanel options the timeline uses', () => {
     expect(svg).not.toContain('data-cursor');
     expect(svg).toContain('<circle');
     expect(svg).toMatch(/>happy</);
+  });
+});
+
+describe('labelSpans (the strip of top labels)', () => {
+  /** A point at t whose top label is `label` with probability p. */
+  const pt = (t: number, label: number, p = 0.6): TimelinePoint => {
+    const probs = new Array<number>(7).fill((1 - p) / 6);
+    probs[label] = p;
+    return { t, probs };
+  };
+
+  it('joins consecutive points with one label into one span and starts a new span where the label changes', () => {
+    const points = [pt(0, 3), pt(100, 3), pt(200, 3), pt(300, 0), pt(400, 0)];
+    expect(labelSpans(points, { gapMs: 500 })).toEqual([
+      { from: 0, to: 300, label: 3, uncertain: false },
+      // The last point holds for the typical step (100 ms).
+      { from: 300, to: 500, label: 0, uncertain: false },
+    ]);
+  });
+
+  it('leaves a gap where the face was not read for longer than gapMs', () => {
+    const points = [pt(0, 3), pt(100, 3), pt(2000, 3), pt(2100, 3)];
+    expect(labelSpans(points, { gapMs: 500 })).toEqual([
+      { from: 0, to: 200, label: 3, uncertain: false },
+      { from: 2000, to: 2200, label: 3, uncertain: false },
+    ]);
+  });
+
+  it('marks points under the minimum confidence as uncertain and splits spans on it', () => {
+    const points = [pt(0, 4, 0.8), pt(100, 4, 0.3), pt(200, 4, 0.3), pt(300, 4, 0.8)];
+    expect(labelSpans(points, { gapMs: 500, minConfidence: 0.4 })).toEqual([
+      { from: 0, to: 100, label: 4, uncertain: false },
+      { from: 100, to: 300, label: 4, uncertain: true },
+      { from: 300, to: 400, label: 4, uncertain: false },
+    ]);
+    // Without a minimum, one span.
+    expect(labelSpans(points, { gapMs: 500 })).toHaveLength(1);
+  });
+
+  it('clips to [lo, hi] and drops what lies outside', () => {
+    const points = [pt(0, 1), pt(100, 1), pt(200, 2), pt(300, 2), pt(400, 5)];
+    expect(labelSpans(points, { gapMs: 500, lo: 150, hi: 350 })).toEqual([
+      { from: 150, to: 200, label: 1, uncertain: false },
+      { from: 200, to: 350, label: 2, uncertain: false },
+    ]);
+    expect(labelSpans(points, { gapMs: 500, lo: 1000 })).toEqual([]);
+  });
+
+  it('gives a lone point a visible width and returns nothing for no points', () => {
+    expect(labelSpans([pt(1000, 6)], { gapMs: 400 })).toEqual([{ from: 1000, to: 1100, label: 6, uncertain: false }]);
+    expect(labelSpans([], { gapMs: 400 })).toEqual([]);
+  });
+
+  it('shapes what a Timeline holds: one span per label run of a face and model', () => {
+    const tl = new Timeline({ kind: 'live' });
+    for (let t = 0; t < 3000; t += 100) tl.add(t, frame([1], t < 1500 ? 0.9 : 0.1, ['a']));
+    const spans = labelSpans(tl.window(1, 'a', 2900, 30_000), { gapMs: 1000 });
+    // probs [v, 1 - v, ...]: angry while v = 0.9, disgust after.
+    expect(spans.map((s) => [s.label, s.from, s.to])).toEqual([
+      [0, 0, 1500],
+      [1, 1500, 3000],
+    ]);
   });
 });
