@@ -234,7 +234,10 @@ export function buildComparison(input: ComparisonInput): { json: ComparisonJson;
         const sameImages = n !== null && n > 0 && ru.modelIds.every((id) => rowOf(id).images === n);
         const imagesAhead = sameImages ? Math.round(best.value * n) - Math.round(ru.value * n) : null;
         const imgNote = imagesAhead !== null ? `, ${imagesAhead} image${imagesAhead === 1 ? '' : 's'}` : '';
-        s += `, ${formatPoints(best.margin)}${imgNote} ahead of ${names(ru.modelIds)} (${formatPercent(ru.value)})`;
+        // E.g. a features model scored on the faces the pipeline found vs a CNN on every image.
+        const ruImages = rowOf(ru.modelIds[0]!).images;
+        const otherSet = !sameImages && n !== null && ruImages !== null ? ` on ${ruImages} images vs ${n}: not the same images` : '';
+        s += `, ${formatPoints(best.margin)}${imgNote} ahead of ${names(ru.modelIds)} (${formatPercent(ru.value)}${otherSet})`;
       }
       s += '.';
     }

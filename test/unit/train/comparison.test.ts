@@ -175,6 +175,18 @@ describe('buildComparison', () => {
     expect(json.evaluationSets[0]!.bestMacroF1!.modelIds).toEqual(['cnn-seed']);
   });
 
+  it('says when the best and the runner-up were scored on different images (faces found vs every image)', () => {
+    const input = baseInput();
+    // 690 of the 700 images: a features model scored only where the pipeline found a face.
+    input.models[2]!.reports['FER2013 PrivateTest'] = {
+      ...fer(0.7),
+      perClass: EMOTIONS.map((label) => ({ label, f1: 0.6, support: 690 / 7 })),
+    };
+    const { json } = buildComparison(input);
+    expect(json.summary[0]).toMatch(/4\.5 percentage points ahead of FER2013 CNN \(65\.5% on 700 images vs 690: not the same images\)/);
+    expect(json.summary[0]).not.toMatch(/images ahead/);
+  });
+
   it('handles ties on a set and on latency', () => {
     const input = baseInput();
     input.models[2]!.reports['FER2013 PrivateTest'] = fer(0.6553);
