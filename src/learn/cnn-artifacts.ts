@@ -1,8 +1,9 @@
 /**
  * A tfjs LayersModel <-> the bytes of a model folder's model.json + weights.bin, in memory: the
- * same files `npm run train` writes (src/train/cnn/model-io.ts; a test checks the bytes are equal),
- * with each weight file's byte length and sha256 recorded in model.json (weightsIntegrity) and
- * checked on the way back. Web-standard APIs only (crypto.subtle, TextEncoder): Node and browser.
+ * same files `npm run train` writes (src/train/cnn/model-io.ts builds them with saveModelFolderFiles
+ * and loads them with layersModelFromWeights below; a test checks the bytes are equal), with each
+ * weight file's byte length and sha256 recorded in model.json (weightsIntegrity) and checked on the
+ * way back. Web-standard APIs only (crypto.subtle, TextEncoder): Node and browser.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -12,6 +13,7 @@ import {
   parseLayersModelJson,
   toHex,
   verifyWeightFiles,
+  type ParsedLayersModelJson,
   type WeightsFileActual,
   type WeightsFileRecord,
 } from '../core/weights-integrity.ts';
@@ -26,16 +28,24 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> 
   return toHex(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
-/** The model's model.json and weights.bin bytes (the layout and JSON of saveLayersModel). */
-export async function layersModelFiles(model: tf.LayersModel): Promise<Record<string, Uint8Array>> {
-  let files: Record<string, Uint8Array> | undefined;
+/**
+ * Saves `model` as a model folder's two files, in the layout and JSON of tfjs's own file save plus
+ * weights.bin's byte length and `sha256` (hex) in model.json. `write` gets weights.bin, then
+ * model.json last: a crash in between leaves a record that no longer matches, which loading reports.
+ * Returns weights.bin's byte length.
+ */
+export async function saveModelFolderFiles(
+  model: tf.LayersModel,
+  sha256: (bytes: Uint8Array) => string | Promise<string>,
+  write: (name: string, contents: Uint8Array | string) => Promise<void>,
+): Promise<number> {
+  let bytes = 0;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const weights = new Uint8Array(data);
-      const sha256 = await sha256Hex(weights);
-      if (!sha256) throw new Error('saving a model needs crypto.subtle (sha256 of weights.bin): serve the page over https or localhost');
-      const integrity: WeightsFileRecord[] = [{ path: WEIGHTS_BIN, byteLength: weights.byteLength, sha256 }];
+      bytes = weights.byteLength;
+      const integrity: WeightsFileRecord[] = [{ path: WEIGHTS_BIN, byteLength: bytes, sha256: await sha256(weights) }];
       const json = {
         format: 'layers-model',
         generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
@@ -44,11 +54,77 @@ export async function layersModelFiles(model: tf.LayersModel): Promise<Record<st
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
         [INTEGRITY_KEY]: integrity,
       };
-      files = { [MODEL_JSON]: new TextEncoder().encode(JSON.stringify(json)), [WEIGHTS_BIN]: weights };
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
+      await write(WEIGHTS_BIN, weights);
+      await write(MODEL_JSON, JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes } };
     }),
   );
-  return files!;
+  return bytes;
+}
+
+/** The model's model.json and weights.bin bytes (the files saveLayersModel writes). */
+export async function layersModelFiles(model: tf.LayersModel): Promise<Record<string, Uint8Array>> {
+  const files: Record<string, Uint8Array> = {};
+  await saveModelFolderFiles(
+    model,
+    async (weights) => {
+      const sha256 = await sha256Hex(weights);
+      if (!sha256) throw new Error('saving a model needs crypto.subtle (sha256 of weights.bin): serve the page over https or localhost');
+      return sha256;
+    },
+    async (name, contents) => {
+      files[name] = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
+    },
+  );
+  return files;
+}
+
+/** The weight files' bytes joined in order: the weight data model.json's specs describe. */
+export function concatWeightFiles(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const weightData = new Uint8Array(parts.reduce((a, b) => a + b.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    weightData.set(p, offset);
+    offset += p.byteLength;
+  }
+  return weightData;
+}
+
+/**
+ * The LayersModel of checked weight files (`weightData` as concatWeightFiles gives it), after a
+ * warm-up inference: finite weights can still overflow (e.g. huge values), so one blank input must
+ * give finite outputs. Throws naming `where` otherwise.
+ */
+export async function layersModelFromWeights(
+  parsed: ParsedLayersModelJson,
+  weightData: Uint8Array<ArrayBuffer>,
+  where: string,
+): Promise<tf.LayersModel> {
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: parsed.modelTopology,
+      weightSpecs: parsed.weightSpecs as tf.io.WeightsManifestEntry[],
+      weightData: weightData.buffer,
+    }),
+  );
+  const outputs = tf.tidy(() => {
+    const inputs = model.inputs.map((input) =>
+      tf.fill(
+        input.shape.map((d) => d ?? 1),
+        0.5,
+      ),
+    );
+    const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
+    return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync());
+  });
+  for (const values of outputs) {
+    const problem = nonFiniteOutputMessage(values, where);
+    if (problem) {
+      model.dispose();
+      throw new Error(problem);
+    }
+  }
+  return model;
 }
 
 /**
@@ -80,36 +156,7 @@ export async function layersModelFromFiles(
     actual.push({ path, display: `${where}/${path}`, byteLength: bytes.byteLength, ...(sha256 ? { sha256 } : {}) });
   }
   for (const w of verifyWeightFiles(parsed, actual, `${where}/${MODEL_JSON}`).warnings) warn(`warning: ${w}`);
-  const weightData = new Uint8Array(parts.reduce((a, b) => a + b.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    weightData.set(p, offset);
-    offset += p.byteLength;
-  }
+  const weightData = concatWeightFiles(parts);
   checkFiniteWeights(parsed.weightSpecs, weightData, where);
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: parsed.modelTopology,
-      weightSpecs: parsed.weightSpecs as tf.io.WeightsManifestEntry[],
-      weightData: weightData.buffer,
-    }),
-  );
-  const outputs = tf.tidy(() => {
-    const inputs = model.inputs.map((input) =>
-      tf.fill(
-        input.shape.map((d) => d ?? 1),
-        0.5,
-      ),
-    );
-    const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
-    return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync());
-  });
-  for (const values of outputs) {
-    const problem = nonFiniteOutputMessage(values, where);
-    if (problem) {
-      model.dispose();
-      throw new Error(problem);
-    }
-  }
-  return model;
+  return layersModelFromWeights(parsed, weightData, where);
 }

@@ -11,50 +11,28 @@ import { join } from 'node:path';
 import {
   checkFiniteWeights,
   INTEGRITY_KEY,
-  nonFiniteOutputMessage,
   parseLayersModelJson,
   verifyWeightFiles,
   type ParsedLayersModelJson,
   type WeightsFileActual,
   type WeightsFileRecord,
 } from '../../core/weights-integrity.ts';
+import { concatWeightFiles, layersModelFromWeights, MODEL_JSON, saveModelFolderFiles } from '../../learn/cnn-artifacts.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
+export { MODEL_JSON, WEIGHTS_BIN } from '../../learn/cnn-artifacts.ts';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** Saves into `dir` (which must exist). Returns the bytes of weights written. */
+/** Saves into `dir` (which must exist), each file atomically, model.json last. Returns the bytes of weights written. */
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<number> {
-  let bytes = 0;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-      bytes = data.byteLength;
-      const weights = new Uint8Array(data);
-      await writeFileAtomic(join(dir, WEIGHTS_BIN), weights);
-      const integrity: WeightsFileRecord[] = [{ path: WEIGHTS_BIN, byteLength: bytes, sha256: sha256(weights) }];
-      const json = {
-        format: 'layers-model',
-        generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-        convertedBy: null,
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
-        [INTEGRITY_KEY]: integrity,
-      };
-      // model.json last: a crash in between leaves a record that no longer matches, which loading reports.
-      await writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes } };
-    }),
-  );
-  return bytes;
+  return saveModelFolderFiles(model, sha256, (name, contents) => writeFileAtomic(join(dir, name), contents));
 }
 
 /** model.json and the weight files of a folder, checked against each other (no tfjs). */
 export async function readLayersModelFiles(
   dir: string,
-): Promise<{ parsed: ParsedLayersModelJson; weightData: Uint8Array; warnings: string[] }> {
+): Promise<{ parsed: ParsedLayersModelJson; weightData: Uint8Array<ArrayBuffer>; warnings: string[] }> {
   const jsonPath = join(dir, MODEL_JSON);
   let json: unknown;
   try {
@@ -77,7 +55,7 @@ async function readWeightFiles(
   dir: string,
   parsed: ParsedLayersModelJson,
   jsonPath: string,
-): Promise<{ files: WeightsFileActual[]; weightData: Uint8Array }> {
+): Promise<{ files: WeightsFileActual[]; weightData: Uint8Array<ArrayBuffer> }> {
   const buffers: Uint8Array[] = [];
   const files: WeightsFileActual[] = [];
   for (const p of parsed.paths) {
@@ -94,13 +72,7 @@ async function readWeightFiles(
     buffers.push(bytes);
     files.push({ path: p, display: file, byteLength: bytes.byteLength, sha256: sha256(bytes) });
   }
-  const weightData = new Uint8Array(buffers.reduce((a, b) => a + b.byteLength, 0));
-  let off = 0;
-  for (const b of buffers) {
-    weightData.set(b, off);
-    off += b.byteLength;
-  }
-  return { files, weightData };
+  return { files, weightData: concatWeightFiles(buffers) };
 }
 
 /**
@@ -111,32 +83,8 @@ async function readWeightFiles(
 export async function loadLayersModel(dir: string, warn: (message: string) => void = console.warn): Promise<tf.LayersModel> {
   const { parsed, weightData, warnings } = await readLayersModelFiles(dir);
   for (const w of warnings) warn(`warning: ${w}`);
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: parsed.modelTopology,
-      weightSpecs: parsed.weightSpecs as tf.io.WeightsManifestEntry[],
-      weightData: weightData.buffer as ArrayBuffer,
-    }),
-  );
-  // Finite weights can still overflow (e.g. huge values): one blank input must give finite outputs.
-  const outputs = tf.tidy(() => {
-    const inputs = model.inputs.map((input) =>
-      tf.fill(
-        input.shape.map((d) => d ?? 1),
-        0.5,
-      ),
-    );
-    const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
-    return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync());
-  });
-  for (const values of outputs) {
-    const problem = nonFiniteOutputMessage(values, dir);
-    if (problem) {
-      model.dispose();
-      throw new Error(problem);
-    }
-  }
-  return model;
+  // Finite weights can still overflow (e.g. huge values): layersModelFromWeights runs one blank input.
+  return layersModelFromWeights(parsed, weightData, dir);
 }
 
 /**

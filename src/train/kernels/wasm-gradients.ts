@@ -10,11 +10,12 @@
  *
  * - Conv2DBackpropFilter: missing from tfjs-backend-wasm 4.x. Stride 1 with output channels in
  *   eights (every layer we train): our SIMD kernel. Otherwise one conv2d in which the batch plays
- *   the role of the channels and the output gradient plays the filter (the reference composition),
- *   or, where faster, an explicit patch-matrix GEMM.
+ *   the role of the channels and the output gradient plays the filter (the reference composition,
+ *   shared with the browser in src/learn/training-kernels.ts), or, where faster, an explicit
+ *   patch-matrix GEMM.
  * - Conv2DBackpropInput: wasm has it, but as a naive loop that dominated training steps. Stride 1:
  *   our SIMD convolution of dy with the turned filter where it takes the shape, else a conv2d with
- *   the flipped, transposed filter; other strides fall back to the original kernel.
+ *   the flipped, transposed filter (src/learn again); other strides fall back to the original kernel.
  * - FusedConv2D without bias or activation (our conv layers), and Conv2D: our SIMD convolution
  *   where it takes the shape; everything else goes to the original kernel.
  * - MaxPoolGrad: the wasm kernel is a slow naive loop too (and disagrees with the cpu backend on
@@ -31,13 +32,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import {
+  callWasmKernel,
+  conv2DBackpropFilterConv as filterGradientByConv,
+  conv2DBackpropFilterInfo,
+  conv2DBackpropInputConv,
+  conv2DBackpropInputInfo,
+  conv2dPadded,
+  type KernelArgs,
+  type Pad,
+} from '../../learn/training-kernels.ts';
 import { conv2dSimd, filterGradientSimd, inputGradientSimd } from './conv-simd.ts';
 import { simdKernelsFor } from './simd-module.ts';
 import type { WasmBackendLike } from './wasm-backend.ts';
 
-type Pad = [[number, number], [number, number], [number, number], [number, number]];
-
-type Args = { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown };
+type Args = KernelArgs;
 
 /**
  * The wasm backend's own kernel `name`, as captured before we replaced it: the fallback for the
@@ -64,7 +73,7 @@ function kernel(name: string): KernelFunc {
 }
 
 function call(name: string, backend: WasmBackendLike, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
-  return kernel(name)({ inputs, attrs, backend: backend as unknown as tf.KernelBackend }) as TensorInfo;
+  return callWasmKernel(kernel, name, backend, inputs, attrs);
 }
 
 function free(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
@@ -74,82 +83,12 @@ function free(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
 const transpose = (b: WasmBackendLike, x: TensorInfo, perm: number[]) => call('Transpose', b, { x }, { perm });
 
 function conv2d(b: WasmBackendLike, x: TensorInfo, filter: TensorInfo, pad: Pad, dilations: [number, number]): TensorInfo {
-  return call(
-    'Conv2D',
-    b,
-    { x, filter },
-    {
-      strides: [1, 1],
-      pad: pad as unknown as NamedAttrMap[string],
-      dataFormat: 'NHWC',
-      dilations,
-      dimRoundingMode: undefined as unknown as string,
-    },
-  );
+  return conv2dPadded(kernel, b, x, filter, pad, dilations);
 }
 
-/**
- * dW[kh,kw,ci,co] = sum_{n,oh,ow} xPadded[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]
- * = conv2d(input = x as [ci,H,W,n], filter = dy as [OH,OW,n,co], dilation = s) -> [ci,KH,KW,co].
- */
-export function conv2DBackpropFilterConv(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | Pad;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
-  if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  const {
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: sh,
-    strideWidth: sw,
-    inHeight: h,
-    inWidth: w,
-    outHeight: oh,
-    outWidth: ow,
-  } = info;
-  const { top, left } = info.padInfo;
-  // Pad below/right so the conv yields at least kh x kw outputs; negative means "too many" rows, sliced off below.
-  const bottom = Math.max(0, kh - h - top + (oh - 1) * sh);
-  const right = Math.max(0, kw - w - left + (ow - 1) * sw);
-  const xT = transpose(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
-  const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, n, co]
-  const conv = conv2d(
-    backend,
-    xT,
-    dyT,
-    [
-      [0, 0],
-      [top, bottom],
-      [left, right],
-      [0, 0],
-    ],
-    [sh, sw],
-  ); // [ci, >=kh, >=kw, co]
-  free(backend, xT, dyT);
-  let cropped = conv;
-  if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
-    cropped = call('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] });
-    free(backend, conv);
-  }
-  const dw = transpose(backend, cropped, [1, 2, 0, 3]); // [kh, kw, ci, co]
-  free(backend, cropped);
-  return dw;
+/** The reference composition (src/learn/training-kernels.ts) on XNNPACK's own kernels, not our replacements. */
+export function conv2DBackpropFilterConv(args: Args): TensorInfo {
+  return filterGradientByConv(args, kernel);
 }
 
 /**
@@ -159,22 +98,7 @@ export function conv2DBackpropFilterConv(args: { inputs: Record<string, TensorIn
 export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dimRoundingMode, filterShape } = args.attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | Pad;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = conv2DBackpropFilterInfo(args);
   const {
     batchSize: n,
     filterHeight: kh,
@@ -233,26 +157,6 @@ export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorIn
   return { dataId: prod.dataId, shape: [kh, kw, ci, co], dtype: 'float32' };
 }
 
-function filterGradientInfo(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap }): backend_util.Conv2DInfo {
-  const x = (args.inputs as { x: TensorInfo }).x;
-  const { strides, pad, dimRoundingMode, filterShape } = args.attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | Pad;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
-  return backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-}
-
 export type FilterGradientForm = 'auto' | 'conv' | 'gemm' | 'simd';
 let filterGradientForm: FilterGradientForm = 'auto';
 
@@ -266,7 +170,7 @@ export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>;
   let form = filterGradientForm;
   if (form === 'auto' || form === 'simd') {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const simd = filterGradientSimd(args.backend as WasmBackendLike, x, dy, filterGradientInfo(args));
+    const simd = filterGradientSimd(args.backend as WasmBackendLike, x, dy, conv2DBackpropFilterInfo(args));
     if (simd) return simd;
     if (form === 'simd') throw new Error('Conv2DBackpropFilter: the SIMD kernel does not take this shape or is not loaded');
     form = x.shape[3] < 8 || dy.shape[1] * dy.shape[2] <= 100 ? 'gemm' : 'conv';
@@ -334,23 +238,7 @@ export function conv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedA
 export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | Pad;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast',
-  );
+  const info = conv2DBackpropInputInfo(args);
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dataFormat !== 'channelsLast') {
     return callOriginal('Conv2DBackpropInput', args);
   }
@@ -358,25 +246,7 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
     const simd = inputGradientSimd(backend, dy, filter, info);
     if (simd) return simd;
   }
-  const { filterHeight: kh, filterWidth: kw } = info;
-  const { top, bottom, left, right } = info.padInfo;
-  const flipped = call('Reverse', backend, { x: filter }, { dims: [0, 1] });
-  const swapped = transpose(backend, flipped, [0, 1, 3, 2]); // [kh, kw, co, ci]
-  free(backend, flipped);
-  const dx = conv2d(
-    backend,
-    dy,
-    swapped,
-    [
-      [0, 0],
-      [kh - 1 - top, kh - 1 - bottom],
-      [kw - 1 - left, kw - 1 - right],
-      [0, 0],
-    ],
-    [1, 1],
-  );
-  free(backend, swapped);
-  return dx;
+  return conv2DBackpropInputConv(backend, dy, filter, info, kernel);
 }
 
 /** Routes dy to the arg-max of each window (first maximum in row-major order wins, like the cpu backend). */
