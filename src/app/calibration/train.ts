@@ -9,7 +9,7 @@ export type Trained = Pick<TrainedPersonalModels, 'cnn' | 'svm' | 'heldOut'>;
 
 export function trainPersonal(
   set: CalibrationSet,
-  options: Pick<TrainPersonalOptions, 'seed' | 'signal' | 'onProgress'>,
+  options: Pick<TrainPersonalOptions, 'seed' | 'signal' | 'onProgress' | 'finetune'>,
 ): Promise<Trained> {
   return trainPersonalModels(set, options);
 }

@@ -110,6 +110,17 @@ export function optionsFromUrl(search: string): Pick<SessionOptions, 'backend' |
 
 type Listener = (state: SessionState) => void;
 
+/** The crop size detectStill returns (the calibration's, a FER2013 row's). */
+const STILL_CROP_SIZE = 48;
+
+/** One face of a still image as detectStill finds it (no model readings). */
+export interface StillFace {
+  /** The aligned 48x48 gray crop in [0,1]; undefined if the pipeline made no 48 px crop. */
+  crop: Float32Array | undefined;
+  /** The AU-style features. */
+  features: Float32Array | undefined;
+}
+
 /**
  * Models run after the general ones on every frame, on the readings' way to the view: the personal
  * models (src/app/calibration/personal-lane.ts). Their entries join the model lists as 'ready'.
@@ -134,6 +145,11 @@ export class LiveSession {
   private smoothing: { smoothing: boolean; smoothingMs: number };
   private extra: ExtraModels | undefined;
   private generalEntries: ModelEntry[] = [];
+  /** The running frame loop, if any (detectStill pauses it), and its detect call in progress. */
+  private loop: Promise<void> | undefined;
+  private detecting: Promise<unknown> | undefined;
+  /** detectStill calls, one at a time. */
+  private stills: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly options: SessionOptions,
@@ -283,6 +299,7 @@ export class LiveSession {
     if (source.kind === 'camera') this.deps.stopStream(source.stream);
     if (source.kind === 'video' || source.kind === 'image') this.deps.revokeUrl(source.url);
     this.surface?.clear();
+    this.loop = undefined; // it ends at its next frame, or never (a cleared surface has none)
     this.image = undefined;
     this.stats.reset();
     this.engine?.pipeline.reset();
@@ -398,7 +415,49 @@ export class LiveSession {
   /** Starts the frame loop of a camera or video source; before setup is done, setup starts it. */
   private startLoop(): void {
     if (!this.engine || !this.surface || this.destroyed) return;
-    void this.runVideoLoop(this.engine, this.surface);
+    const loop = this.runVideoLoop(this.engine, this.surface);
+    this.loop = loop;
+    void loop.finally(() => {
+      if (this.loop === loop) this.loop = undefined;
+    });
+  }
+
+  /**
+   * The detect stage alone on a still image (calibration photos, src/app/calibration/photo-samples.ts):
+   * each face's 48x48 crop and AU-style features, exactly as an opened image gets them; no model
+   * runs. Calls run one at a time. The frame loop pauses meanwhile (the one detector switches to its
+   * still-image mode) and resumes after, with tracking and smoothing restarted.
+   */
+  detectStill(image: FrameSource, width: number, height: number): Promise<StillFace[]> {
+    const run = this.stills.then(() => this.detectStillNow(image, width, height));
+    this.stills = run.catch(() => undefined);
+    return run;
+  }
+
+  private async detectStillNow(image: FrameSource, width: number, height: number): Promise<StillFace[]> {
+    const engine = this.engine;
+    if (!engine) throw new Error('the face detector is still loading: try again once the live view is ready');
+    // Stopping the loop: it starts no detect call after the token changes (it may wait for its next
+    // frame a long time, or forever if the camera stalls, so only its call in progress is awaited).
+    const paused = this.loop !== undefined;
+    if (paused) {
+      this.runToken++;
+      this.loop = undefined;
+      await this.detecting?.catch(() => undefined);
+    }
+    try {
+      const d = await engine.pipeline.detect(image, 'image', width, height);
+      const crops = d.crops.get(STILL_CROP_SIZE);
+      const f = d.features;
+      return d.boxes.map((_, i) => ({
+        crop: crops?.[i],
+        features: f ? f.values.slice(i * f.dim, (i + 1) * f.dim) : undefined,
+      }));
+    } finally {
+      engine.pipeline.reset();
+      const kind = this.state.source.kind;
+      if (paused && !this.loop && !this.destroyed && (kind === 'camera' || kind === 'video')) this.startLoop();
+    }
   }
 
   /**
@@ -429,7 +488,9 @@ export class LiveSession {
       if (!frame) continue;
       let detection: Detection;
       try {
-        detection = await pipeline.detect(frame.source, 'video', frame.width, frame.height);
+        const detecting = pipeline.detect(frame.source, 'video', frame.width, frame.height);
+        this.detecting = detecting;
+        detection = await detecting;
         if (detectorFailures > 0 && this.state.problem?.kind === 'frame') this.set({ problem: null });
         detectorFailures = 0;
       } catch (error) {

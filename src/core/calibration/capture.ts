@@ -40,6 +40,11 @@ export const DEFAULT_MIN_DIFF = 6;
 export const DEFAULT_MAX_PER_EMOTION = 40;
 /** Fewest frames an emotion needs to count toward training (the last 20 % are held out). */
 export const MIN_FRAMES_PER_EMOTION = 5;
+/**
+ * Fewest photos an emotion needs when it has photos ("Add photos…"): every photo is a distinct
+ * image, so 2 train (the SVM's cross-validation needs 2 per emotion) and 1 is held out.
+ */
+export const MIN_PHOTOS_PER_EMOTION = 3;
 /** Fewest emotions a calibration needs (a classifier needs two classes). */
 export const MIN_EMOTIONS = 2;
 
@@ -81,6 +86,8 @@ export class CaptureStore {
   // deleted bad frame is not immediately captured again).
   private readonly last: (Uint8Array | undefined)[] = EMOTIONS.map(() => undefined);
   private dropped = emptyCounts();
+  // Samples that came from photos (addPhoto): their emotion's minimum is MIN_PHOTOS_PER_EMOTION.
+  private readonly photos = new WeakSet<CalibrationSample>();
   readonly startedAt: string;
 
   constructor(options: CaptureOptions = {}, startedAt: Date = new Date()) {
@@ -112,6 +119,36 @@ export class CaptureStore {
     this.kept[label]!.push(sample);
     this.last[label] = crop;
     return { kept: true, sample };
+  }
+
+  /**
+   * Adds one photo's faces for `label` (calibrating from photos). Unlike webcam frames, a photo is
+   * kept however similar it is to the last one (each photo is a deliberate, distinct example); the
+   * one-face rule and the per-emotion cap apply. Its time `t` is its order of addition: one more than
+   * the latest sample of that emotion, so the held-out split by time holds out the last photos added.
+   * Not counted in `drops` (those describe a recording).
+   */
+  addPhoto(label: number, faces: readonly CaptureFace[]): OfferResult {
+    checkLabel(label);
+    const reason = this.reasonToDrop(label, faces);
+    if (reason) return { kept: false, reason };
+    const face = faces[0]!;
+    const list = this.kept[label]!;
+    const t = list.reduce((max, s) => Math.max(max, s.t), 0) + 1;
+    const sample: CalibrationSample = { t, label, crop: cropToBytes(face.crop), features: face.features.slice() };
+    list.push(sample);
+    this.photos.add(sample);
+    return { kept: true, sample };
+  }
+
+  /** Whether a sample came from a photo (addPhoto). */
+  isPhoto(sample: CalibrationSample): boolean {
+    return this.photos.has(sample);
+  }
+
+  /** Fewest samples `label` needs to be used: fewer when it has photos (MIN_PHOTOS_PER_EMOTION). */
+  minimum(label: number): number {
+    return this.samples(label).some((s) => this.photos.has(s)) ? MIN_PHOTOS_PER_EMOTION : MIN_FRAMES_PER_EMOTION;
   }
 
   private reasonToDrop(label: number, faces: readonly CaptureFace[]): DropReason | undefined {
@@ -156,16 +193,16 @@ export class CaptureStore {
     this.dropped = emptyCounts();
   }
 
-  /** Emotions (indices) with at least MIN_FRAMES_PER_EMOTION frames: the ones training will use. */
+  /** Emotions (indices) with at least minimum(i) samples: the ones training will use. */
   usableEmotions(): number[] {
-    return EMOTIONS.flatMap((_, i) => (this.kept[i]!.length >= MIN_FRAMES_PER_EMOTION ? [i] : []));
+    return EMOTIONS.flatMap((_, i) => (this.kept[i]!.length >= this.minimum(i) ? [i] : []));
   }
 
   /** Why training cannot start yet, or undefined when it can. */
   notReady(): string | undefined {
     const usable = this.usableEmotions().length;
     if (usable >= MIN_EMOTIONS) return undefined;
-    return `Record at least ${MIN_EMOTIONS} emotions with ${MIN_FRAMES_PER_EMOTION} or more frames each (${usable} so far).`;
+    return `Record at least ${MIN_EMOTIONS} emotions with ${MIN_FRAMES_PER_EMOTION} or more frames each, or add ${MIN_PHOTOS_PER_EMOTION} or more photos each (${usable} so far).`;
   }
 
   /** The usable emotions' samples, in capture time order, for training. */
@@ -186,6 +223,20 @@ export function frameProblem(
   if (faces.length === 0) return 'no-face';
   if (faces.length > 1) return 'several-faces';
   return faces[0]!.features ? undefined : 'no-features';
+}
+
+/** Why a photo was not added, naming the file (the calibration's "Add photos…"). */
+export function photoRefusal(fileName: string, reason: DropReason, maxPerEmotion: number = DEFAULT_MAX_PER_EMOTION): string {
+  switch (reason) {
+    case 'no-face':
+      return `"${fileName}": no face found. Use a photo of one face, seen from the front and well lit.`;
+    case 'several-faces':
+      return `"${fileName}": several faces found. Use a photo with only the calibrated person's face (crop it first).`;
+    case 'full':
+      return `"${fileName}": not added, this emotion already has ${maxPerEmotion} examples (the most used). Delete some first.`;
+    case 'too-similar':
+      return `"${fileName}": too similar to the previous example.`;
+  }
 }
 
 /** The UI's message for the frames dropped during one recording, or undefined when none matters. */
