@@ -73,7 +73,9 @@ export class FaceTracker {
     return new Set(this.tracks.map((t) => t.id));
   }
 
+  /** Forgets every face; numbering starts again at 1 (a new source: the user sees "Face 1", not "Face 23"). */
   reset(): void {
     this.tracks = [];
+    this.nextId = 1;
   }
 }

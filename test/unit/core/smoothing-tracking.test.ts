@@ -66,5 +66,6 @@ describe('tracking', () => {
     expect(ids[0]).not.toBe(a);
     t.reset();
     expect(t.liveIds().size).toBe(0);
+    expect(t.update([box(0, 0)], 20)).toEqual([1]);
   });
 });
