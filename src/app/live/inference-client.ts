@@ -6,7 +6,7 @@
 import type { ModelEntry } from '../manifest.ts';
 import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 import type { InferenceEngine, LoadedModel, Prediction } from './inference-engine.ts';
-import { assignLanes, type LaneAssignment } from './lanes.ts';
+import { assignLanes, fusionGroups, type LaneAssignment } from './lanes.ts';
 import type { CropBatch, FeatureBatch, FromWorker, ToWorker } from './protocol.ts';
 import type { ModelStatus } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
@@ -109,7 +109,11 @@ class SplitInference implements Inference {
     assets: Pick<AssetUrls, 'models' | 'tfjsWasm'>,
   ): Promise<SplitInference | undefined> {
     if (typeof Worker === 'undefined' || (!force && (navigator.hardwareConcurrency ?? 1) < 2)) return undefined;
-    const lanes = assignLanes(await engine.measure(), force ? 0 : undefined);
+    const { costs, together } = fusionGroups(
+      await engine.measure(),
+      entries.map((e) => (e.kind === 'fusion' ? { id: e.id, members: e.members } : { id: e.id })),
+    );
+    const lanes = assignLanes(costs, force ? 0 : undefined, together);
     if (lanes.worker.length === 0) return undefined;
     const moving = new Set(lanes.worker);
     let worker: WorkerInference;

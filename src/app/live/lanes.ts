@@ -21,23 +21,69 @@ export interface LaneAssignment {
 }
 
 /**
+ * Fusion models read their member CNNs' outputs: on the same thread the member runs once for both
+ * (InferenceEngine's per-frame memo), on another it would run twice. Returns the models that must
+ * share a lane, and the costs with each fusion model's measured time (which includes running its
+ * members alone) less its members' own.
+ */
+export function fusionGroups(
+  costs: ReadonlyArray<readonly [id: string, ms: number]>,
+  entries: ReadonlyArray<{ id: string; members?: readonly string[] }>,
+): { costs: [string, number][]; together: string[][] } {
+  const ms = new Map(costs);
+  const together: string[][] = [];
+  const adjusted = new Map(costs);
+  for (const e of entries) {
+    if (!e.members || !ms.has(e.id)) continue;
+    const members = e.members.filter((m) => ms.has(m));
+    if (members.length === 0) continue;
+    together.push([e.id, ...members]);
+    const own = ms.get(e.id)! - members.reduce((sum, m) => sum + ms.get(m)!, 0);
+    adjusted.set(e.id, Math.max(0, own));
+  }
+  return { costs: costs.map(([id]) => [id, adjusted.get(id)!]), together };
+}
+
+/**
  * `costs`: milliseconds per frame of each model (in manifest order). Returns the ids per lane, each
- * in manifest order. Ties go to the page (no messaging); a single model stays on the page.
+ * in manifest order. Ties go to the page (no messaging); a single model stays on the page. Models
+ * in one `together` group go to one lane (their costs added).
  */
 export function assignLanes(
   costs: ReadonlyArray<readonly [id: string, ms: number]>,
   workerOverheadMs = WORKER_OVERHEAD_MS,
+  together: ReadonlyArray<readonly string[]> = [],
 ): LaneAssignment {
   const order = costs.map(([id, ms], i) => ({ id, ms: Number.isFinite(ms) && ms > 0 ? ms : 0, i }));
-  const byCost = [...order].sort((a, b) => b.ms - a.ms || a.i - b.i);
+  // Units: the models of a group (groups sharing a model merge) or a model alone; union-find.
+  const parent = new Map(order.map((m) => [m.id, m.id]));
+  const root = (id: string): string => {
+    let r = id;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    return r;
+  };
+  for (const group of together) {
+    const ids = group.filter((id) => parent.has(id));
+    for (const id of ids.slice(1)) parent.set(root(id), root(ids[0]!));
+  }
+  const byRoot = new Map<string, { ids: string[]; ms: number; i: number }>();
+  for (const m of order) {
+    const r = root(m.id);
+    const unit = byRoot.get(r) ?? { ids: [], ms: 0, i: m.i };
+    unit.ids.push(m.id);
+    unit.ms += m.ms;
+    byRoot.set(r, unit);
+  }
+  const units = [...byRoot.values()];
+  const byCost = units.sort((a, b) => b.ms - a.ms || a.i - b.i);
   let pageMs = 0;
   let workerMs = workerOverheadMs;
   const onWorker = new Set<string>();
-  for (const m of byCost) {
+  for (const u of byCost) {
     if (workerMs < pageMs) {
-      onWorker.add(m.id);
-      workerMs += m.ms;
-    } else pageMs += m.ms;
+      for (const id of u.ids) onWorker.add(id);
+      workerMs += u.ms;
+    } else pageMs += u.ms;
   }
   if (onWorker.size === 0) workerMs = 0;
   return {
