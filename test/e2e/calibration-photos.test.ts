@@ -19,6 +19,7 @@ import { EMOTIONS } from '../../src/core/labels.ts';
 import { buildApp, serveApp } from '../../src/train/browser/app-server.ts';
 import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
+import { blockForeignRequests } from '../helpers/egress.ts';
 
 const SUBJECT = 'KA';
 const MODELS = join(ROOT, 'models');
@@ -78,19 +79,9 @@ describe.skipIf(skipReason !== undefined)(`calibration from photos in Chromium${
   it('adds one subject’s photos per emotion, trains, and the personal models beat fer-cnn on the held-out photos; live with labels; nothing leaves localhost', async () => {
     const url = app!.url;
     const context = await browser!.newContext({ viewport: { width: 1200, height: 1000 } });
-    const local = (u: string) => u.startsWith(`${url}/`) || u.startsWith('blob:') || u.startsWith('data:');
-    const foreign: string[] = [];
     const errors: string[] = [];
-    context.on('request', (r) => {
-      if (!local(r.url())) foreign.push(r.url());
-    });
-    await context.route(
-      (u) => !local(u.href),
-      (route) => {
-        foreign.push(route.request().url());
-        return route.abort('blockedbyclient');
-      },
-    );
+    // Page and worker requests alike; anything foreign is recorded and cut off here, too.
+    const foreign = await blockForeignRequests(context, url);
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     try {

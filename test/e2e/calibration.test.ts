@@ -27,6 +27,7 @@ import { makeFixtureModels } from '../../src/train/browser/fixture-models.ts';
 import { composeFrames, writeY4m } from '../../src/train/browser/y4m.ts';
 import { personalFolders } from '../helpers/personal-folders.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
+import { blockForeignRequests } from '../helpers/egress.ts';
 
 const SUBJECT = 'YM';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -91,20 +92,10 @@ describe.skipIf(skipReason !== undefined)(`calibration in Chromium${skipReason ?
   it('captures two emotions, trains, runs personal models live as "Yours" (recorded too), keeps them over a reload, exports, forgets and imports them; nothing leaves localhost', async () => {
     const url = app!.url;
     const context: BrowserContext = await browser!.newContext({ viewport: { width: 1200, height: 1000 }, acceptDownloads: true });
-    const local = (u: string) => u.startsWith(`${url}/`) || u.startsWith('blob:') || u.startsWith('data:');
-    const foreign: string[] = [];
     const logged: string[] = [];
     const errors: string[] = [];
-    context.on('request', (r) => {
-      if (!local(r.url())) foreign.push(r.url());
-    });
-    await context.route(
-      (u) => !local(u.href),
-      (route) => {
-        foreign.push(route.request().url());
-        return route.abort('blockedbyclient');
-      },
-    );
+    // Page and worker requests alike; anything foreign is recorded and cut off here, too.
+    const foreign = await blockForeignRequests(context, url);
     await context.addInitScript(() => {
       document.addEventListener('securitypolicyviolation', (e) => {
         ((window as unknown as { __csp: string[] }).__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium } from '../../src/train/browser/browser.ts';
 import { startWebcamApp, type WebcamApp } from '../helpers/webcam-app.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
+import { blockForeignRequests } from '../helpers/egress.ts';
 
 const root = ROOT;
 const HAPPY = join(JAFFE_DIR, 'happy/YM.HA2.53.png');
@@ -43,21 +44,10 @@ describe.skipIf(skipReason !== undefined)(`no egress${skipReason ? ` (skipped: $
 
   it(`runs the webcam for ${RUN_MS / 1000} s (past the logger's 60 s flush): no request off localhost, no CSP violation`, async () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
-    const local = (url: string) => url.startsWith(`${app.url}/`) || url.startsWith('blob:') || url.startsWith('data:');
-    const foreign: string[] = [];
     const logged: string[] = [];
     const errors: string[] = [];
-    // Page and worker requests alike; anything foreign would be recorded and cut off here, too.
-    context.on('request', (r) => {
-      if (!local(r.url())) foreign.push(r.url());
-    });
-    await context.route(
-      (url) => !local(url.href),
-      (route) => {
-        foreign.push(route.request().url());
-        return route.abort('blockedbyclient');
-      },
-    );
+    // Page and worker requests alike; anything foreign is recorded and cut off here, too.
+    const foreign = await blockForeignRequests(context, app.url);
     try {
       const page = await context.newPage();
       page.on('console', (m) => logged.push(`${m.type()}: ${m.text()}`));
