@@ -1,8 +1,10 @@
 /** Every type the library returns, in one place. */
+import type { ModelKind } from '../core/contracts/manifest.ts';
 import type { Emotion } from '../core/labels.ts';
 import type { ModelStatus } from '../app/live/runner.ts';
 import type { BackendChoice, StageTimes } from '../app/live/types.ts';
 
+export type { ModelKind } from '../core/contracts/manifest.ts';
 export type { Emotion } from '../core/labels.ts';
 export type { BackendChoice, StageTimes } from '../app/live/types.ts';
 export type { ModelStatus } from '../app/live/runner.ts';
@@ -32,7 +34,7 @@ export interface ModelPrediction {
   id: string;
   /** Manifest display name. */
   name: string;
-  kind: 'cnn' | 'svm' | 'fusion';
+  kind: ModelKind;
   /** The most probable emotion. */
   label: Emotion;
   /** Its probability. */
@@ -91,7 +93,7 @@ export interface DetectResult {
 export interface ModelInfo {
   id: string;
   name: string;
-  kind: 'cnn' | 'svm' | 'fusion';
+  kind: ModelKind;
   /** `ready`, or why it does not run (`missing`, `corrupt`, `unsupported` with the reason). */
   status: ModelStatus;
 }
