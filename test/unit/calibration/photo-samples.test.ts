@@ -15,7 +15,8 @@ import {
 } from '../../../src/app/calibration/photo-samples.ts';
 import { CALIBRATION_FINETUNE } from '../../../src/learn/personal.ts';
 import type { Detection, FrameSource } from '../../../src/app/live/pipeline.ts';
-import { LiveSession, type SessionEngine } from '../../../src/app/live/session.ts';
+import type { SessionEngine } from '../../../src/app/live/session.ts';
+import { fakeSession } from '../../helpers/fake-session.ts';
 import {
   CaptureStore,
   MIN_FRAMES_PER_EMOTION,
@@ -188,25 +189,7 @@ describe('LiveSession.detectStill', () => {
       },
       close: () => {},
     };
-    const session = new LiveSession(
-      { backend: undefined, where: 'page', forceSplit: false, maxFaces: 4, smoothing: true, smoothingMs: 250 },
-      {
-        loadEngine: async () => engine,
-        openCamera: async () => ({ getVideoTracks: () => [] }) as unknown as MediaStream,
-        listCameras: async () => [],
-        stopStream: () => {},
-        createUrl: () => 'blob:x',
-        revokeUrl: () => {},
-        now: () => 0,
-      },
-    );
-    session.attach({
-      showStream: async () => {},
-      showUrl: async () => {},
-      clear: () => {},
-      nextFrame: () => new Promise((r) => setTimeout(r, 1)),
-      current: () => ({ source: {} as FrameSource, width: 640, height: 480 }),
-    });
+    const session = fakeSession(async () => engine, 1);
     await expect(session.detectStill({} as FrameSource, 10, 10)).rejects.toThrow(/still loading/);
     await session.setup();
     await session.startCamera();

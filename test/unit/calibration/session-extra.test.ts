@@ -1,7 +1,8 @@
 /** The live session's extra models (the personal ones): listed as ready, run on every frame, removable. */
 import { describe, expect, it } from 'vitest';
-import type { Detection, FrameSource } from '../../../src/app/live/pipeline.ts';
-import { LiveSession, type ExtraModels, type SessionEngine } from '../../../src/app/live/session.ts';
+import type { Detection } from '../../../src/app/live/pipeline.ts';
+import type { ExtraModels, SessionEngine } from '../../../src/app/live/session.ts';
+import { fakeSession } from '../../helpers/fake-session.ts';
 import type { FrameResult } from '../../../src/app/live/types.ts';
 import type { ModelEntry } from '../../../src/core/contracts/manifest.ts';
 
@@ -34,29 +35,11 @@ function setup() {
     },
     close: () => {},
   };
-  const session = new LiveSession(
-    { backend: undefined, where: 'page', forceSplit: false, maxFaces: 4, smoothing: true, smoothingMs: 250 },
-    {
-      loadEngine: async (_o, events) => {
-        events.manifest?.({ status: 'missing' }, [GENERAL]);
-        await gate;
-        return engine;
-      },
-      openCamera: async () => ({ id: 'cam', getVideoTracks: () => [], getTracks: () => [] }) as unknown as MediaStream,
-      listCameras: async () => [],
-      stopStream: () => {},
-      createUrl: () => 'blob:x',
-      revokeUrl: () => {},
-      now: () => 0,
-    },
-  );
-  session.attach({
-    showStream: async () => {},
-    showUrl: async () => {},
-    clear: () => {},
-    nextFrame: () => new Promise((r) => setTimeout(r, 2)),
-    current: () => ({ source: {} as FrameSource, width: 640, height: 480 }),
-  });
+  const session = fakeSession(async (_o, events) => {
+    events.manifest?.({ status: 'missing' }, [GENERAL]);
+    await gate;
+    return engine;
+  }, 2);
   return { session, ready: session.setup(), release };
 }
 
