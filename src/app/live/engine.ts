@@ -18,6 +18,8 @@ export interface EngineOptions {
   where: ModelsWhere;
   /** With where = 'split': split even when it gains nothing (tests). */
   forceSplit?: boolean;
+  /** With where = 'worker': read video frames ahead (pipeline.ts; default true). */
+  readAhead?: boolean;
   maxFaces: number;
   /** Which manifest models to load: all of them, these ids (an unknown id is an error), or none. */
   models: 'all' | 'none' | readonly string[];
@@ -118,6 +120,7 @@ export async function loadEngine(
             events.progress?.(`Loaded ${++loaded} of ${entries.length} model(s)…`, 2 + loaded / Math.max(1, entries.length), total);
         },
         forceSplit: options.forceSplit ?? false,
+        readAhead: options.readAhead ?? true,
         assets,
       });
     }

@@ -15,8 +15,20 @@ export type { Prediction } from './inference-engine.ts';
 
 export type ModelsWhere = 'worker' | 'page' | 'split';
 
+/**
+ * A frame in two halves (all models in the worker): the crop models start on crops made at the
+ * faces' previous positions while the page finds this frame's landmarks; the feature models follow
+ * (pipeline.ts decides when the early crops are close enough to use).
+ */
+export interface ReadAhead {
+  predictAhead(frame: number, batches: CropBatch[]): Promise<Prediction>;
+  predictRest(frame: number, rows: number[], features?: FeatureBatch): Promise<Prediction>;
+}
+
 export interface Inference {
   readonly where: ModelsWhere;
+  /** Present when frames are read ahead (where = 'worker', unless turned off). */
+  readonly ahead?: ReadAhead;
   /** With where = 'split': which models run where, and the expected milliseconds of each lane. */
   readonly lanes?: LaneAssignment;
   /** Models that loaded, in manifest order, with their input size and whether they read features. */
@@ -39,6 +51,8 @@ export interface InferenceOptions {
   onStatus: OnStatus;
   /** With where = 'split': split even when the worker's overhead outweighs the gain (tests). */
   forceSplit?: boolean;
+  /** With where = 'worker': read frames ahead (ReadAhead; default true). */
+  readAhead?: boolean;
   /** Absolute URLs (a worker resolves relative ones against its own script). Default: the app's. */
   assets?: Pick<AssetUrls, 'models' | 'tfjsWasm'>;
 }
@@ -49,7 +63,11 @@ export async function startInference(options: InferenceOptions): Promise<Inferen
   const assets = { models: options.assets?.models ?? DEFAULT_ASSETS.models, tfjsWasm: options.assets?.tfjsWasm ?? DEFAULT_ASSETS.tfjsWasm };
   // A plain copy: reactive proxies can be neither posted nor safely kept.
   const plain = JSON.parse(JSON.stringify(options.entries)) as ModelEntry[];
-  if (where === 'worker') return WorkerInference.start(backend, plain, onBackend, onStatus, assets);
+  if (where === 'worker') {
+    const worker = await WorkerInference.start(backend, plain, onBackend, onStatus, assets);
+    if (options.readAhead ?? true) worker.ahead = worker;
+    return worker;
+  }
   const { InferenceEngine } = await import('./inference-engine.ts');
   const engine = new InferenceEngine();
   let chosen: BackendName | undefined;
@@ -176,9 +194,10 @@ class SplitInference implements Inference {
   }
 }
 
-class WorkerInference implements Inference {
+class WorkerInference implements Inference, ReadAhead {
   readonly where = 'worker';
   models: LoadedModel[] = [];
+  ahead: ReadAhead | undefined;
   private seq = 0;
   private readonly pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
 
@@ -241,6 +260,22 @@ class WorkerInference implements Inference {
     const transfer: Transferable[] = batches.map((b) => b.pixels.buffer);
     if (features) transfer.push(features.values.buffer);
     const m = await this.request({ type: 'predict', seq: ++this.seq, batches, ...(features ? { features } : {}) }, transfer);
+    if (m.type !== 'result') throw new Error(`unexpected ${m.type} reply`);
+    return { probs: m.probs, times: m.times };
+  }
+
+  async predictAhead(frame: number, batches: CropBatch[]): Promise<Prediction> {
+    const m = await this.request(
+      { type: 'predict-ahead', seq: ++this.seq, frame, batches },
+      batches.map((b) => b.pixels.buffer),
+    );
+    if (m.type !== 'result') throw new Error(`unexpected ${m.type} reply`);
+    return { probs: m.probs, times: m.times };
+  }
+
+  async predictRest(frame: number, rows: number[], features?: FeatureBatch): Promise<Prediction> {
+    const transfer = features ? [features.values.buffer] : [];
+    const m = await this.request({ type: 'predict-rest', seq: ++this.seq, frame, rows, ...(features ? { features } : {}) }, transfer);
     if (m.type !== 'result') throw new Error(`unexpected ${m.type} reply`);
     return { probs: m.probs, times: m.times };
   }

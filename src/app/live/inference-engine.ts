@@ -37,8 +37,13 @@ export interface LoadedModel {
   features: boolean;
 }
 
+/** Frames read ahead are kept this long (by frame number) for their second half. */
+const KEPT_FRAMES = 4;
+
 export class InferenceEngine {
   private runners: Runner[] = [];
+  /** Per frame read ahead: its crops and the crop models' outputs, until predictRest. */
+  private readonly kept = new Map<number, { crops: Map<number, Float32Array[]>; memo: FrameMemo }>();
 
   /**
    * Throws when no backend works; a model that fails is reported through onStatus and skipped.
@@ -82,6 +87,49 @@ export class InferenceEngine {
   }
 
   /**
+   * The first half of a frame read ahead (pipeline.ts): every model that reads only crops, on crops
+   * made before the frame's landmarks are known. The crops and outputs are kept for predictRest.
+   */
+  async predictAhead(frame: number, batches: CropBatch[]): Promise<Prediction> {
+    const crops = new Map(batches.map((b) => [b.size, split(b)]));
+    const memo: FrameMemo = new Map();
+    const probs: Record<string, number[][]> = {};
+    const times: Record<string, number> = {};
+    for (const runner of this.runners) {
+      if (runner.needsFeatures) continue;
+      const start = performance.now();
+      probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], [], memo);
+      times[runner.entry.id] = performance.now() - start;
+    }
+    this.kept.set(frame, { crops, memo });
+    for (const old of this.kept.keys()) if (old <= frame - KEPT_FRAMES) this.kept.delete(old);
+    return { probs, times };
+  }
+
+  /**
+   * The second half: the models that read features, for the faces `rows` picks out of the kept
+   * crops (in the order of `features`); a member CNN's output is taken from the first half.
+   */
+  async predictRest(frame: number, rows: readonly number[], featureBatch?: FeatureBatch): Promise<Prediction> {
+    const kept = this.kept.get(frame);
+    if (!kept) throw new Error(`frame ${frame} was not read ahead (or was dropped)`);
+    this.kept.delete(frame);
+    const crops = new Map([...kept.crops].map(([size, list]) => [size, rows.map((r) => list[r]!)]));
+    const memo: FrameMemo = new Map([...kept.memo].map(([runner, out]) => [runner, rows.map((r) => out[r]!)]));
+    const features = splitFeatures(featureBatch);
+    const probs: Record<string, number[][]> = {};
+    const times: Record<string, number> = {};
+    if (features.length === 0) return { probs, times };
+    for (const runner of this.runners) {
+      if (!runner.needsFeatures) continue;
+      const start = performance.now();
+      probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], features, memo);
+      times[runner.entry.id] = performance.now() - start;
+    }
+    return { probs, times };
+  }
+
+  /**
    * Milliseconds per call of each loaded model on one blank face (median of `runs`), on this
    * thread: what assignLanes (lanes.ts) balances.
    */
@@ -115,5 +163,6 @@ export class InferenceEngine {
   dispose(): void {
     for (const r of this.runners) r.dispose();
     this.runners = [];
+    this.kept.clear();
   }
 }

@@ -25,9 +25,15 @@ async function handle(m: ToWorker): Promise<void> {
     } catch (error) {
       post({ type: 'fatal', message: (error as Error).message });
     }
-  } else if (m.type === 'predict') {
+  } else if (m.type === 'predict' || m.type === 'predict-ahead' || m.type === 'predict-rest') {
     try {
-      post({ type: 'result', seq: m.seq, ...(await engine.predict(m.batches, m.features)) });
+      const prediction =
+        m.type === 'predict'
+          ? await engine.predict(m.batches, m.features)
+          : m.type === 'predict-ahead'
+            ? await engine.predictAhead(m.frame, m.batches)
+            : await engine.predictRest(m.frame, m.rows, m.features);
+      post({ type: 'result', seq: m.seq, ...prediction });
     } catch (error) {
       post({ type: 'error', seq: m.seq, message: (error as Error).message });
     }

@@ -4,19 +4,26 @@
  *  - classify (inference worker): every model on every crop -> per-face smoothing.
  * The one detect stage of the project: the live session, the batch page (src/app/batch) and the
  * library (src/lib) all run it; `DetectOutput` says what else a caller keeps (features, raw mesh).
+ * Read ahead (all models in the worker, Inference.ahead): on a video frame, the crops of the faces
+ * that held still over the last frame are first made at their previous positions, and the worker
+ * starts the crop models on them while this thread finds the frame's landmarks, so the two overlap
+ * instead of adding up. Once the landmarks are known, the early crops are used only if every face
+ * is one of them and lies within AHEAD_TOLERANCE_PX of where its exact crop would be; otherwise the
+ * frame is read again from exact crops (the early work is wasted, the result is never approximate
+ * beyond that tolerance).
  * Times each stage. Sources longer than MAX_SIDE (image-cap.ts) are scaled down before detection,
  * and a Detection's size and boxes are those of the scaled image. A detector failure rejects
  * detect() (DetectorError, landmarker.ts): that frame or image gets no result, never a stale one.
  */
-import { cropTransform } from '../../core/framing/transform.ts';
+import { cropShift, cropTransform } from '../../core/framing/transform.ts';
 import { keypointsFromLandmarks, landmarkBox } from '../../core/framing/landmarks.ts';
-import type { Box } from '../../core/framing/types.ts';
+import type { Affine, Box } from '../../core/framing/types.ts';
 import { computeFeatures, FEATURE_COUNT } from '../../core/features/index.ts';
 import { ProbabilitySmoother } from '../../core/smoothing.ts';
 import { FaceTracker } from '../../core/tracking.ts';
 import { CropReader } from './crops.ts';
 import { detectorInput, type DetectorInput } from './image-cap.ts';
-import type { Inference } from './inference-client.ts';
+import type { Inference, Prediction } from './inference-client.ts';
 import type { Landmarker } from './landmarker.ts';
 import { argmax } from './model-input.ts';
 import type { CropBatch, FeatureBatch } from './protocol.ts';
@@ -58,20 +65,52 @@ export interface Detection {
   features?: FeatureBatch;
   /** Per face, with DetectOutput.raw. */
   raw?: RawFace[];
+  /** The frame was read ahead and the early crops were used: Detection.crops are those crops. */
+  ahead?: AheadUse;
   landmarkerMs: number;
   cropMs: number;
   featuresMs: number;
 }
+
+/** Early crops accepted for a frame: the worker's first half, and each face's row in it. */
+interface AheadUse {
+  frame: number;
+  rows: number[];
+  prediction: Promise<Prediction>;
+}
+
+/** Crops made before the landmarks, at the faces' previous positions. */
+interface AheadCrops {
+  frame: number;
+  ids: number[];
+  toSource: Affine[];
+  crops: Map<number, Float32Array[]>;
+  prediction: Promise<Prediction>;
+}
+
+/**
+ * How far, in pixels of a 48x48 crop, an early crop may lie from the exact one (largest corner
+ * distance, cropShift). One pixel is 2 % of the crop, a fifth of the shift the CNNs were trained to
+ * ignore (10 %).
+ */
+export const AHEAD_TOLERANCE_PX = 1;
+/** The crop size the tolerance is measured in (the transforms' own). */
+const TRANSFORM_SIZE = 48;
 
 const PREVIEW_SIZE = 48;
 
 export class LivePipeline {
   private readonly tracker = new FaceTracker();
   private readonly smoother = new ProbabilitySmoother(0);
+  /** Video mode: each face's crop transform in the last frame, and whether it held still then. */
+  private last: { width: number; height: number; faces: Map<number, { toSource: Affine; still: boolean }> } | undefined;
+  private frameNo = 0;
+  /** Frames read ahead, and how many of them used their early crops. */
+  readonly aheadStats = { tried: 0, used: 0 };
 
   constructor(
     private readonly landmarker: Pick<Landmarker, 'detectVideo' | 'detectImage'>,
-    private readonly inference: Pick<Inference, 'models' | 'predict'> | undefined,
+    private readonly inference: Pick<Inference, 'models' | 'predict' | 'ahead'> | undefined,
     public settings: PipelineSettings,
     // Injectable so the pipeline's logic can be tested without a canvas.
     private readonly reader: Pick<CropReader, 'read'> = new CropReader(),
@@ -87,6 +126,38 @@ export class LivePipeline {
   reset(): void {
     this.tracker.reset();
     this.smoother.clear();
+    this.last = undefined;
+  }
+
+  /** Input sizes of the crops each face needs (48 for the preview when no model is loaded). */
+  private cropSizes(): Set<number> {
+    const sizes = new Set([...(this.output.cropSizes ?? []), ...(this.inference?.models.map((m) => m.size) ?? [])]);
+    if (sizes.size === 0) sizes.add(PREVIEW_SIZE);
+    return sizes;
+  }
+
+  /** Starts the worker's first half on crops at the still faces' previous positions, if any. */
+  private readAhead(source: FrameSource, width: number, height: number): AheadCrops | undefined {
+    const ahead = this.inference?.ahead;
+    const last = this.last;
+    if (!ahead || !last || last.width !== width || last.height !== height) return undefined;
+    const still = [...last.faces].filter(([, f]) => f.still);
+    // A face that moved in the last frame will likely move again: its early crop would be wasted.
+    if (still.length === 0 || still.length !== last.faces.size) return undefined;
+    const ids = still.map(([id]) => id);
+    const toSource = still.map(([, f]) => f.toSource);
+    const crops = new Map<number, Float32Array[]>();
+    for (const size of this.cropSizes())
+      crops.set(
+        size,
+        toSource.map((t) => this.reader.read(source, width, height, t, size)),
+      );
+    const frame = ++this.frameNo;
+    const prediction = ahead.predictAhead(frame, packCrops(crops));
+    // Awaited by classify() when used; a rejection of an unused one must not go unhandled.
+    prediction.catch(() => undefined);
+    this.aheadStats.tried++;
+    return { frame, ids, toSource, crops, prediction };
   }
 
   async detect(source: FrameSource, mode: 'video' | 'image', sourceWidth: number, sourceHeight: number): Promise<Detection> {
@@ -102,6 +173,8 @@ export class LivePipeline {
 
   private async detectFitted(input: DetectorInput<FrameSource>, mode: 'video' | 'image', startMs: number): Promise<Detection> {
     const { source, width, height } = input;
+    const early = mode === 'video' ? this.readAhead(source, width, height) : undefined;
+    const aheadMs = performance.now() - startMs;
     const result = mode === 'video' ? await this.landmarker.detectVideo(source, startMs) : await this.landmarker.detectImage(source);
     const t1 = performance.now();
     // A degenerate mesh (e.g. both eyes on one point) cannot be framed: drop that face, not the frame.
@@ -115,16 +188,36 @@ export class LivePipeline {
     const boxes = framed.map((f) => f.box);
     const transforms = framed.map((f) => f.transform);
     const ids = this.tracker.update(boxes, startMs);
+    let ahead: AheadUse | undefined;
+    if (early) {
+      const rows = ids.map((id) => early.ids.indexOf(id));
+      const close = rows.every(
+        (r, f) => r >= 0 && cropShift(early.toSource[r]!, transforms[f]!.toSource, TRANSFORM_SIZE) <= AHEAD_TOLERANCE_PX,
+      );
+      if (ids.length > 0 && close) ahead = { frame: early.frame, rows, prediction: early.prediction };
+    }
+    if (mode === 'video') {
+      const before = this.last?.width === width && this.last.height === height ? this.last.faces : undefined;
+      const faces = new Map(
+        ids.map((id, f) => {
+          const previous = before?.get(id)?.toSource;
+          const toSource = transforms[f]!.toSource;
+          return [id, { toSource, still: !!previous && cropShift(previous, toSource, TRANSFORM_SIZE) <= AHEAD_TOLERANCE_PX }];
+        }),
+      );
+      this.last = { width, height, faces };
+    }
     // One crop per face per input size in use (all FER2013 models share 48); 48 for the preview
-    // when no model is loaded.
-    const sizes = new Set([...(this.output.cropSizes ?? []), ...(this.inference?.models.map((m) => m.size) ?? [])]);
-    if (sizes.size === 0) sizes.add(PREVIEW_SIZE);
+    // when no model is loaded. A frame read ahead keeps its early crops.
     const crops = new Map<number, Float32Array[]>();
-    for (const size of sizes)
+    for (const size of this.cropSizes())
       crops.set(
         size,
-        transforms.map((t) => this.reader.read(source, width, height, t.toSource, size)),
+        ahead && early
+          ? ahead.rows.map((r) => early.crops.get(size)![r]!)
+          : transforms.map((t) => this.reader.read(source, width, height, t.toSource, size)),
       );
+    if (ahead) this.aheadStats.used++;
     const t2 = performance.now();
     let features: FeatureBatch | undefined;
     const wantFeatures = this.output.features === 'always' || this.inference?.models.some((m) => m.features);
@@ -161,8 +254,9 @@ export class LivePipeline {
       crops,
       ...(features ? { features } : {}),
       ...(raw ? { raw } : {}),
-      landmarkerMs: t1 - startMs,
-      cropMs: t2 - t1,
+      ...(ahead ? { ahead } : {}),
+      landmarkerMs: t1 - startMs - aheadMs,
+      cropMs: t2 - t1 + aheadMs,
       featuresMs: features ? t3 - t2 : 0,
     };
   }
@@ -173,16 +267,26 @@ export class LivePipeline {
     let probs: Record<string, number[][]> = {};
     let times: Record<string, number> = {};
     if (this.inference && this.inference.models.length > 0 && d.ids.length > 0) {
-      // Packed into fresh buffers, which are transferred (not copied) to the worker.
-      const batches: CropBatch[] = [...d.crops].map(([size, list]) => {
-        const n = size * size;
-        const pixels = new Float32Array(list.length * n);
-        list.forEach((c, i) => pixels.set(c, i * n));
-        return { size, count: list.length, pixels };
-      });
       // The features go as a copy: a worker's transfer would empty the ones the results keep.
       const features = d.features ? { ...d.features, values: d.features.values.slice() } : undefined;
-      ({ probs, times } = await this.inference.predict(batches, features));
+      const ahead = this.inference.ahead;
+      if (d.ahead && ahead) {
+        const { rows, frame } = d.ahead;
+        // Posted before awaiting the first half: the worker answers in order.
+        const rest = this.inference.models.some((m) => m.features) ? ahead.predictRest(frame, rows, features) : undefined;
+        const first = await d.ahead.prediction;
+        for (const id of Object.keys(first.probs)) {
+          probs[id] = rows.map((r) => first.probs[id]![r]!);
+          times[id] = first.times[id]!;
+        }
+        if (rest) {
+          const second = await rest;
+          Object.assign(probs, second.probs);
+          Object.assign(times, second.times);
+        }
+      } else {
+        ({ probs, times } = await this.inference.predict(packCrops(d.crops), features));
+      }
     }
     const now = performance.now();
     const smoothing = this.settings.smoothing && d.mode === 'video';
@@ -212,7 +316,14 @@ export class LivePipeline {
       faces,
       width: d.width,
       height: d.height,
-      times: { landmarker: d.landmarkerMs, crop: d.cropMs, features: d.featuresMs, models: times, total: now - d.startMs },
+      times: {
+        landmarker: d.landmarkerMs,
+        crop: d.cropMs,
+        features: d.featuresMs,
+        models: times,
+        total: now - d.startMs,
+        ...(d.ahead ? { readAhead: true } : {}),
+      },
     };
   }
 
@@ -220,4 +331,14 @@ export class LivePipeline {
   async process(source: FrameSource, mode: 'video' | 'image', width: number, height: number): Promise<FrameResult> {
     return this.classify(await this.detect(source, mode, width, height));
   }
+}
+
+/** Every face's crop per size, packed into fresh buffers (which a worker message may transfer). */
+function packCrops(crops: Map<number, Float32Array[]>): CropBatch[] {
+  return [...crops].map(([size, list]) => {
+    const n = size * size;
+    const pixels = new Float32Array(list.length * n);
+    list.forEach((c, i) => pixels.set(c, i * n));
+    return { size, count: list.length, pixels };
+  });
 }

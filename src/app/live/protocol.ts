@@ -21,6 +21,8 @@ export interface FeatureBatch {
 export type ToWorker =
   | { type: 'init'; backend?: BackendName; entries: ModelEntry[]; assets?: Pick<AssetUrls, 'models' | 'tfjsWasm'> }
   | { type: 'predict'; seq: number; batches: CropBatch[]; features?: FeatureBatch }
+  | { type: 'predict-ahead'; seq: number; frame: number; batches: CropBatch[] }
+  | { type: 'predict-rest'; seq: number; frame: number; rows: number[]; features?: FeatureBatch }
   | { type: 'memory'; seq: number };
 
 export type FromWorker =

@@ -14,6 +14,8 @@ export interface StageTimes {
   models: Record<string, number>;
   /** Whole frame: landmarker + crop + models + bookkeeping. */
   total: number;
+  /** The crop models started on early crops while the landmarker ran (pipeline.ts, read ahead). */
+  readAhead?: boolean;
 }
 
 export interface Snapshot {

@@ -2,5 +2,5 @@
 export type * from './types.ts';
 export { FER2013_FRAMING } from './canonical.ts';
 export { keypointsFromLandmarks, landmarkBox, MIN_LANDMARKS } from './landmarks.ts';
-export { applyAffine, cropTransform, invertAffine, offsetSource, sourceBounds, type CropTransform } from './transform.ts';
+export { applyAffine, cropShift, cropTransform, invertAffine, offsetSource, sourceBounds, type CropTransform } from './transform.ts';
 export { flipHorizontal, LUMA, warpGray } from './warp.ts';

@@ -81,3 +81,23 @@ export function sourceBounds(toSource: Affine, size: number): Box {
 export function offsetSource(toSource: Affine, ox: number, oy: number): Affine {
   return { ...toSource, e: toSource.e - ox, f: toSource.f - oy };
 }
+
+/**
+ * How far apart two crops of one face are: the largest distance, in crop pixels of a `size` crop,
+ * between where a corner of the crop made with `previous` lands and the same corner of the crop
+ * made with `current` (both crop -> source maps). 0 for the same map.
+ */
+export function cropShift(previous: Affine, current: Affine, size: number): number {
+  const back = invertAffine(current);
+  let worst = 0;
+  for (const corner of [
+    { x: 0, y: 0 },
+    { x: size, y: 0 },
+    { x: 0, y: size },
+    { x: size, y: size },
+  ]) {
+    const p = applyAffine(back, applyAffine(previous, corner));
+    worst = Math.max(worst, Math.hypot(p.x - corner.x, p.y - corner.y));
+  }
+  return worst;
+}

@@ -53,7 +53,7 @@ function options() {
       warmup: parseInteger('warmup', values.warmup, { min: 0 }),
       maxSeconds: parseInteger('max-seconds', values['max-seconds'], { min: 1 }),
       backends: parseList('backends', values.backends, (n, v) => parseChoice(n, v, ['auto', ...BROWSER_BACKENDS])),
-      wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker'])),
+      wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker', 'worker-plain'])),
     };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -100,6 +100,8 @@ interface BenchRow {
   where: string;
   lanes?: string;
   frames: number;
+  /** Share of frames whose crop models started on early crops (read ahead). */
+  readAhead: number;
   fps: number;
   total: Stage;
   landmarker: Stage;
@@ -136,7 +138,8 @@ try {
           const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
           const params = new URLSearchParams();
           if (backend !== 'auto') params.set('backend', backend);
-          if (where === 'worker') params.set('worker', '1');
+          if (where === 'worker' || where === 'worker-plain') params.set('worker', '1');
+          if (where === 'worker-plain') params.set('ahead', '0');
           if (where === 'page') params.set('worker', '0');
           const query = params.size ? `?${params}` : '';
           await page.goto(`${app.url}/${query}`);
@@ -181,9 +184,10 @@ try {
           const seconds = (Date.now() - t0) / 1000;
           const row: BenchRow = {
             backend: last.backend,
-            where: modelsIn ?? where,
+            where: modelsIn && modelsIn !== where.replace('-plain', '') ? modelsIn : where,
             ...(lanes ? { lanes } : {}),
             frames: log.length,
+            readAhead: +(log.filter((t) => t.readAhead).length / Math.max(1, log.length)).toFixed(3),
             fps: +(log.length / seconds).toFixed(1),
             total: stage(log.map((t) => t.total)),
             landmarker: stage(log.map((t) => t.landmarker)),
@@ -227,7 +231,7 @@ for (const r of results) {
     .map(([id, s]) => `${id} ${fmt(s)}`)
     .join(', ');
   console.log(
-    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
+    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS${r.readAhead > 0 ? `  read ahead ${(r.readAhead * 100).toFixed(1)}%` : ''}  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
   );
 }
 if (values.json) await writeFile(values.json, JSON.stringify(results, null, 2));

@@ -81,7 +81,15 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
     current: () => (playing.url ? { source: { name: playing.url } as unknown as FrameSource, width: 640, height: 480 } : undefined),
   };
   const session = new LiveSession(
-    { backend: undefined, where: options.where ?? 'page', forceSplit: false, maxFaces: 4, smoothing: true, smoothingMs: 250 },
+    {
+      backend: undefined,
+      where: options.where ?? 'page',
+      forceSplit: false,
+      readAhead: true,
+      maxFaces: 4,
+      smoothing: true,
+      smoothingMs: 250,
+    },
     deps,
   );
   session.attach(surface);
@@ -278,9 +286,10 @@ describe('LiveSession', () => {
 
 describe('optionsFromUrl', () => {
   it('reads ?backend= and ?worker=', () => {
-    expect(optionsFromUrl('')).toEqual({ backend: undefined, where: 'split', forceSplit: false });
-    expect(optionsFromUrl('?backend=wasm&worker=1')).toEqual({ backend: 'wasm', where: 'worker', forceSplit: false });
+    expect(optionsFromUrl('')).toEqual({ backend: undefined, where: 'split', forceSplit: false, readAhead: true });
+    expect(optionsFromUrl('?backend=wasm&worker=1')).toEqual({ backend: 'wasm', where: 'worker', forceSplit: false, readAhead: true });
+    expect(optionsFromUrl('?worker=1&ahead=0')).toMatchObject({ where: 'worker', readAhead: false });
     expect(optionsFromUrl('?worker=0')).toMatchObject({ where: 'page' });
-    expect(optionsFromUrl('?worker=split&backend=nope')).toEqual({ backend: undefined, where: 'split', forceSplit: true });
+    expect(optionsFromUrl('?worker=split&backend=nope')).toEqual({ backend: undefined, where: 'split', forceSplit: true, readAhead: true });
   });
 });

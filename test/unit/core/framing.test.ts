@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyAffine,
+  cropShift,
   cropTransform,
   FER2013_FRAMING,
   flipHorizontal,
@@ -128,6 +129,16 @@ describe('affine helpers', () => {
     const toSource: Affine = { a: 2, b: 0, c: 0, d: 2, e: 100, f: 50 };
     expect(sourceBounds(toSource, 48)).toEqual({ x: 100, y: 50, width: 96, height: 96 });
     close(applyAffine(offsetSource(toSource, 100, 50), { x: 0, y: 0 }), { x: 0, y: 0 });
+  });
+  it('measures how far a crop moved, in crop pixels', () => {
+    // 2 source pixels per crop pixel.
+    const toSource: Affine = { a: 2, b: 0, c: 0, d: 2, e: 100, f: 50 };
+    expect(cropShift(toSource, toSource, 48)).toBe(0);
+    // 3 source pixels right = 1.5 crop pixels at every corner.
+    expect(cropShift(toSource, { ...toSource, e: 103 }, 48)).toBeCloseTo(1.5, 9);
+    // 1 % larger: the far corner moves most (48 * sqrt(2) * 0.01 / 1.01).
+    const grown: Affine = { ...toSource, a: 2.02, d: 2.02 };
+    expect(cropShift(toSource, grown, 48)).toBeCloseTo((48 * Math.SQRT2 * 0.02) / 2.02, 9);
   });
 });
 

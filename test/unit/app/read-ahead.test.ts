@@ -1,0 +1,220 @@
+/**
+ * Reading video frames ahead (pipeline.ts): the crop models start on crops at the faces' previous
+ * positions while the landmarker runs; the early crops are used only when every face is within
+ * AHEAD_TOLERANCE_PX of its exact crop. And the worker engine's two halves (inference-engine.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { LEFT_EYE_RING, MOUTH_CORNERS, RIGHT_EYE_RING } from '../../../src/core/framing/landmarks.ts';
+import type { Affine, Point } from '../../../src/core/framing/types.ts';
+import { InferenceEngine } from '../../../src/app/live/inference-engine.ts';
+import { LivePipeline } from '../../../src/app/live/pipeline.ts';
+import type { CropBatch, FeatureBatch } from '../../../src/app/live/protocol.ts';
+import type { FrameMemo, Runner } from '../../../src/app/live/runner.ts';
+import { BLENDSHAPE_NAMES } from '../../../src/core/features/index.ts';
+
+const categories = BLENDSHAPE_NAMES.map((categoryName, index) => ({ index, categoryName, displayName: '', score: 0 }));
+
+/** A 478-point mesh (normalised) with eyes 0.1 apart around (cx, cy): 64 px apart at 640 wide. */
+function mesh(cx: number, cy: number): Point[] {
+  const lm: Point[] = Array.from({ length: 478 }, () => ({ x: cx, y: cy }));
+  for (const i of LEFT_EYE_RING) lm[i] = { x: cx - 0.05, y: cy - 0.03 };
+  for (const i of RIGHT_EYE_RING) lm[i] = { x: cx + 0.05, y: cy - 0.03 };
+  for (const i of MOUTH_CORNERS) lm[i] = { x: cx, y: cy + 0.05 };
+  return lm;
+}
+
+const oneHot = (k: number) => Array.from({ length: 7 }, (_, i) => (i === k ? 1 : 0));
+
+/** A pipeline over scripted faces, with a fake worker that records every call in order. */
+function setup(options: { ahead?: boolean; featureModel?: boolean } = {}) {
+  let faces: Point[][] = [];
+  const calls: string[] = [];
+  const reads: Affine[] = [];
+  const result = () => ({
+    faceLandmarks: faces.map((f) => f.map((p) => ({ ...p, z: 0 }))),
+    faceBlendshapes: faces.map(() => ({ categories, headIndex: 0, headName: '' })),
+    facialTransformationMatrixes: [],
+  });
+  const landmarker = {
+    detectVideo: async () => {
+      calls.push('landmarks');
+      return result();
+    },
+    detectImage: async () => result(),
+  };
+  // Every early row i reads "class i" so the test can see which row each face got.
+  const rowsOf = (count: number) => Array.from({ length: count }, (_, i) => oneHot(i));
+  const rests: { frame: number; rows: number[]; features?: FeatureBatch }[] = [];
+  const models = [{ id: 'cnn', size: 48, features: false }, ...(options.featureModel ? [{ id: 'au', size: 48, features: true }] : [])];
+  const ahead = {
+    predictAhead: async (frame: number, batches: CropBatch[]) => {
+      calls.push(`ahead ${frame} x${batches[0]!.count}`);
+      return { probs: { cnn: rowsOf(batches[0]!.count) }, times: { cnn: 2 } };
+    },
+    predictRest: async (frame: number, rows: number[], features?: FeatureBatch) => {
+      calls.push(`rest ${frame} [${rows.join(',')}]`);
+      rests.push({ frame, rows, ...(features ? { features } : {}) });
+      return { probs: { au: rows.map(() => oneHot(6)) }, times: { au: 1 } };
+    },
+  };
+  const inference = {
+    models,
+    predict: async (batches: CropBatch[], f?: FeatureBatch) => {
+      calls.push(`predict x${batches[0]!.count}`);
+      const probs: Record<string, number[][]> = { cnn: rowsOf(batches[0]!.count).map(() => oneHot(5)) };
+      if (f) probs.au = rowsOf(f.count).map(() => oneHot(6));
+      return { probs, times: { cnn: 3 } };
+    },
+    ...(options.ahead === false ? {} : { ahead }),
+  };
+  const reader = {
+    read: (_s: unknown, _w: number, _h: number, t: Affine, size: number) => {
+      reads.push(t);
+      return new Float32Array(size * size).fill(reads.length / 100);
+    },
+  };
+  const pipeline = new LivePipeline(landmarker as never, inference, { smoothing: false, smoothingMs: 0 }, reader as never);
+  const frame = async (f: Point[][], mode: 'video' | 'image' = 'video') => {
+    faces = f;
+    calls.length = 0;
+    reads.length = 0;
+    return pipeline.process({} as HTMLVideoElement, mode, 640, 480);
+  };
+  return { pipeline, calls, reads, rests, frame };
+}
+
+describe('read ahead', () => {
+  it('starts the crop models before the landmarks once a face has held still, and uses their answer', async () => {
+    const t = setup();
+    await t.frame([mesh(0.5, 0.5)]); // new face: nothing to read ahead from
+    expect(t.calls).toEqual(['landmarks', 'predict x1']);
+    await t.frame([mesh(0.5, 0.5)]); // now known to be still
+    expect(t.calls).toEqual(['landmarks', 'predict x1']);
+    const third = await t.frame([mesh(0.5, 0.5)]);
+    expect(t.calls).toEqual(['ahead 1 x1', 'landmarks']);
+    // Only the early crop was read: the exact one is not read again.
+    expect(t.reads).toHaveLength(1);
+    expect(third.faces[0]!.readings).toEqual([{ modelId: 'cnn', probs: oneHot(0), top: 0 }]);
+    expect(third.times.readAhead).toBe(true);
+    expect(third.times.models.cnn).toBe(2);
+    expect(third.faces[0]!.crop?.pixels[0]).toBeCloseTo(0.01, 6);
+    expect(t.pipeline.aheadStats).toEqual({ tried: 1, used: 1 });
+  });
+
+  it('uses the early crops after a move within the tolerance, and reads again from exact crops after a larger one', async () => {
+    const t = setup();
+    for (let i = 0; i < 3; i++) await t.frame([mesh(0.5, 0.5)]);
+    // 0.0005 of 640 px = 0.32 source px, about 0.1 crop px: within 1 px.
+    const small = await t.frame([mesh(0.5005, 0.5)]);
+    expect(small.times.readAhead).toBe(true);
+    // 0.02 of 640 px = 12.8 source px, several crop px: the early work is dropped.
+    const big = await t.frame([mesh(0.52, 0.5)]);
+    expect(t.calls).toEqual(['ahead 3 x1', 'landmarks', 'predict x1']);
+    expect(big.times.readAhead).toBeUndefined();
+    expect(big.faces[0]!.readings[0]!.probs).toEqual(oneHot(5));
+    // It moved in the last frame, so the next one is not read ahead.
+    await t.frame([mesh(0.52, 0.5)]);
+    expect(t.calls).toEqual(['landmarks', 'predict x1']);
+    await t.frame([mesh(0.52, 0.5)]);
+    expect(t.calls[0]).toBe('ahead 4 x1');
+    expect(t.pipeline.aheadStats).toEqual({ tried: 4, used: 3 });
+  });
+
+  it('reads the whole frame again when a face is new, and matches early rows to faces by track', async () => {
+    const t = setup();
+    const two = [mesh(0.3, 0.5), mesh(0.7, 0.5)];
+    for (let i = 0; i < 2; i++) await t.frame(two);
+    const same = await t.frame(two);
+    // The landmarker lists the same two faces the other way round: each keeps its own row.
+    const swapped = await t.frame([two[1]!, two[0]!]);
+    expect(swapped.times.readAhead).toBe(true);
+    expect(swapped.faces.map((f) => f.trackId)).toEqual([same.faces[1]!.trackId, same.faces[0]!.trackId]);
+    expect(swapped.faces.map((f) => f.readings[0]!.top)).toEqual([1, 0]);
+    const three = await t.frame([...two, mesh(0.5, 0.2)]);
+    expect(t.calls).toEqual(['ahead 3 x2', 'landmarks', 'predict x3']);
+    expect(three.times.readAhead).toBeUndefined();
+  });
+
+  it('sends the features of this frame, in face order, for the models that read them', async () => {
+    const t = setup({ featureModel: true });
+    const two = [mesh(0.3, 0.5), mesh(0.7, 0.5)];
+    for (let i = 0; i < 3; i++) await t.frame(two);
+    const r = await t.frame([two[1]!, two[0]!]);
+    expect(t.calls).toEqual(['ahead 2 x2', 'landmarks', 'rest 2 [1,0]']);
+    expect(t.rests.at(-1)!.features!.count).toBe(2);
+    expect(r.faces[0]!.readings.map((x) => x.modelId)).toEqual(['cnn', 'au']);
+    expect(r.faces[0]!.readings[1]!.top).toBe(6);
+  });
+
+  it('never reads stills ahead, forgets positions on reset, and is off without a worker that can', async () => {
+    const t = setup();
+    for (let i = 0; i < 2; i++) await t.frame([mesh(0.5, 0.5)]);
+    await t.frame([mesh(0.5, 0.5)], 'image');
+    expect(t.calls).toEqual(['predict x1']);
+    t.pipeline.reset();
+    await t.frame([mesh(0.5, 0.5)]);
+    expect(t.calls).toEqual(['landmarks', 'predict x1']);
+    const off = setup({ ahead: false });
+    for (let i = 0; i < 4; i++) await off.frame([mesh(0.5, 0.5)]);
+    expect(off.calls).toEqual(['landmarks', 'predict x1']);
+  });
+});
+
+describe('InferenceEngine halves', () => {
+  /** A crop model that counts its runs, and a feature model that reads the crop model's output through the memo. */
+  function engineWith() {
+    let cnnRuns = 0;
+    const cnn: Runner = {
+      entry: { id: 'cnn' } as never,
+      cropSize: 2,
+      needsFeatures: false,
+      predict: async (crops, _f, memo?: FrameMemo) => {
+        const known = memo?.get(cnn);
+        if (known && known.length === crops.length) return known;
+        cnnRuns++;
+        const rows = crops.map((c) => [c[0]!, 0, 0, 0, 0, 0, 0]);
+        memo?.set(cnn, rows);
+        return rows;
+      },
+      dispose: () => {},
+    };
+    const fusion: Runner = {
+      entry: { id: 'fusion' } as never,
+      cropSize: 2,
+      needsFeatures: true,
+      predict: async (crops, features, memo) => {
+        const member = await cnn.predict(crops, features, memo);
+        return member.map((row, i) => [row[0]!, features[i]![0]!, 0, 0, 0, 0, 0]);
+      },
+      dispose: () => {},
+    };
+    const engine = new InferenceEngine();
+    (engine as unknown as { runners: Runner[] }).runners = [cnn, fusion];
+    return { engine, runs: () => cnnRuns };
+  }
+
+  it('runs the crop models first, then the feature models on the picked rows without running the member again', async () => {
+    const { engine, runs } = engineWith();
+    const first = await engine.predictAhead(7, [{ size: 2, count: 2, pixels: new Float32Array([0.1, 0, 0, 0, 0.2, 0, 0, 0]) }]);
+    expect(Object.keys(first.probs)).toEqual(['cnn']);
+    expect(first.probs.cnn!.map((r) => r[0])).toEqual([expect.closeTo(0.1, 6), expect.closeTo(0.2, 6)]);
+    // One face now, the second early row.
+    const rest = await engine.predictRest(7, [1], { count: 1, dim: 1, values: new Float32Array([0.9]) });
+    expect(Object.keys(rest.probs)).toEqual(['fusion']);
+    expect(rest.probs.fusion![0]![0]).toBeCloseTo(0.2, 6);
+    expect(rest.probs.fusion![0]![1]).toBeCloseTo(0.9, 6);
+    expect(runs()).toBe(1);
+    // A frame's second half is taken once.
+    await expect(engine.predictRest(7, [0], { count: 1, dim: 1, values: new Float32Array([0]) })).rejects.toThrow(
+      /frame 7 was not read ahead/,
+    );
+  });
+
+  it('keeps only the last few frames read ahead', async () => {
+    const { engine } = engineWith();
+    const batch = () => [{ size: 2, count: 1, pixels: new Float32Array(4) }];
+    for (let f = 1; f <= 6; f++) await engine.predictAhead(f, batch());
+    await expect(engine.predictRest(2, [0], { count: 1, dim: 1, values: new Float32Array(1) })).rejects.toThrow(/not read ahead/);
+    await expect(engine.predictRest(6, [0], { count: 1, dim: 1, values: new Float32Array(1) })).resolves.toBeDefined();
+  });
+});
