@@ -417,6 +417,39 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     }
   });
 
+  it('reads video frames ahead in the worker: most frames start their crop models before the landmarks, every model on every frame', async () => {
+    const { page, foreign } = await openApp(browser, app.url, '?backend=wasm&worker=1');
+    try {
+      const all = [...FIXTURE_CNNS, ...FIXTURE_SVMS];
+      await startAndRead(page, all);
+      await page.waitForTimeout(3000);
+      type Log = { log: { models: Record<string, number>; readAhead?: boolean }[] };
+      const { log } = await page.evaluate(() =>
+        (window as unknown as { __emotionLens: { snapshot(): Promise<Log> } }).__emotionLens.snapshot(),
+      );
+      const ahead = log.filter((t) => t.readAhead);
+      // A still face: after its first frames nearly every frame is read ahead.
+      expect(ahead.length).toBeGreaterThan(log.length / 2);
+      for (const t of ahead) expect(Object.keys(t.models).sort()).toEqual([...all].sort());
+      expect(foreign).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('runs the landmarker in its own worker with ?landmarker=worker', async () => {
+    const { page, foreign, errors } = await openApp(browser, app.url, '?backend=wasm&landmarker=worker');
+    try {
+      await startAndRead(page, [...FIXTURE_CNNS, ...FIXTURE_SVMS]);
+      await expect.poll(async () => page.locator('[data-hud]').getAttribute('data-faces'), { timeout: 10_000 }).toBe('1');
+      expect(foreign).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(await cspViolations(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('splits the models between the page and the worker (?worker=split), every model read once', async () => {
     const { page } = await openApp(browser, app.url, '?backend=wasm&worker=split');
     try {

@@ -2,7 +2,16 @@
 import type { FrameSource } from '../../src/app/live/pipeline.ts';
 import { LiveSession, type SessionDeps } from '../../src/app/live/session.ts';
 
-const OPTIONS = { backend: undefined, where: 'page', forceSplit: false, readAhead: true, maxFaces: 4, smoothing: true, smoothingMs: 250 } as const;
+const OPTIONS = {
+  backend: undefined,
+  where: 'page',
+  forceSplit: false,
+  readAhead: true,
+  landmarker: 'page',
+  maxFaces: 4,
+  smoothing: true,
+  smoothingMs: 250,
+} as const;
 
 /** The session with `loadEngine` as given; a camera with no tracks; a surface whose frames come every `frameMs`. */
 export function fakeSession(loadEngine: SessionDeps['loadEngine'], frameMs: number): LiveSession {

@@ -7,6 +7,7 @@ import { loadManifest, type ManifestState, type ModelEntry } from '../manifest.t
 import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 import { startInference, type Inference, type ModelsWhere } from './inference-client.ts';
 import { Landmarker, mediapipeTasks } from './landmarker.ts';
+import { workerTasks } from './landmarker-remote.ts';
 import { LivePipeline, type DetectOutput, type PipelineSettings } from './pipeline.ts';
 import type { ModelStatus } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
@@ -21,6 +22,8 @@ export interface EngineOptions {
   /** With where = 'worker': read video frames ahead (pipeline.ts; default true). */
   readAhead?: boolean;
   maxFaces: number;
+  /** Where MediaPipe's landmarker runs: this thread (default) or its own worker (landmarker-remote.ts). */
+  landmarker?: 'page' | 'worker';
   /** Which manifest models to load: all of them, these ids (an unknown id is an error), or none. */
   models: 'all' | 'none' | readonly string[];
   /** A manifest that cannot be read is an error (the library), not just a note (the app). */
@@ -79,7 +82,7 @@ export async function loadEngine(
   events.progress?.('Loading the face landmarker…', 0, total);
   let landmarker: Landmarker;
   try {
-    landmarker = await Landmarker.create(options.maxFaces, mediapipeTasks(assets));
+    landmarker = await Landmarker.create(options.maxFaces, options.landmarker === 'worker' ? workerTasks(assets) : mediapipeTasks(assets));
   } catch (error) {
     throw new EngineError(
       `The face landmarker could not load from ${assets.faceLandmarkerTask} and ${assets.mediapipeWasm} (${(error as Error).message}). Run "npm run setup-assets" and reload.`,

@@ -19,7 +19,7 @@
  */
 // First: MediaPipe's bundle posts usage logs; the guard refuses them before it can (see there).
 import '../egress-guard.ts';
-import { FaceLandmarker, FilesetResolver, type FaceLandmarkerResult } from '@mediapipe/tasks-vision';
+import { FaceLandmarker, FilesetResolver, type FaceLandmarkerOptions, type FaceLandmarkerResult } from '@mediapipe/tasks-vision';
 import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 
 export const MEDIAPIPE_WASM = DEFAULT_ASSETS.mediapipeWasm;
@@ -30,8 +30,16 @@ export type RunningMode = 'VIDEO' | 'IMAGE';
 /** While tracking one face, every this many VIDEO frames runs the max-faces task (twice a second at 30 FPS). */
 export const DISCOVERY_EVERY = 15;
 
-/** The part of MediaPipe's FaceLandmarker used here (a fake in tests). */
-export type FaceTask = Pick<FaceLandmarker, 'detect' | 'detectForVideo' | 'setOptions' | 'close'>;
+/**
+ * The part of MediaPipe's FaceLandmarker used here: a task on this thread, one in the landmarker
+ * worker (landmarker-remote.ts, whose calls answer later), or a fake in tests.
+ */
+export interface FaceTask {
+  detect(image: TexImageSource): FaceLandmarkerResult | Promise<FaceLandmarkerResult>;
+  detectForVideo(image: TexImageSource, timestampMs: number): FaceLandmarkerResult | Promise<FaceLandmarkerResult>;
+  setOptions(options: FaceLandmarkerOptions): Promise<void>;
+  close(): void;
+}
 export type TaskFactory = (numFaces: number, mode: RunningMode) => Promise<FaceTask>;
 
 /** The face detector failed on one image or frame; it has been replaced for the next one. */
@@ -278,10 +286,10 @@ export class Landmarker {
     try {
       let result: FaceLandmarkerResult;
       if (single) {
-        result = await single.run((task) => task.detectForVideo(source as HTMLVideoElement, single.timestamp(timestampMs)));
+        result = await single.run((task) => task.detectForVideo(source, single.timestamp(timestampMs)));
       } else {
         await this.ensureMode('VIDEO');
-        result = await this.max.run((task) => task.detectForVideo(source as HTMLVideoElement, this.max.timestamp(timestampMs)));
+        result = await this.max.run((task) => task.detectForVideo(source, this.max.timestamp(timestampMs)));
       }
       this.frames[kind]++;
       this.last = kind;
@@ -299,7 +307,7 @@ export class Landmarker {
     // A still interrupts any video: the next video frame starts on the max-faces task.
     this.lastVideoFaces = undefined;
     await this.ensureMode('IMAGE');
-    return this.max.run((task) => task.detect(source as HTMLImageElement));
+    return this.max.run((task) => task.detect(source));
   }
 
   close(): void {

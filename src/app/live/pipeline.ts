@@ -21,7 +21,7 @@ import type { Affine, Box } from '../../core/framing/types.ts';
 import { computeFeatures, FEATURE_COUNT } from '../../core/features/index.ts';
 import { ProbabilitySmoother } from '../../core/smoothing.ts';
 import { FaceTracker } from '../../core/tracking.ts';
-import { CropReader } from './crops.ts';
+import { CropReader, FrameGrabber } from './crops.ts';
 import { detectorInput, type DetectorInput } from './image-cap.ts';
 import type { Inference, Prediction } from './inference-client.ts';
 import type { Landmarker } from './landmarker.ts';
@@ -116,6 +116,10 @@ export class LivePipeline {
     private readonly reader: Pick<CropReader, 'read'> = new CropReader(),
     private readonly fit: FitSource = detectorInput,
     private readonly output: DetectOutput = {},
+    /** Video frames are read into pixels once (FrameGrabber); undefined: read from the source. */
+    private readonly grabber: Pick<FrameGrabber, 'grab'> | undefined = typeof OffscreenCanvas === 'undefined'
+      ? undefined
+      : new FrameGrabber(),
   ) {}
 
   get modelIds(): string[] {
@@ -137,7 +141,7 @@ export class LivePipeline {
   }
 
   /** Starts the worker's first half on crops at the still faces' previous positions, if any. */
-  private readAhead(source: FrameSource, width: number, height: number): AheadCrops | undefined {
+  private readAhead(source: FrameSource | ImageData, width: number, height: number): AheadCrops | undefined {
     const ahead = this.inference?.ahead;
     const last = this.last;
     if (!ahead || !last || last.width !== width || last.height !== height) return undefined;
@@ -172,7 +176,8 @@ export class LivePipeline {
   }
 
   private async detectFitted(input: DetectorInput<FrameSource>, mode: 'video' | 'image', startMs: number): Promise<Detection> {
-    const { source, width, height } = input;
+    const { width, height } = input;
+    const source = mode === 'video' && this.grabber ? this.grabber.grab(input.source, width, height) : input.source;
     const early = mode === 'video' ? this.readAhead(source, width, height) : undefined;
     const aheadMs = performance.now() - startMs;
     const result = mode === 'video' ? await this.landmarker.detectVideo(source, startMs) : await this.landmarker.detectImage(source);

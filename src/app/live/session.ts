@@ -88,26 +88,33 @@ export interface SessionOptions {
   forceSplit: boolean;
   /** With where = 'worker': read video frames ahead (pipeline.ts). */
   readAhead: boolean;
+  /** Where the face landmarker runs (engine.ts). */
+  landmarker: 'page' | 'worker';
   maxFaces: number;
   smoothing: boolean;
   smoothingMs: number;
 }
 
 /**
- * The URL parameters: ?backend= forces a tfjs backend. By default the models are split between the
- * page thread and a worker, which read each frame at the same time, when the measured models
- * outweigh the worker's overhead; ?worker=0 keeps them all on the page, ?worker=1 puts them all
- * in the worker (the landmarker then works on the next frame meanwhile: higher FPS, higher
- * latency), ?worker=split always splits.
+ * The URL parameters. ?backend= forces a tfjs backend. On 2 cores or more all models run in the
+ * inference worker and video frames are read ahead (pipeline.ts: the crop models start while this
+ * thread finds the landmarks; fastest here, docs/benchmarks.md); on one core, all on the page.
+ * ?worker=0 keeps them on the page, ?worker=1 in the worker, ?worker=split splits them between the
+ * page and the worker (each frame read by both at once), ?ahead=0 turns read ahead off.
+ * ?landmarker=worker runs MediaPipe in its own worker (slower on 2 cores: see landmarker-remote.ts).
  */
-export function optionsFromUrl(search: string): Pick<SessionOptions, 'backend' | 'where' | 'forceSplit' | 'readAhead'> {
+export function optionsFromUrl(
+  search: string,
+  cores: number = globalThis.navigator?.hardwareConcurrency ?? 1,
+): Pick<SessionOptions, 'backend' | 'where' | 'forceSplit' | 'readAhead' | 'landmarker'> {
   const params = new URLSearchParams(search);
   const worker = params.get('worker');
   return {
     backend: parseBackendParam(params.get('backend')),
-    where: worker === '1' ? 'worker' : worker === '0' ? 'page' : 'split',
+    where: worker === '1' ? 'worker' : worker === '0' ? 'page' : worker === 'split' ? 'split' : cores >= 2 ? 'worker' : 'page',
     forceSplit: worker === 'split',
     readAhead: params.get('ahead') !== '0',
+    landmarker: params.get('landmarker') === 'worker' ? 'worker' : 'page',
   };
 }
 
@@ -213,6 +220,7 @@ export class LiveSession {
           where: this.options.where,
           forceSplit: this.options.forceSplit,
           readAhead: this.options.readAhead,
+          landmarker: this.options.landmarker,
           maxFaces: this.maxFaces,
           models: 'all',
           settings: { ...this.smoothing },

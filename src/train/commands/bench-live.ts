@@ -3,12 +3,14 @@
  * every manifest model on every frame. Per backend: FPS, p50/p95 latency per stage and end to end,
  * tfjs tensor count and JS heap after warm-up and at the end.
  *
- *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where split,page,worker]
- *                         [--models DIR] [--max-seconds 120] [--json FILE]
+ *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain]
+ *                         [--landmarker page|worker] [--models DIR] [--max-seconds 120] [--json FILE]
  *
- * --where: split the models between the page thread and the inference worker (default, as the app
- * does), all on the page thread (?worker=0) and/or all in the worker (?worker=1; overlaps with the
- * landmarker).
+ * --where: all models in the inference worker with video frames read ahead (default, as the app
+ * does on 2 cores or more; ?worker=1), split between the page thread and the worker
+ * (?worker=split), all on the page thread (?worker=0), and/or in the worker without read ahead
+ * (worker-plain: ?worker=1&ahead=0; the landmarker then works on the next frame meanwhile).
+ * --landmarker worker: MediaPipe in its own worker (?landmarker=worker).
  *
  * --models defaults to ./models when it has an index.json, else untrained fixture models of the
  * same shapes (timings are then still representative). GPU backends on a GPU-less machine run on
@@ -25,8 +27,8 @@ import { buildApp, serveApp } from '../browser/app-server.ts';
 import { findChromium, launchChromium } from '../browser/browser.ts';
 import { parseInteger, parseList, parseChoice, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
 
-const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where split,page,worker]
-                           [--models DIR] [--max-seconds 120] [--warmup 150] [--json FILE]`;
+const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain]
+                           [--landmarker page|worker] [--models DIR] [--max-seconds 120] [--warmup 150] [--json FILE]`;
 
 /** The options, checked before anything is built; a usage error exits 2. */
 function options() {
@@ -44,7 +46,8 @@ function options() {
       // Long enough for JIT and first-use allocations to settle before the heap is measured.
       warmup: { type: 'string', default: '150' },
       json: { type: 'string' },
-      where: { type: 'string', default: 'split' },
+      where: { type: 'string', default: 'worker' },
+      landmarker: { type: 'string', default: 'page' },
       help: { type: 'boolean', short: 'h' },
     });
     return {
@@ -53,6 +56,7 @@ function options() {
       warmup: parseInteger('warmup', values.warmup, { min: 0 }),
       maxSeconds: parseInteger('max-seconds', values['max-seconds'], { min: 1 }),
       backends: parseList('backends', values.backends, (n, v) => parseChoice(n, v, ['auto', ...BROWSER_BACKENDS])),
+      landmarker: parseChoice('landmarker', values.landmarker, ['page', 'worker']),
       wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker', 'worker-plain'])),
     };
   } catch (error) {
@@ -61,7 +65,7 @@ function options() {
     process.exit(2);
   }
 }
-const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres } = options();
+const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres, landmarker } = options();
 const MAX_MS = maxSeconds * 1000;
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -140,7 +144,9 @@ try {
           if (backend !== 'auto') params.set('backend', backend);
           if (where === 'worker' || where === 'worker-plain') params.set('worker', '1');
           if (where === 'worker-plain') params.set('ahead', '0');
+          if (landmarker !== 'page') params.set('landmarker', landmarker);
           if (where === 'page') params.set('worker', '0');
+          if (where === 'split') params.set('worker', 'split');
           const query = params.size ? `?${params}` : '';
           await page.goto(`${app.url}/${query}`);
           await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 120_000 });

@@ -86,6 +86,7 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
       where: options.where ?? 'page',
       forceSplit: false,
       readAhead: true,
+      landmarker: 'page',
       maxFaces: 4,
       smoothing: true,
       smoothingMs: 250,
@@ -285,11 +286,16 @@ describe('LiveSession', () => {
 });
 
 describe('optionsFromUrl', () => {
-  it('reads ?backend= and ?worker=', () => {
-    expect(optionsFromUrl('')).toEqual({ backend: undefined, where: 'split', forceSplit: false, readAhead: true });
-    expect(optionsFromUrl('?backend=wasm&worker=1')).toEqual({ backend: 'wasm', where: 'worker', forceSplit: false, readAhead: true });
-    expect(optionsFromUrl('?worker=1&ahead=0')).toMatchObject({ where: 'worker', readAhead: false });
-    expect(optionsFromUrl('?worker=0')).toMatchObject({ where: 'page' });
-    expect(optionsFromUrl('?worker=split&backend=nope')).toEqual({ backend: undefined, where: 'split', forceSplit: true, readAhead: true });
+  it('reads ?backend=, ?worker=, ?ahead= and ?landmarker=', () => {
+    const plain = { backend: undefined, forceSplit: false, readAhead: true, landmarker: 'page' };
+    // Defaults: all models in the worker with read ahead on 2 cores or more, on the page on one.
+    expect(optionsFromUrl('', 2)).toEqual({ ...plain, where: 'worker' });
+    expect(optionsFromUrl('', 1)).toEqual({ ...plain, where: 'page' });
+    expect(optionsFromUrl('?backend=wasm&worker=1', 1)).toEqual({ ...plain, backend: 'wasm', where: 'worker' });
+    expect(optionsFromUrl('?worker=1&ahead=0', 4)).toMatchObject({ where: 'worker', readAhead: false });
+    expect(optionsFromUrl('?landmarker=worker', 4)).toMatchObject({ landmarker: 'worker' });
+    expect(optionsFromUrl('?landmarker=nope', 4)).toMatchObject({ landmarker: 'page' });
+    expect(optionsFromUrl('?worker=0', 4)).toMatchObject({ where: 'page' });
+    expect(optionsFromUrl('?worker=split&backend=nope', 4)).toEqual({ ...plain, where: 'split', forceSplit: true });
   });
 });
