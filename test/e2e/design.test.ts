@@ -330,6 +330,8 @@ describe.skipIf(skipReason !== undefined)(`design in Chromium${skipReason ? ` (s
       await phone.page.keyboard.press('Enter');
       await expect.poll(() => isOpen(phone.page)).toBe(true);
       expect(await phone.page.isVisible('[data-action="calibrate"]')).toBe(true);
+      // The choice is stored by the details' toggle event, a task of its own: wait for it before reloading.
+      await expect.poll(() => phone.page.evaluate(() => localStorage.getItem('emotion-lens.settings-open.v1'))).toBe('open');
       await phone.page.reload();
       await phone.page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 90_000 });
       expect(await isOpen(phone.page), 'opened by the user: open after a reload').toBe(true);
@@ -338,6 +340,7 @@ describe.skipIf(skipReason !== undefined)(`design in Chromium${skipReason ? ` (s
       await wide.page.focus(summary);
       await wide.page.keyboard.press('Space');
       await expect.poll(() => isOpen(wide.page)).toBe(false);
+      await expect.poll(() => wide.page.evaluate(() => localStorage.getItem('emotion-lens.settings-open.v1'))).toBe('closed');
       await wide.page.reload();
       await wide.page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 90_000 });
       expect(await isOpen(wide.page), 'closed by the user: closed after a reload').toBe(false);
