@@ -1,6 +1,7 @@
 /**
  * npm run evaluate [-- --model models/fer-cnn] [--data PATH] [--no-tta]
  * npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR]   (real-face evaluation, src/train/faces)
+ * npm run evaluate -- --app-crops [--models DIR] [--split public|private] [--json FILE]   (src/train/cnn/evaluate-app-crops.ts)
  *
  * Recomputes a committed CNN's PrivateTest figures from its artifacts alone (model.json +
  * weights.bin) and compares them with its report.json.
@@ -12,6 +13,8 @@ import { parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
 
 const USAGE = `usage: npm run evaluate [-- --model DIR] [--data PATH] [--no-tta]
        npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR]   (every model on a labelled photo folder)
+       npm run evaluate -- --app-crops [--models DIR] [--data PATH] [--split public|private] [--json FILE]
+                                     (every CNN on the FER2013 faces the app's pipeline found; --app-crops --help)
 
   --model DIR   CNN model folder with model.json, weights and report.json (default: models/fer-cnn)
   --data PATH   fer2013.csv or .csv.gz (default: ./data/, then ../shared/data/fer2013/)
@@ -22,6 +25,10 @@ async function main() {
   if (args.some((a) => a === '--faces' || a.startsWith('--faces='))) {
     const { facesCommand } = await import('../faces/command.ts');
     process.exit(await facesCommand(args));
+  }
+  if (args.some((a) => a === '--app-crops' || a.startsWith('--app-crops='))) {
+    const { appCropsCommand } = await import('../cnn/evaluate-app-crops.ts');
+    process.exit(await appCropsCommand(args));
   }
   if (wantsHelp(args)) {
     console.log(USAGE);
