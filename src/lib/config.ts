@@ -26,7 +26,8 @@ export interface EmotionLensConfig {
   models: 'all' | readonly string[];
   /**
    * Where the models run: `split` (page thread and a worker share them when that is faster),
-   * `page`, or `worker` (all in a worker). Default `split`.
+   * `page`, or `worker` (all in a worker; video frames are then read ahead: the crop models start
+   * while the landmarker runs, the live app's default on 2+ cores). Default `split`.
    */
   worker: 'split' | 'page' | 'worker';
   /** Include each face's 478 landmarks in the results. Default false. */
