@@ -2,7 +2,8 @@
 import type { FrameSource } from '../../src/app/live/pipeline.ts';
 import { LiveSession, type SessionDeps } from '../../src/app/live/session.ts';
 
-const OPTIONS = {
+/** The session options the fakes use (tests override what they vary). */
+export const FAKE_SESSION_OPTIONS = {
   backend: undefined,
   where: 'page',
   forceSplit: false,
@@ -15,7 +16,7 @@ const OPTIONS = {
 
 /** The session with `loadEngine` as given; a camera with no tracks; a surface whose frames come every `frameMs`. */
 export function fakeSession(loadEngine: SessionDeps['loadEngine'], frameMs: number): LiveSession {
-  const session = new LiveSession(OPTIONS, {
+  const session = new LiveSession(FAKE_SESSION_OPTIONS, {
     loadEngine,
     openCamera: async () => ({ id: 'cam', getVideoTracks: () => [], getTracks: () => [] }) as unknown as MediaStream,
     listCameras: async () => [],

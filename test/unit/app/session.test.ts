@@ -11,6 +11,7 @@ import {
   type VideoSurface,
 } from '../../../src/app/live/session.ts';
 import type { FrameResult } from '../../../src/app/live/types.ts';
+import { FAKE_SESSION_OPTIONS } from '../../helpers/fake-session.ts';
 
 const TIMES = { landmarker: 1, crop: 1, features: 0, models: {}, total: 3 };
 
@@ -80,19 +81,7 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
     nextFrame: () => new Promise((r) => setTimeout(r, 2)),
     current: () => (playing.url ? { source: { name: playing.url } as unknown as FrameSource, width: 640, height: 480 } : undefined),
   };
-  const session = new LiveSession(
-    {
-      backend: undefined,
-      where: options.where ?? 'page',
-      forceSplit: false,
-      readAhead: true,
-      landmarker: 'page',
-      maxFaces: 4,
-      smoothing: true,
-      smoothingMs: 250,
-    },
-    deps,
-  );
+  const session = new LiveSession({ ...FAKE_SESSION_OPTIONS, where: options.where ?? 'page' }, deps);
   session.attach(surface);
   const states: SessionState[] = [];
   session.subscribe((s) => states.push(s));
