@@ -52,21 +52,7 @@ export function augmentInto(
     const dy = y - c - ty;
     for (let x = 0; x < s; x++) {
       const dx = (flip ? s - 1 - x : x) - c - tx;
-      let sx = cos * dx + sin * dy + c;
-      let sy = -sin * dx + cos * dy + c;
-      sx = sx < 0 ? 0 : sx > s - 1 ? s - 1 : sx;
-      sy = sy < 0 ? 0 : sy > s - 1 ? s - 1 : sy;
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
-      const x1 = x0 < s - 1 ? x0 + 1 : x0;
-      const y1 = y0 < s - 1 ? y0 + 1 : y0;
-      const fx = sx - x0;
-      const fy = sy - y0;
-      const r0 = srcOffset + y0 * s;
-      const r1 = srcOffset + y1 * s;
-      const top = src[r0 + x0] + (src[r0 + x1] - src[r0 + x0]) * fx;
-      const bottom = src[r1 + x0] + (src[r1 + x1] - src[r1 + x0]) * fx;
-      dst[dstOffset + y * s + x] = (top + (bottom - top) * fy) / 255;
+      dst[dstOffset + y * s + x] = bilinear(src, srcOffset, s, s, cos * dx + sin * dy + c, -sin * dx + cos * dy + c) / 255;
     }
   }
 }
@@ -113,7 +99,8 @@ export const PHOTOMETRIC_AUGMENTATION: PhotometricOptions = {
 
 const scratch = new Float32Array(IMAGE_PIXELS);
 
-function bilinear(src: Float32Array, w: number, h: number, sx: number, sy: number): number {
+/** `src` (w x h, from `offset`) at (sx, sy), bilinear, clamped to the edges. */
+function bilinear(src: Uint8Array | Float32Array, offset: number, w: number, h: number, sx: number, sy: number): number {
   sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
   sy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
   const x0 = Math.floor(sx);
@@ -122,8 +109,10 @@ function bilinear(src: Float32Array, w: number, h: number, sx: number, sy: numbe
   const y1 = y0 < h - 1 ? y0 + 1 : y0;
   const fx = sx - x0;
   const fy = sy - y0;
-  const top = src[y0 * w + x0]! + (src[y0 * w + x1]! - src[y0 * w + x0]!) * fx;
-  const bottom = src[y1 * w + x0]! + (src[y1 * w + x1]! - src[y1 * w + x0]!) * fx;
+  const r0 = offset + y0 * w;
+  const r1 = offset + y1 * w;
+  const top = src[r0 + x0]! + (src[r0 + x1]! - src[r0 + x0]!) * fx;
+  const bottom = src[r1 + x0]! + (src[r1 + x1]! - src[r1 + x0]!) * fx;
   return top + (bottom - top) * fy;
 }
 
@@ -136,9 +125,9 @@ export function photometricInto(dst: Float32Array, off: number, o: PhotometricOp
     const small = new Float32Array(side * side);
     const k = s / side;
     for (let y = 0; y < side; y++)
-      for (let x = 0; x < side; x++) small[y * side + x] = bilinear(img, s, s, (x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5);
+      for (let x = 0; x < side; x++) small[y * side + x] = bilinear(img, 0, s, s, (x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5);
     for (let y = 0; y < s; y++)
-      for (let x = 0; x < s; x++) img[y * s + x] = bilinear(small, side, side, (x + 0.5) / k - 0.5, (y + 0.5) / k - 0.5);
+      for (let x = 0; x < s; x++) img[y * s + x] = bilinear(small, 0, side, side, (x + 0.5) / k - 0.5, (y + 0.5) / k - 0.5);
   }
   if (rand() < o.blurProb) {
     scratch.set(img);
