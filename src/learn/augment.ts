@@ -2,9 +2,12 @@
  * On-the-fly augmentation for 48x48 gray faces, as in the reference study (Keras
  * ImageDataGenerator: rotation ±10°, shifts ±10%, zoom ±10%, horizontal flip), written as one
  * inverse affine warp with bilinear sampling and edge replication. Pure typed-array code: it runs
- * inside each training worker right before its gradient step.
+ * inside each training worker right before its gradient step. Optionally an expression-softening
+ * warp (expression-warp.ts) comes first, and photometric changes last.
  */
-import { IMAGE_PIXELS, IMAGE_SIZE } from '../core/labels.ts';
+import { EMOTIONS, IMAGE_PIXELS, IMAGE_SIZE } from '../core/labels.ts';
+import { bilinear } from './bilinear.ts';
+import { expressionWarpInto, type ExpressionWarpOptions } from './expression-warp.ts';
 
 export interface AugmentOptions {
   rotationDeg: number;
@@ -13,17 +16,33 @@ export interface AugmentOptions {
   flip: boolean;
   /** Light, contrast, focus and noise changes after the warp (undefined: none). */
   photometric?: PhotometricOptions;
+  /**
+   * Landmark-guided softening of non-neutral expressions before the geometric warp (undefined:
+   * none); augmentBatch then needs the rows' FaceShapes.
+   */
+  expressionWarp?: ExpressionWarpOptions;
 }
+
+/** What the expression warp needs besides the pixels, for every row of the pixel table. */
+export interface FaceShapes {
+  /** rows * 2K floats: each row's K keypoints (x, y in its 48x48 pixels); NaN where it has none. */
+  keypoints: Float32Array;
+  labels: ArrayLike<number>;
+  /** 2K floats: the neutral face shape the keypoints are moved toward. */
+  template: ArrayLike<number>;
+}
+
+const NEUTRAL = EMOTIONS.indexOf('neutral');
 
 export const REFERENCE_AUGMENTATION: AugmentOptions = { rotationDeg: 10, shift: 0.1, zoom: 0.1, flip: true };
 export const NO_AUGMENTATION: AugmentOptions = { rotationDeg: 0, shift: 0, zoom: 0, flip: false };
 
 /**
- * Writes one image (uint8 0..255, `src` at `srcOffset`) into `dst` at `dstOffset` as float [0,1],
+ * Writes one image (0..255, `src` at `srcOffset`) into `dst` at `dstOffset` as float [0,1],
  * randomly transformed. With all ranges 0 and no flip it is an exact copy / 255.
  */
 export function augmentInto(
-  src: Uint8Array,
+  src: Uint8Array | Float32Array,
   srcOffset: number,
   dst: Float32Array,
   dstOffset: number,
@@ -57,17 +76,35 @@ export function augmentInto(
   }
 }
 
-/** Builds a [n,48,48,1] float batch from the given rows of a uint8 pixel table. */
+/**
+ * Builds a [n,48,48,1] float batch from the given rows of a uint8 pixel table. With
+ * opts.expressionWarp, each non-neutral row that has keypoints in `shapes` is first softened with
+ * probability prob, by a factor a ~ U(low, high).
+ */
 export function augmentBatch(
   pixels: Uint8Array,
   rows: ArrayLike<number>,
   opts: AugmentOptions,
   rand: () => number,
   out?: Float32Array,
+  shapes?: FaceShapes,
 ): Float32Array {
   const dst = out ?? new Float32Array(rows.length * IMAGE_PIXELS);
+  const ew = opts.expressionWarp;
+  if (ew && !shapes) throw new Error("augmentBatch: expressionWarp needs the rows' keypoints, labels and neutral template (shapes)");
+  const warped = ew ? new Float32Array(IMAGE_PIXELS) : undefined;
+  const stride = shapes ? shapes.template.length : 0;
   for (let i = 0; i < rows.length; i++) {
-    augmentInto(pixels, rows[i] * IMAGE_PIXELS, dst, i * IMAGE_PIXELS, opts, rand);
+    const row = rows[i];
+    let src: Uint8Array | Float32Array = pixels;
+    let off = row * IMAGE_PIXELS;
+    if (ew && shapes && warped && shapes.labels[row] !== NEUTRAL && !Number.isNaN(shapes.keypoints[row * stride]!) && rand() < ew.prob) {
+      const a = ew.low + (ew.high - ew.low) * rand();
+      expressionWarpInto(pixels, off, IMAGE_SIZE, shapes.keypoints, row * stride, shapes.template, a, warped, 0);
+      src = warped;
+      off = 0;
+    }
+    augmentInto(src, off, dst, i * IMAGE_PIXELS, opts, rand);
     if (opts.photometric) photometricInto(dst, i * IMAGE_PIXELS, opts.photometric, rand);
   }
   return dst;
@@ -98,23 +135,6 @@ export const PHOTOMETRIC_AUGMENTATION: PhotometricOptions = {
 };
 
 const scratch = new Float32Array(IMAGE_PIXELS);
-
-/** `src` (w x h, from `offset`) at (sx, sy), bilinear, clamped to the edges. */
-function bilinear(src: Uint8Array | Float32Array, offset: number, w: number, h: number, sx: number, sy: number): number {
-  sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
-  sy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
-  const x0 = Math.floor(sx);
-  const y0 = Math.floor(sy);
-  const x1 = x0 < w - 1 ? x0 + 1 : x0;
-  const y1 = y0 < h - 1 ? y0 + 1 : y0;
-  const fx = sx - x0;
-  const fy = sy - y0;
-  const r0 = offset + y0 * w;
-  const r1 = offset + y1 * w;
-  const top = src[r0 + x0]! + (src[r0 + x1]! - src[r0 + x0]!) * fx;
-  const bottom = src[r1 + x0]! + (src[r1 + x1]! - src[r1 + x0]!) * fx;
-  return top + (bottom - top) * fy;
-}
 
 export function photometricInto(dst: Float32Array, off: number, o: PhotometricOptions, rand: () => number): void {
   const s = IMAGE_SIZE;

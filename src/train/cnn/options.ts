@@ -43,6 +43,12 @@ export interface TrainCnnOptions {
   photometric?: boolean;
   /** Class-balanced loss: class weight (mean count / class count)^balance; 0 or undefined = plain loss. */
   balance?: number;
+  /**
+   * Expression warp (learn/expression-warp.ts): each non-neutral training image with landmarks in
+   * the extraction cache is, with probability 0.5, moved toward a neutral face shape by a factor
+   * a ~ U(low, high) before the other augmentations. The cache must exist (it is not made here).
+   */
+  expressionWarp?: { low: number; high: number };
   /** Write models/index.json next to `out` (default true). */
   manifest?: boolean;
   /** Aborting it acts like Ctrl-C: finish the step, keep the checkpoint, leave `out` untouched. */

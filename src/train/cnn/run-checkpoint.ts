@@ -33,6 +33,7 @@ export interface CheckpointSettings extends Pick<
   | 'cropMix'
   | 'photometric'
   | 'balance'
+  | 'expressionWarp'
 > {
   limit: number | null;
   data: DataFingerprint;
@@ -55,6 +56,7 @@ const SETTING_FLAGS: Record<keyof CheckpointSettings, string> = {
   cropMix: '--crop-mix',
   photometric: '--photometric',
   balance: '--balance',
+  expressionWarp: '--expression-warp',
 };
 
 /** A run's progress: state.json of each epoch folder. */
@@ -110,7 +112,14 @@ function settingDifferences(saved: CheckpointSettings, now: CheckpointSettings):
         diffs.push(`--data ${a?.path} (${a?.bytes} bytes) -> ${b.path} (${b.bytes} bytes${a?.bytes === b.bytes ? ', other content' : ''})`);
       }
     } else if (JSON.stringify(saved[key] ?? null) !== JSON.stringify(now[key] ?? null)) {
-      const show = (v: unknown) => (v === null || v === undefined ? 'unset' : Array.isArray(v) ? v.join(',') : String(v));
+      const show = (v: unknown) =>
+        v === null || v === undefined
+          ? 'unset'
+          : Array.isArray(v)
+            ? v.join(',')
+            : typeof v === 'object' && 'low' in v && 'high' in v
+              ? `${String(v.low)}-${String(v.high)}`
+              : String(v);
       diffs.push(`${SETTING_FLAGS[key]} ${show(saved[key])} -> ${show(now[key])}`);
     }
   }

@@ -13,6 +13,8 @@ import { assertPublishableOut, OutFolderRefused } from '../util/publish-model.ts
 import { buildArch } from './architectures.ts';
 import { NO_AUGMENTATION, PHOTOMETRIC_AUGMENTATION, REFERENCE_AUGMENTATION, type AugmentOptions } from '../../learn/augment.ts';
 import { classWeightsOf, loadPipelineCrops, withCrops } from '../data/crop-data.ts';
+import { neutralTemplate, requireExtractionCache, rowsWithKeypoints, trainingKeypoints } from '../data/keypoints.ts';
+import { readChunks } from '../extract/cache.ts';
 import { loadLayersModel } from './model-io.ts';
 import { dataFingerprint } from './checkpoint.ts';
 import { publishBestEpoch } from './final-report.ts';
@@ -23,6 +25,9 @@ import { openRunCheckpoint, unpackFloats, type CheckpointSettings, type Checkpoi
 import { runEpochs } from './train-loop.ts';
 
 export type { TrainCnnOptions, TrainCnnResult } from './options.ts';
+
+/** Share of eligible images the expression warp softens: the rest keep their full expression. */
+export const EXPRESSION_WARP_PROB = 0.5;
 
 /** Thrown when Ctrl-C stopped a run; the checkpoint is kept and the model folder untouched. */
 export class TrainingInterrupted extends Error {
@@ -67,11 +72,15 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     cropMix: o.crops ? (o.cropMix ?? 0.5) : undefined,
     photometric: o.photometric,
     balance: o.balance,
+    expressionWarp: o.expressionWarp,
   };
   if (o.init && !existsSync(join(o.init, 'model.json'))) {
     throw new UsageError(`--init ${o.init}: no model.json there; give a model folder of the same architecture, e.g. models/fer-cnn`);
   }
+  if (o.expressionWarp && !o.augment) throw new UsageError('--expression-warp and --no-augment contradict each other');
   const { saved, clearOld } = await openRunCheckpoint(o, settings);
+  // The warp's landmarks come from the extraction cache, which this run does not make.
+  const landmarkCache = o.expressionWarp ? await requireExtractionCache(dataPath) : undefined;
 
   log(`loading FER2013 from ${dataPath} ...`);
   const t0 = performance.now();
@@ -128,15 +137,33 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     from.dispose();
     log(`starting from the weights of ${o.init}`);
   }
+  const chunks = landmarkCache ? await readChunks(landmarkCache.dir) : undefined;
   // Pipeline crops: a second copy of the training rows (row i + n is image i's crop); train-loop picks one per image.
-  const crops = o.crops ? withCrops(data.train, await loadPipelineCrops(dataPath, data, log)) : undefined;
+  const crops = o.crops
+    ? withCrops(
+        data.train,
+        await loadPipelineCrops(dataPath, data, log, landmarkCache && chunks ? { dir: landmarkCache.dir, chunks } : undefined),
+      )
+    : undefined;
+  const labels = crops?.labels ?? data.train.labels;
+  let keypoints: Float32Array | undefined;
+  let template: number[] | undefined;
+  if (o.expressionWarp && landmarkCache && chunks) {
+    keypoints = trainingKeypoints(chunks, landmarkCache.meta, data.train.count, Boolean(crops));
+    template = Array.from(neutralTemplate(keypoints, labels));
+    log(
+      `expression warp ${o.expressionWarp.low}-${o.expressionWarp.high}: face landmarks for ${rowsWithKeypoints(keypoints)} of ${labels.length} training rows (${landmarkCache.dir})`,
+    );
+  }
   const classWeights = o.balance ? classWeightsOf(data.train.labels, o.balance) : undefined;
   if (classWeights) log(`class-balanced loss: weights ${classWeights.map((w) => w.toFixed(2)).join(', ')}`);
   const augment: AugmentOptions = !o.augment
     ? NO_AUGMENTATION
-    : o.photometric
-      ? { ...REFERENCE_AUGMENTATION, photometric: PHOTOMETRIC_AUGMENTATION }
-      : REFERENCE_AUGMENTATION;
+    : {
+        ...REFERENCE_AUGMENTATION,
+        ...(o.photometric ? { photometric: PHOTOMETRIC_AUGMENTATION } : {}),
+        ...(o.expressionWarp ? { expressionWarp: { ...o.expressionWarp, prob: EXPRESSION_WARP_PROB } } : {}),
+      };
 
   const pool = await TrainingPool.start({
     workers: o.workers,
@@ -149,7 +176,8 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     augment,
     ...(classWeights ? { classWeights } : {}),
     pixels: crops?.pixels ?? data.train.pixels,
-    labels: crops?.labels ?? data.train.labels,
+    labels,
+    ...(keypoints && template ? { keypoints, template } : {}),
   });
   const stop = { requested: false };
   const onSigint = () => {

@@ -11,6 +11,7 @@ import { defaultWorkerCount } from '../cnn/parallel/pool.ts';
 import type { TrainCnnOptions } from '../cnn/options.ts';
 import type { SvmArgs } from '../svm/train-svm.ts';
 import type { FusionCommandOptions } from '../fusion/command.ts';
+import { parseIntensity } from '../fusion/intensity.ts';
 
 export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune', 'fusion'] as const;
 
@@ -44,7 +45,23 @@ npm run train -- cnn [options]
   --crops               also train on the app pipeline's own crops of FER2013 (extraction cache; made if missing)
   --crop-mix P          probability an image is shown as its pipeline crop (default 0.5; needs --crops)
   --photometric         add light/contrast/gamma, blur, down-up scaling, noise and erasing augmentation
-  --balance X           class-balanced loss, class weight (mean count / count)^X, X in (0, 1] (default off)`;
+  --balance X           class-balanced loss, class weight (mean count / count)^X, X in (0, 1] (default off)
+  --expression-warp LO-HI
+                        soften expressions: with probability 0.5 each non-neutral image's face landmarks are
+                        moved toward a neutral face shape, keeping a fraction a ~ U(LO, HI) of the expression,
+                        and the image warped to match (0 < LO <= HI <= 1, e.g. 0.3-1; default off; needs the
+                        FER2013 extraction cache: npm run extract -- <fer2013 path>)`;
+
+/** --expression-warp LO-HI: the range of the fraction of the expression kept. */
+export function parseExpressionWarp(text: string): { low: number; high: number } {
+  const how = 'give LO-HI with 0 < LO <= HI <= 1, e.g. --expression-warp 0.3-1';
+  const m = /^(\d*\.?\d+)-(\d*\.?\d+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--expression-warp: "${text}" is not a range; ${how}`);
+  const low = Number(m[1]);
+  const high = Number(m[2]);
+  if (!(low > 0 && low <= high && high <= 1)) throw new UsageError(`--expression-warp: ${low}-${high} is out of range; ${how}`);
+  return { low, high };
+}
 
 /** The cnn command's options ('help' for --help/-h); UsageError for anything out of range. */
 export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'help' {
@@ -76,10 +93,14 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     'crop-mix': { type: 'string' },
     photometric: { type: 'boolean', default: false },
     balance: { type: 'string' },
+    'expression-warp': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values['crop-mix'] !== undefined && !values.crops) throw new UsageError('--crop-mix needs --crops');
   if (values['no-augment'] && values.photometric) throw new UsageError('--photometric and --no-augment contradict each other');
+  if (values['no-augment'] && values['expression-warp'] !== undefined)
+    throw new UsageError('--expression-warp and --no-augment contradict each other');
+  const expressionWarp = values['expression-warp'] === undefined ? undefined : parseExpressionWarp(values['expression-warp']);
   // tiny: a small network for quick runs and tests (not in the usage).
   const arch = parseChoice('arch', values.arch, ['seed', 'default', 'tiny']);
   const isSeed = arch === 'seed';
@@ -131,6 +152,7 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
       : {}),
     ...(values.photometric ? { photometric: true } : {}),
     ...(values.balance !== undefined ? { balance: parseNumber('balance', values.balance, { min: 0, minExclusive: true, max: 1 }) } : {}),
+    ...(expressionWarp ? { expressionWarp } : {}),
     name: isSeed ? 'FER2013 CNN (reference architecture)' : arch === 'tiny' ? 'FER2013 tiny CNN' : 'FER2013 CNN',
   };
 }
@@ -244,10 +266,23 @@ export const FUSION_USAGE = `usage: npm run train -- fusion [options]
   --l2 X              L2 strength, pulling towards the members alone (default: chosen by CV from 0.001..1)
   --balance X         class-balanced loss, class weight (mean count / count)^X, X in [0, 1]
                       (default: chosen by CV from 0, 0.5, 1)
+  --intensity LO-HI[xN]
+                      expression-intensity augmentation: N (default 1) copies of each non-neutral
+                      row moved toward the neutral mean by a factor in [LO, HI], e.g. 0.3-1 (default off)
   --folds N           CV folds within PublicTest (default 5)
-  --seed N            fold assignment seed (default 1)
+  --seed N            fold assignment and augmentation seed (default 1)
   --data PATH         fer2013.csv[.gz] (default: ./data/, then ../shared/data/fer2013/)
+  --name TEXT         display name in the app and reports (default "Fusion: <members> + AU features")
   --out DIR           (default: models/fusion-<members joined by ->)`;
+
+/** A display name: 1-60 printable characters after trimming. */
+function parseName(text: string): string {
+  const name = text.trim();
+  const control = [...name].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127);
+  if (name.length === 0 || name.length > 60 || control)
+    throw new UsageError(`--name: "${text}" must be 1 to 60 printable characters (it is shown in the app's model panel)`);
+  return name;
+}
 
 /** The fusion command's options ('help' for --help/-h); UsageError for anything out of range. */
 export function parseFusionArgs(args: string[]): Omit<FusionCommandOptions, 'log'> | 'help' {
@@ -256,6 +291,8 @@ export function parseFusionArgs(args: string[]): Omit<FusionCommandOptions, 'log
     members: { type: 'string', default: 'fer-cnn' },
     l2: { type: 'string' },
     balance: { type: 'string' },
+    intensity: { type: 'string' },
+    name: { type: 'string' },
     folds: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
     data: { type: 'string' },
@@ -271,6 +308,8 @@ export function parseFusionArgs(args: string[]): Omit<FusionCommandOptions, 'log
     members,
     ...(values.l2 !== undefined ? { l2: parseNumber('l2', values.l2, { min: 0 }) } : {}),
     ...(values.balance !== undefined ? { balance: parseNumber('balance', values.balance, { min: 0, max: 1 }) } : {}),
+    ...(values.intensity !== undefined ? { intensity: parseIntensity(values.intensity) } : {}),
+    ...(values.name !== undefined ? { name: parseName(values.name) } : {}),
     folds: parseInteger('folds', values.folds, { min: 2, max: 20 }),
     seed: parseInteger('seed', values.seed, { min: 0 }),
     ...(values.data !== undefined ? { data: values.data } : {}),

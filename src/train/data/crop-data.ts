@@ -44,12 +44,19 @@ export function cropTablesFrom(chunks: readonly ExtractChunk[], counts: Record<S
 /**
  * The pipeline crops of the FER2013 file at `path` (the extraction runs, or resumes, when its cache
  * is missing: ~14 minutes for all of FER2013). `data` must be that file loaded without --limit
- * or with the same limit: rows beyond a split's count are ignored.
+ * or with the same limit: rows beyond a split's count are ignored. `cache`: that file's finished
+ * cache, already read (then nothing is run or read again).
  */
-export async function loadPipelineCrops(path: string, data: Fer2013Data, log: (line: string) => void): Promise<CropTable> {
-  const summary = await runExtraction(await openFer2013(path), { log });
-  const tables = cropTablesFrom(await readChunks(summary.dir), { train: data.train.count, val: data.val.count, test: data.test.count });
-  log(`app pipeline crops (${summary.dir}): ${tables.train.found} of ${data.train.count} training images`);
+export async function loadPipelineCrops(
+  path: string,
+  data: Fer2013Data,
+  log: (line: string) => void,
+  cache?: { dir: string; chunks: readonly ExtractChunk[] },
+): Promise<CropTable> {
+  const dir = cache?.dir ?? (await runExtraction(await openFer2013(path), { log })).dir;
+  const chunks = cache?.chunks ?? (await readChunks(dir));
+  const tables = cropTablesFrom(chunks, { train: data.train.count, val: data.val.count, test: data.test.count });
+  log(`app pipeline crops (${dir}): ${tables.train.found} of ${data.train.count} training images`);
   return tables.train;
 }
 

@@ -29,6 +29,7 @@ import { UsageError } from '../util/cli-args.ts';
 import { readManifest } from '../util/manifest.ts';
 import { assertPublishableOut, publishModelDir } from '../util/publish-model.ts';
 import { loadFusionData, memberProbs, probsRow, type FusionSplit } from './data.ts';
+import { augmentIntensity, formatIntensity, neutralMean, type IntensitySpec } from './intensity.ts';
 import { fitLogreg, fitStandardizer, memberPrior, predictLogreg, standardize, stratifiedFolds } from './logreg.ts';
 
 export const FUSION_L2_GRID: readonly number[] = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1];
@@ -43,6 +44,10 @@ export interface FusionCommandOptions {
   balance?: number;
   folds: number;
   seed: number;
+  /** Display name (default "Fusion: <members> + AU features"). */
+  name?: string;
+  /** Expression-intensity augmentation of the training rows (src/train/fusion/intensity.ts); default none. */
+  intensity?: IntensitySpec;
   /** Model folder; its parent's index.json must list the members. */
   out: string;
   data?: string;
@@ -93,11 +98,16 @@ function rowsOf(split: FusionSplit, probs: readonly Float32Array[], eps: number)
 export interface CvCell extends Scores {
   l2: number;
   balance: number;
+  /** With intensity copies: the scores on the original held-out rows alone (the cell's own scores count their copies too). */
+  original?: Scores;
 }
 
 /**
  * k-fold CV over the grid: standardization fitted on each training fold only; along the L2 path
  * (strongest first) each fit starts from the previous one. Returns every cell's pooled held-out scores.
+ * With `intensity`, each training fold gets its intensity copies and so does each held-out fold
+ * (toward the training fold's neutral mean): L2 and balance are then chosen for faces of every
+ * intensity, the premise of the augmentation, not for FER2013's strong expressions alone.
  */
 export function crossValidate(
   rows: readonly Float64Array[],
@@ -109,6 +119,8 @@ export function crossValidate(
     seed: number;
     /** Members whose log-probabilities lead each row: the L2 penalty pulls towards their average (0: towards 0). */
     members?: number;
+    /** Intensity copies of each fold, seeded by `seed` + fold (see above). */
+    intensity?: IntensitySpec;
     log?: (line: string) => void;
   },
 ): CvCell[] {
@@ -118,20 +130,33 @@ export function crossValidate(
   const preds = new Map<string, Int32Array>();
   const key = (l2: number, b: number) => `${l2}|${b}`;
   for (const l2 of l2s) for (const b of o.balances) preds.set(key(l2, b), new Int32Array(rows.length));
+  // Held-out intensity copies: their labels, and each cell's predictions, in fold order.
+  const copyLabels: number[] = [];
+  const copyPreds = new Map<string, number[]>();
+  for (const k of preds.keys()) copyPreds.set(k, []);
   for (let f = 0; f < o.folds; f++) {
     const trainIdx: number[] = [];
     const testIdx: number[] = [];
     fold.forEach((g, i) => (g === f ? testIdx : trainIdx).push(i));
-    const st = fitStandardizer(trainIdx.map((i) => rows[i]!));
-    const xTrain = standardize(
-      trainIdx.map((i) => rows[i]!),
-      st,
-    );
-    const xTest = standardize(
-      testIdx.map((i) => rows[i]!),
-      st,
-    );
-    const yTrain = Uint8Array.from(trainIdx, (i) => labels[i]!);
+    let trainRows = trainIdx.map((i) => rows[i]!);
+    let yTrain: Uint8Array = Uint8Array.from(trainIdx, (i) => labels[i]!);
+    let testRows = testIdx.map((i) => rows[i]!);
+    if (o.intensity) {
+      const toward = neutralMean(trainRows, yTrain);
+      ({ rows: trainRows, labels: yTrain } = augmentIntensity(trainRows, yTrain, o.intensity, o.seed + f, toward));
+      const held = augmentIntensity(
+        testRows,
+        Uint8Array.from(testIdx, (i) => labels[i]!),
+        o.intensity,
+        o.seed + 1000 + f,
+        toward,
+      );
+      testRows = held.rows;
+      copyLabels.push(...held.labels.subarray(testIdx.length));
+    }
+    const st = fitStandardizer(trainRows);
+    const xTrain = standardize(trainRows, st);
+    const xTest = standardize(testRows, st);
     let steps = 0;
     const prior = o.members ? memberPrior(st, o.members) : undefined;
     for (const b of o.balances) {
@@ -156,13 +181,20 @@ export function crossValidate(
         );
         const out = preds.get(key(l2, b))!;
         testIdx.forEach((i, j) => (out[i] = top[j]!));
+        copyPreds.get(key(l2, b))!.push(...top.slice(testIdx.length));
       }
     }
     o.log?.(`  fold ${f + 1}/${o.folds} done: ${steps} L-BFGS steps (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   const cells: CvCell[] = [];
-  for (const b of o.balances)
-    for (const l2 of [...l2s].reverse()) cells.push({ l2, balance: b, ...scoresOf(labels, preds.get(key(l2, b))!) });
+  for (const b of o.balances) {
+    for (const l2 of [...l2s].reverse()) {
+      const k = key(l2, b);
+      const original = scoresOf(labels, preds.get(k)!);
+      if (!o.intensity) cells.push({ l2, balance: b, ...original });
+      else cells.push({ l2, balance: b, ...scoresOf([...labels, ...copyLabels], [...preds.get(k)!, ...copyPreds.get(k)!]), original });
+    }
+  }
   return cells;
 }
 
@@ -196,27 +228,46 @@ export async function runFusion(o: FusionCommandOptions): Promise<void> {
 
   const l2s = o.l2 !== undefined ? [o.l2] : FUSION_L2_GRID;
   const balances = o.balance !== undefined ? [o.balance] : FUSION_BALANCE_GRID;
+  const intensity = o.intensity ? formatIntensity(o.intensity) : undefined;
   o.log(
     `${o.folds}-fold CV within PublicTest (${data.publicTest.count} faces, ${pubRows[0]!.length} inputs): ` +
-      `L2 ${l2s.join(', ')} x balance ${balances.join(', ')}`,
+      `L2 ${l2s.join(', ')} x balance ${balances.join(', ')}` +
+      (intensity ? `; training folds with intensity copies ${intensity}` : ''),
   );
-  const cells = crossValidate(pubRows, pubLabels, { l2s, balances, folds: o.folds, seed: o.seed, members: members.length, log: o.log });
-  for (const c of cells) o.log(`  L2 ${String(c.l2).padEnd(6)} balance ${c.balance}: ${fmt(c)}`);
+  const cells = crossValidate(pubRows, pubLabels, {
+    l2s,
+    balances,
+    folds: o.folds,
+    seed: o.seed,
+    members: members.length,
+    ...(o.intensity ? { intensity: o.intensity } : {}),
+    log: o.log,
+  });
+  for (const c of cells)
+    o.log(
+      `  L2 ${String(c.l2).padEnd(6)} balance ${c.balance}: ${fmt(c)}${c.original ? ` (original faces alone: ${fmt(c.original)})` : ''}`,
+    );
   const best = bestCell(cells);
-  o.log(`chosen (highest CV macro F1): L2 ${best.l2}, balance ${best.balance} (${fmt(best)})`);
+  o.log(
+    `chosen (highest CV macro F1${best.original ? ', intensity copies of the held-out faces counted' : ''}): ` +
+      `L2 ${best.l2}, balance ${best.balance} (${fmt(best)}${best.original ? `; original faces alone: ${fmt(best.original)}` : ''})`,
+  );
 
-  // The final fit: every PublicTest face.
-  const st = fitStandardizer(pubRows);
-  const cw = classWeightsOf(pubLabels, best.balance);
+  // The final fit: every PublicTest face (and its intensity copies).
+  const fitSet = o.intensity ? augmentIntensity(pubRows, pubLabels, o.intensity, o.seed) : { rows: pubRows, labels: pubLabels };
+  const st = fitStandardizer(fitSet.rows);
+  const cw = classWeightsOf(fitSet.labels, best.balance);
   const prior = memberPrior(st, members.length);
-  const fit = fitLogreg(standardize(pubRows, st), pubLabels, {
+  const fit = fitLogreg(standardize(fitSet.rows, st), fitSet.labels, {
     l2: best.l2,
     prior: prior.weights,
     init: new Float64Array([...prior.weights, ...prior.bias]),
-    sampleWeights: Float64Array.from(pubLabels, (y) => cw[y]!),
+    sampleWeights: Float64Array.from(fitSet.labels, (y) => cw[y]!),
   });
   o.log(
-    `final fit on all ${data.publicTest.count} PublicTest faces: ${fit.iterations} L-BFGS steps, loss ${fit.losses.at(-1)!.toFixed(4)}`,
+    `final fit on all ${data.publicTest.count} PublicTest faces` +
+      (intensity ? ` + ${fitSet.rows.length - pubRows.length} intensity copies` : '') +
+      `: ${fit.iterations} L-BFGS steps, loss ${fit.losses.at(-1)!.toFixed(4)}`,
   );
   const model: FusionModel = {
     members: members.map((m) => m.id),
@@ -236,9 +287,15 @@ export async function runFusion(o: FusionCommandOptions): Promise<void> {
     balance: best.balance,
     chosenBy: `${o.folds}-fold stratified CV within PublicTest (seed ${o.seed}), highest macro F1`,
     penalty: 'L2 towards the members alone (the average of their log-probabilities), biases free',
+    ...(intensity
+      ? {
+          intensity,
+          intensityNote: `each non-neutral training row also copied toward the neutral mean row by a factor in ${intensity} (src/train/fusion/intensity.ts)`,
+        }
+      : {}),
   };
   const files = serializeFusionModel(model, { featureNames: FEATURE_NAMES, training });
-  const name = `Fusion: ${members.map((m) => m.id).join(' + ')} + AU features`;
+  const name = o.name ?? `Fusion: ${members.map((m) => m.id).join(' + ')} + AU features`;
   const tta = members.some((m) => m.input.tta === 'hflip-mean');
   let scored: Scores | undefined;
   await publishModelDir(
@@ -273,7 +330,9 @@ export async function runFusion(o: FusionCommandOptions): Promise<void> {
         evaluatedOn: 'PrivateTest',
         datasetNote:
           `PrivateTest faces found by the app pipeline: ${pt.count} of ${pt.images} images (the others have no crop or features). ` +
-          `Fitted on the ${data.publicTest.count} PublicTest faces found (of ${data.publicTest.images}); L2 and class balance chosen by CV within PublicTest.`,
+          `Fitted on the ${data.publicTest.count} PublicTest faces found (of ${data.publicTest.images})` +
+          (intensity ? ` with expression-intensity copies ${intensity}` : '') +
+          '; L2 and class balance chosen by CV within PublicTest.',
         yTrue: pt.labels,
         yPred,
         epochs: 0,
@@ -284,6 +343,7 @@ export async function runFusion(o: FusionCommandOptions): Promise<void> {
           members: model.members,
           l2: best.l2,
           balance: best.balance,
+          ...(intensity ? { intensity } : {}),
           folds: o.folds,
           seed: o.seed,
           cv: cells,

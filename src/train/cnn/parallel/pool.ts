@@ -11,10 +11,11 @@ import os from 'node:os';
 import type { FromWorker, NamedArray, ToWorker, WorkerInit } from './protocol.ts';
 
 /** What every worker is started with, less its own index and the shared buffers made here. */
-export interface PoolOptions extends Omit<WorkerInit, 'index' | 'pixels' | 'labels' | 'grads' | 'averaged'> {
+export interface PoolOptions extends Omit<WorkerInit, 'index' | 'pixels' | 'labels' | 'keypoints' | 'grads' | 'averaged'> {
   workers: number;
   pixels: Uint8Array;
   labels: Uint8Array;
+  keypoints?: Float32Array;
 }
 
 export function defaultWorkerCount(): number {
@@ -22,9 +23,9 @@ export function defaultWorkerCount(): number {
   return Math.max(1, cores);
 }
 
-function toShared(src: Uint8Array): SharedArrayBuffer {
+function toShared(src: Uint8Array | Float32Array): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(src.byteLength);
-  new Uint8Array(sab).set(src);
+  new Uint8Array(sab).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
   return sab;
 }
 
@@ -94,6 +95,7 @@ export class TrainingPool {
     const o = this.options;
     const pixels = toShared(o.pixels);
     const labels = toShared(o.labels);
+    const keypoints = o.keypoints ? toShared(o.keypoints) : undefined;
     // Sized after the first worker reports its parameter count.
     let gradsSab: SharedArrayBuffer | undefined;
     let averagedSab: SharedArrayBuffer | undefined;
@@ -113,6 +115,7 @@ export class TrainingPool {
         classWeights: o.classWeights,
         pixels,
         labels,
+        ...(keypoints ? { keypoints, template: o.template } : {}),
         grads: gradsSab,
         averaged: averagedSab,
       };

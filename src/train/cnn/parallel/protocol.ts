@@ -16,6 +16,13 @@ export interface WorkerInit {
   /** Training pixels (count*2304 uint8) and labels, shared by all workers without copies. */
   pixels: SharedArrayBuffer;
   labels: SharedArrayBuffer;
+  /**
+   * With augment.expressionWarp: each training row's face keypoints (rows * 2K float32, x, y in
+   * its 48x48 pixels; NaN where the row has none, never warped), shared like the pixels.
+   */
+  keypoints?: SharedArrayBuffer;
+  /** With augment.expressionWarp: the neutral face shape (2K numbers) the keypoints move toward. */
+  template?: number[];
   /** numWorkers * paramCount floats: each worker writes its shard's mean gradient in its slot. */
   grads: SharedArrayBuffer;
   /** paramCount floats: the averaged gradient every worker applies. */

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../../kernels/backend.ts';
 import { buildArch } from '../architectures.ts';
-import { augmentBatch } from '../../../learn/augment.ts';
+import { augmentBatch, type FaceShapes } from '../../../learn/augment.ts';
 import { mulberry32 } from '../../../core/random.ts';
 import { IMAGE_SIZE, NUM_CLASSES } from '../../../core/labels.ts';
 import type { FromWorker, NamedArray, ToWorker, WorkerInit } from './protocol.ts';
@@ -29,6 +29,8 @@ async function main() {
   const optimizer = tf.train.adam(1e-3);
   const pixels = new Uint8Array(init.pixels);
   const labels = new Uint8Array(init.labels);
+  const shapes: FaceShapes | undefined =
+    init.keypoints && init.template ? { keypoints: new Float32Array(init.keypoints), labels, template: init.template } : undefined;
   const slot = new Float32Array(init.grads, init.index * paramCount * 4, paramCount);
   const averaged = new Float32Array(init.averaged, 0, paramCount);
 
@@ -51,7 +53,7 @@ async function main() {
     const p = prepared;
     prepared = undefined;
     if (p && p.stepSeed === stepSeed && p.rows.length === rows.length && p.rows.every((r, i) => r === rows[i])) return p.x;
-    return augmentBatch(pixels, rows, init.augment, mulberry32(stepSeed));
+    return augmentBatch(pixels, rows, init.augment, mulberry32(stepSeed), undefined, shapes);
   };
 
   const step = (rows: Int32Array, stepSeed: number) => {
@@ -91,7 +93,7 @@ async function main() {
             prepared = {
               rows: m.next.rows,
               stepSeed: m.next.stepSeed,
-              x: augmentBatch(pixels, m.next.rows, init.augment, mulberry32(m.next.stepSeed)),
+              x: augmentBatch(pixels, m.next.rows, init.augment, mulberry32(m.next.stepSeed), undefined, shapes),
             };
           }
           break;
