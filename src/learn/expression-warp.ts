@@ -1,6 +1,6 @@
 /**
  * Expression-softening warp for CNN training images (the pixel analog of the fusion model's
- * expression-intensity augmentation, src/train/fusion/intensity.ts). FER2013's expressions are
+ * expression-intensity augmentation, src/train/data/intensity.ts). FER2013's expressions are
  * mostly strong, and a CNN trained on them calls a mild real-face expression neutral. For a
  * non-neutral 48x48 image with facial landmarks L (its pixel coordinates), a neutral face shape is
  * fitted onto L by a similarity transform (Procrustes: scale, rotation, translation), giving N';

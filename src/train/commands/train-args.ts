@@ -11,7 +11,7 @@ import { defaultWorkerCount } from '../cnn/parallel/pool.ts';
 import type { TrainCnnOptions } from '../cnn/options.ts';
 import type { SvmArgs } from '../svm/train-svm.ts';
 import type { FusionCommandOptions } from '../fusion/command.ts';
-import { parseIntensity } from '../fusion/intensity.ts';
+import { parseIntensity } from '../data/intensity.ts';
 
 export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune', 'fusion'] as const;
 
@@ -225,6 +225,9 @@ export const SVM_USAGE = `usage: npm run train -- svm-au|svm-pixels [options]
                       i.e. of 1/dims for standardised features (default 0.25,0.5,1,2)
   --components N      svm-pixels: PCA components of the HOG descriptor (default 150)
   --export-csv FILE   svm-au: also write the features as a table (OpenFace-like columns)
+  --intensity LO-HI[xN]
+                      svm-au: add N (default 1) copies of each non-neutral Training row moved toward
+                      the neutral mean by a factor in [LO, HI] to the final fit, e.g. 0.3-1 (default off)
   --out DIR           (default: models/svm-au or models/svm-pixels)
   --seed N            (default 1; 42 with a personal folder, the fine-tune's split)`;
 
@@ -239,6 +242,7 @@ export function parseSvmArgs(args: string[]): SvmArgs | 'help' {
     'grid-gamma': { type: 'string', default: '0.25,0.5,1,2' },
     components: { type: 'string', default: '150' },
     'export-csv': { type: 'string' },
+    intensity: { type: 'string' },
     out: { type: 'string' },
     seed: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -253,6 +257,7 @@ export function parseSvmArgs(args: string[]): SvmArgs | 'help' {
     gridGammaFactors: parseList('grid-gamma', values['grid-gamma'], positive),
     components: parseInteger('components', values.components, { min: 2 }),
     ...(values['export-csv'] !== undefined ? { exportCsv: values['export-csv'] } : {}),
+    ...(values.intensity !== undefined ? { intensity: parseIntensity(values.intensity) } : {}),
     ...(values.out !== undefined ? { out: values.out } : {}),
   };
 }

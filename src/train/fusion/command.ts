@@ -29,7 +29,7 @@ import { UsageError } from '../util/cli-args.ts';
 import { readManifest } from '../util/manifest.ts';
 import { assertPublishableOut, publishModelDir } from '../util/publish-model.ts';
 import { loadFusionData, memberProbs, probsRow, type FusionSplit } from './data.ts';
-import { augmentIntensity, formatIntensity, neutralMean, type IntensitySpec } from './intensity.ts';
+import { augmentIntensity, formatIntensity, neutralMean, type IntensitySpec } from '../data/intensity.ts';
 import { fitLogreg, fitStandardizer, memberPrior, predictLogreg, standardize, stratifiedFolds } from './logreg.ts';
 
 export const FUSION_L2_GRID: readonly number[] = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1];
@@ -46,7 +46,7 @@ export interface FusionCommandOptions {
   seed: number;
   /** Display name (default "Fusion: <members> + AU features"). */
   name?: string;
-  /** Expression-intensity augmentation of the training rows (src/train/fusion/intensity.ts); default none. */
+  /** Expression-intensity augmentation of the training rows (src/train/data/intensity.ts); default none. */
   intensity?: IntensitySpec;
   /** Model folder; its parent's index.json must list the members. */
   out: string;
@@ -290,7 +290,7 @@ export async function runFusion(o: FusionCommandOptions): Promise<void> {
     ...(intensity
       ? {
           intensity,
-          intensityNote: `each non-neutral training row also copied toward the neutral mean row by a factor in ${intensity} (src/train/fusion/intensity.ts)`,
+          intensityNote: `each non-neutral training row also copied toward the neutral mean row by a factor in ${intensity} (src/train/data/intensity.ts)`,
         }
       : {}),
   };

@@ -20,6 +20,8 @@ import { fitPca } from './pca.ts';
 import { fitStandardScaler } from '../../learn/scaler.ts';
 import { loadFerFeatures, pixelRows, stratifiedSubsample } from '../data/svm-data.ts';
 import { publishSvm } from './publish.ts';
+import { augmentIntensity, formatIntensity, type IntensitySpec } from '../data/intensity.ts';
+import { UsageError } from '../util/cli-args.ts';
 
 interface Fitted {
   pre: SvmPreprocess;
@@ -38,6 +40,8 @@ interface SvmRunOptions {
   trainRows: number;
   gridC: number[];
   gridGammaFactors: number[];
+  /** Expression-intensity copies added to the final model's rows (not to the C/gamma search). */
+  intensity?: IntensitySpec;
   log: (line: string) => void;
 }
 
@@ -70,11 +74,29 @@ async function fitExportScore(
   );
   const best = search.best;
   o.log(`best: C ${best.cost}, gamma ${best.gamma.toPrecision(3)} (CV ${best.meanAccuracy.toFixed(4)})`);
-  const finalIdx = stratifiedSubsample(train.labels, o.trainRows, rand);
-  o.log(`final model on ${finalIdx.length} Training rows with probability estimates...`);
+  // Intensity copies join the final fit only: in the search a copy and its original could land in
+  // different folds, and the held-out score would flatter the model.
+  const final = o.intensity
+    ? (() => {
+        const aug = augmentIntensity(
+          train.rows.map((r) => Float64Array.from(r)),
+          train.labels,
+          o.intensity,
+          o.seed,
+        );
+        return { z: transformRows(fitted.pre, aug.rows), labels: Array.from(aug.labels) };
+      })()
+    : { z, labels: train.labels };
+  const finalIdx = stratifiedSubsample(final.labels, o.trainRows, rand);
+  const copies = finalIdx.filter((i) => i >= train.rows.length).length;
+  o.log(
+    `final model on ${finalIdx.length} Training rows` +
+      (o.intensity ? ` (${copies} of them intensity copies ${formatIntensity(o.intensity)})` : '') +
+      ' with probability estimates...',
+  );
   const trained = await trainSvm(
-    finalIdx.map((i) => z[i]!),
-    finalIdx.map((i) => train.labels[i]!),
+    finalIdx.map((i) => final.z[i]!),
+    finalIdx.map((i) => final.labels[i]!),
     { cost: best.cost, gamma: best.gamma, probability: true },
   );
   o.log(`trained in ${formatDuration(trained.trainMs / 1000)}: ${trained.totalSV} support vectors`);
@@ -85,7 +107,7 @@ async function fitExportScore(
     meta: { cost: best.cost, gamma: best.gamma, trainRows: finalIdx.length, cvRows: cvIdx.length, seed: o.seed },
   });
   trained.svm.free();
-  return { files, search, trainedRows: finalIdx.length, trainMs: trained.trainMs, totalSV: trained.totalSV };
+  return { files, search, trainedRows: finalIdx.length, intensityCopies: copies, trainMs: trained.trainMs, totalSV: trained.totalSV };
 }
 
 /** Writes the model folder and manifest entry; PrivateTest is scored on the written model. */
@@ -121,7 +143,7 @@ async function writeModel(
       wallTimeSec: Math.round((Date.now() - started) / 1000),
       backend: 'libsvm-js (wasm)',
       params: result.totalSV * (result.files.json.svm.featureDim + result.files.json.svm.nClass - 1),
-      notes: `RBF C-SVC, C ${best.cost}, gamma ${best.gamma.toPrecision(4)} chosen by 5-fold CV (${best.meanAccuracy.toFixed(4)}); ${result.totalSV} support vectors from ${result.trainedRows} training rows; ${msPerFace.toFixed(3)} ms per face (Node, src/core/svm)`,
+      notes: `RBF C-SVC, C ${best.cost}, gamma ${best.gamma.toPrecision(4)} chosen by 5-fold CV (${best.meanAccuracy.toFixed(4)}); ${result.totalSV} support vectors from ${result.trainedRows} training rows${o.intensity ? ` (${result.intensityCopies} of them expression-intensity copies ${formatIntensity(o.intensity)})` : ''}; ${msPerFace.toFixed(3)} ms per face (Node, src/core/svm)`,
       extra: {
         cost: best.cost,
         gamma: best.gamma,
@@ -134,6 +156,7 @@ async function writeModel(
           foldAccuracies: c.foldAccuracies,
         })),
         trainRows: result.trainedRows,
+        ...(o.intensity ? { intensity: formatIntensity(o.intensity), intensityCopies: result.intensityCopies } : {}),
         supportVectors: result.totalSV,
         trainSeconds: Math.round(result.trainMs / 1000),
         modelBytes: result.files.weights.length,
@@ -244,6 +267,8 @@ export interface SvmArgs {
   components: number;
   exportCsv?: string;
   out?: string;
+  /** svm-au on FER2013 only: expression-intensity copies in the final fit. */
+  intensity?: IntensitySpec;
 }
 
 /** Runs svm-au or svm-pixels with options checked by parseSvmArgs (src/train/commands/train-args.ts). */
@@ -255,6 +280,8 @@ export async function svmCommand(command: 'svm-au' | 'svm-pixels', a: SvmArgs): 
   const out = a.out ?? (personal ? 'models/svm-au-personal' : `models/${command}`);
   // A refused --out fails now, not after the feature extraction and the grid search.
   await assertPublishableOut(out, { log });
+  if (a.intensity && (command !== 'svm-au' || personal))
+    throw new UsageError('--intensity is for svm-au on FER2013 (AU-style feature rows), not for svm-pixels or a personal folder');
   if (personal) {
     const { trainPersonalSvmCommand } = await import('../finetune/personal-svm.ts');
     // Seed 42 by default: the fine-tune's split, so both personal models share validation photos.
@@ -275,6 +302,7 @@ export async function svmCommand(command: 'svm-au' | 'svm-pixels', a: SvmArgs): 
     trainRows: a.trainRows ?? (command === 'svm-au' ? Number.MAX_SAFE_INTEGER : 12000),
     gridC: a.gridC,
     gridGammaFactors: a.gridGammaFactors,
+    ...(a.intensity ? { intensity: a.intensity } : {}),
     log,
   };
   base.id = basename(resolve(base.out));

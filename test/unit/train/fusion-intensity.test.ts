@@ -1,10 +1,14 @@
-/** Expression-intensity augmentation of the fusion rows (src/train/fusion/intensity.ts) and its option. */
+/** Expression-intensity augmentation of the fusion rows (src/train/data/intensity.ts) and its option. */
 import { describe, expect, it } from 'vitest';
 import { EMOTIONS, NUM_CLASSES } from '../../../src/core/labels.ts';
 import { mulberry32 } from '../../../src/core/random.ts';
-import { parseFusionArgs } from '../../../src/train/commands/train-args.ts';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseFusionArgs, parseSvmArgs } from '../../../src/train/commands/train-args.ts';
+import { svmCommand } from '../../../src/train/svm/train-svm.ts';
 import { crossValidate } from '../../../src/train/fusion/command.ts';
-import { augmentIntensity, formatIntensity, neutralMean, parseIntensity } from '../../../src/train/fusion/intensity.ts';
+import { augmentIntensity, formatIntensity, neutralMean, parseIntensity } from '../../../src/train/data/intensity.ts';
 import { fitLogreg, fitStandardizer, predictLogreg, standardize } from '../../../src/train/fusion/logreg.ts';
 import { UsageError } from '../../../src/train/util/cli-args.ts';
 
@@ -120,6 +124,27 @@ describe('--intensity', () => {
     for (const bad of ['1', '0-1', '0.8-0.3', '0.3-1.5', '0.3-1x0', '0.3-1x11', 'a-b', '0.3-1x']) {
       expect(() => parseIntensity(bad), bad).toThrow(UsageError);
       expect(() => parseFusionArgs(['--intensity', bad]), bad).toThrow(/--intensity/);
+    }
+  });
+});
+
+describe('svm-au --intensity', () => {
+  it('parses like the fusion option; svm-pixels and personal folders refuse it before any work', async () => {
+    expect(parseSvmArgs(['--intensity', '0.3-1x2'])).toMatchObject({ intensity: { low: 0.3, high: 1, copies: 2 } });
+    expect(parseSvmArgs([])).not.toHaveProperty('intensity');
+    expect(() => parseSvmArgs(['--intensity', '0-1'])).toThrow(/--intensity/);
+    const dir = mkdtempSync(join(tmpdir(), 'svm-intensity-'));
+    try {
+      const args = parseSvmArgs(['--intensity', '0.3-1', '--out', join(dir, 'svm-pixels')]);
+      if (args === 'help') throw new Error('unexpected help');
+      await expect(svmCommand('svm-pixels', args)).rejects.toThrow(UsageError);
+      await expect(svmCommand('svm-pixels', args)).rejects.toThrow(/--intensity is for svm-au/);
+      const personal = parseSvmArgs(['--intensity', '0.3-1', '--data', dir, '--out', join(dir, 'svm-au-personal')]);
+      if (personal === 'help') throw new Error('unexpected help');
+      await expect(svmCommand('svm-au', personal)).rejects.toThrow(/not for svm-pixels or a personal folder/);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,12 +1,12 @@
 /**
- * Expression-intensity augmentation for the fusion model's training rows. FER2013's expressions are
- * mostly strong (web photos picked because they show an emotion); real faces in front of a camera,
- * and posed sets such as JAFFE, are often mild, and a model fitted on strong ones calls a mild one
- * neutral. Each non-neutral row gets copies moved toward the mean neutral row by a random factor:
- * x' = n + a (x - n), a ~ U(low, high), label kept. a = 1 is the row itself; a = 0 would be the
- * average neutral face. Rows are raw fusion rows (member log-probabilities, then the AU-style
- * features), before standardization, so the copies stay on the line between the face and neutral
- * in every input.
+ * Expression-intensity augmentation for feature-row models (the fusion model, svm-au). FER2013's
+ * expressions are mostly strong (web photos picked because they show an emotion); real faces in
+ * front of a camera, and posed sets such as JAFFE, are often mild, and a model fitted on strong ones
+ * calls a mild one neutral. Each non-neutral row gets copies moved toward the mean neutral row by a
+ * random factor: x' = n + a (x - n), a ~ U(low, high), label kept. a = 1 is the row itself; a = 0
+ * would be the average neutral face. Rows are raw inputs (a fusion row: member log-probabilities,
+ * then the AU-style features), before standardization, so the copies stay on the line between the
+ * face and neutral in every input.
  */
 import { EMOTIONS } from '../../core/labels.ts';
 import { mulberry32 } from '../../core/random.ts';
