@@ -1,6 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
+ * Distillation targets for a batch: row i is (1 - weight) * one-hot(labels[rows[i]]) + weight *
+ * soft[rows[i]] (soft: count * k probabilities of the teachers), so each row sums to 1.
+ */
+export function distillTargets(
+  labels: ArrayLike<number>,
+  rows: ArrayLike<number>,
+  soft: Float32Array,
+  weight: number,
+  k: number,
+): Float32Array {
+  const out = new Float32Array(rows.length * k);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    for (let c = 0; c < k; c++) out[i * k + c] = weight * soft[r * k + c]!;
+    out[i * k + labels[r]!] += 1 - weight;
+  }
+  return out;
+}
+
+/**
  * Categorical cross-entropy on softmax outputs with label smoothing (targets (1-e)*y + e/K),
  * averaged over the batch. e = 0 is the reference study's plain loss. With `classWeights`, each
  * sample's loss is scaled by its class's weight (class-balanced loss; weights average 1 over the

@@ -1,5 +1,5 @@
 /** Training for real faces (issue 13), a tiny run: --photometric, --balance and --init together, and --resume refusing changed settings. */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,5 +23,32 @@ describe('the cnn command with the robustness options', () => {
     await expect(
       trainCnn({ ...o, out: join(dir, 'd', 'm'), checkpointDir: join(dir, 'd', 'ck'), init: join(dir, 'nothing') }),
     ).rejects.toThrow(/--init .*nothing: no model.json there/);
+  }, 120_000);
+
+  it('a tiny run with --distill learns from a teacher folder; a missing teacher is refused before any data is read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'distill-'));
+    const data = await writeSyntheticFer(dir);
+    const teacher = tinyRun(join(dir, 't'), data, { epochs: 1 });
+    await trainCnn(teacher);
+    const lines: string[] = [];
+    const o = {
+      ...tinyRun(join(dir, 's'), data, { epochs: 1 }),
+      distill: { teachers: [teacher.out], weight: 0.5 },
+      log: (l: string) => lines.push(l),
+    };
+    const r = await trainCnn(o);
+    expect(r.epochs).toBe(1);
+    expect(lines.some((l) => /^distillation: teacher probabilities of \d+ training rows from /.test(l))).toBe(true);
+    const report = JSON.parse(await readFile(join(o.out, 'report.json'), 'utf8')) as { notes: string; distill: unknown };
+    expect(report.distill).toEqual({ teachers: [teacher.out], weight: 0.5 });
+    expect(report.notes).toMatch(/distilled from .* \(weight 0\.5\)/);
+    await expect(
+      trainCnn({
+        ...o,
+        out: join(dir, 'x', 'm'),
+        checkpointDir: join(dir, 'x', 'ck'),
+        distill: { teachers: [join(dir, 'none')], weight: 0.5 },
+      }),
+    ).rejects.toThrow(/--distill .*none: no model.json there/);
   }, 120_000);
 });

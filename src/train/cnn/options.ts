@@ -49,6 +49,12 @@ export interface TrainCnnOptions {
    * a ~ U(low, high) before the other augmentations. The cache must exist (it is not made here).
    */
   expressionWarp?: { low: number; high: number };
+  /**
+   * Knowledge distillation: the training target is (1 - weight) * the label + weight * the mean
+   * probabilities of these teacher model folders (flip TTA) on the same training image, computed
+   * once before training on the unaugmented images.
+   */
+  distill?: { teachers: string[]; weight: number };
   /** Write models/index.json next to `out` (default true). */
   manifest?: boolean;
   /** Aborting it acts like Ctrl-C: finish the step, keep the checkpoint, leave `out` untouched. */

@@ -34,6 +34,7 @@ export interface CheckpointSettings extends Pick<
   | 'photometric'
   | 'balance'
   | 'expressionWarp'
+  | 'distill'
 > {
   limit: number | null;
   data: DataFingerprint;
@@ -57,6 +58,7 @@ const SETTING_FLAGS: Record<keyof CheckpointSettings, string> = {
   photometric: '--photometric',
   balance: '--balance',
   expressionWarp: '--expression-warp',
+  distill: '--distill',
 };
 
 /** A run's progress: state.json of each epoch folder. */
@@ -119,7 +121,9 @@ function settingDifferences(saved: CheckpointSettings, now: CheckpointSettings):
             ? v.join(',')
             : typeof v === 'object' && 'low' in v && 'high' in v
               ? `${String(v.low)}-${String(v.high)}`
-              : String(v);
+              : typeof v === 'object' && 'teachers' in v && 'weight' in v
+                ? `${(v.teachers as string[]).join(',')} (--distill-weight ${String(v.weight)})`
+                : String(v);
       diffs.push(`${SETTING_FLAGS[key]} ${show(saved[key])} -> ${show(now[key])}`);
     }
   }

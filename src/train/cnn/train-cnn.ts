@@ -16,6 +16,8 @@ import { classWeightsOf, loadPipelineCrops, withCrops } from '../data/crop-data.
 import { neutralTemplate, requireExtractionCache, rowsWithKeypoints, trainingKeypoints } from '../data/keypoints.ts';
 import { readChunks } from '../extract/cache.ts';
 import { loadLayersModel } from './model-io.ts';
+import { predictProbs } from '../../learn/predict.ts';
+import { NUM_CLASSES } from '../../core/labels.ts';
 import { dataFingerprint } from './checkpoint.ts';
 import { publishBestEpoch } from './final-report.ts';
 import type { TrainCnnOptions, TrainCnnResult } from './options.ts';
@@ -73,11 +75,16 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     photometric: o.photometric,
     balance: o.balance,
     expressionWarp: o.expressionWarp,
+    distill: o.distill,
   };
   if (o.init && !existsSync(join(o.init, 'model.json'))) {
     throw new UsageError(`--init ${o.init}: no model.json there; give a model folder of the same architecture, e.g. models/fer-cnn`);
   }
   if (o.expressionWarp && !o.augment) throw new UsageError('--expression-warp and --no-augment contradict each other');
+  for (const t of o.distill?.teachers ?? []) {
+    if (!existsSync(join(t, 'model.json')))
+      throw new UsageError(`--distill ${t}: no model.json there; give CNN model folders, e.g. models/fer-cnn`);
+  }
   const { saved, clearOld } = await openRunCheckpoint(o, settings);
   // The warp's landmarks come from the extraction cache, which this run does not make.
   const landmarkCache = o.expressionWarp ? await requireExtractionCache(dataPath) : undefined;
@@ -155,6 +162,9 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
       `expression warp ${o.expressionWarp.low}-${o.expressionWarp.high}: face landmarks for ${rowsWithKeypoints(keypoints)} of ${labels.length} training rows (${landmarkCache.dir})`,
     );
   }
+  const softTargets = o.distill
+    ? await teacherProbabilities(o.distill.teachers, crops?.pixels ?? data.train.pixels, labels.length, log)
+    : undefined;
   const classWeights = o.balance ? classWeightsOf(data.train.labels, o.balance) : undefined;
   if (classWeights) log(`class-balanced loss: weights ${classWeights.map((w) => w.toFixed(2)).join(', ')}`);
   const augment: AugmentOptions = !o.augment
@@ -178,6 +188,7 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     pixels: crops?.pixels ?? data.train.pixels,
     labels,
     ...(keypoints && template ? { keypoints, template } : {}),
+    ...(softTargets && o.distill ? { softTargets, distillWeight: o.distill.weight } : {}),
   });
   const stop = { requested: false };
   const onSigint = () => {
@@ -213,4 +224,31 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
   const result = await publishBestEpoch({ o, model, data, state, dataPath, outDir, backend: backend.name, params });
   model.dispose();
   return result;
+}
+
+/**
+ * The distillation targets: the mean of the teachers' probabilities (flip TTA, as the app runs
+ * them) on each unaugmented training row, computed once; count * 7 floats.
+ */
+async function teacherProbabilities(
+  teachers: readonly string[],
+  pixels: Uint8Array,
+  count: number,
+  log: (line: string) => void,
+): Promise<Float32Array> {
+  const t0 = performance.now();
+  const mean = new Float32Array(count * NUM_CLASSES);
+  for (const dir of teachers) {
+    const teacher = await loadLayersModel(dir);
+    try {
+      const p = predictProbs(teacher, pixels, count, true);
+      for (let i = 0; i < mean.length; i++) mean[i] += p[i]! / teachers.length;
+    } finally {
+      teacher.dispose();
+    }
+  }
+  log(
+    `distillation: teacher probabilities of ${count} training rows from ${teachers.join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+  );
+  return mean;
 }

@@ -50,7 +50,10 @@ npm run train -- cnn [options]
                         soften expressions: with probability 0.5 each non-neutral image's face landmarks are
                         moved toward a neutral face shape, keeping a fraction a ~ U(LO, HI) of the expression,
                         and the image warped to match (0 < LO <= HI <= 1, e.g. 0.3-1; default off; needs the
-                        FER2013 extraction cache: npm run extract -- <fer2013 path>)`;
+                        FER2013 extraction cache: npm run extract -- <fer2013 path>)
+  --distill DIR[,DIR]   knowledge distillation: targets mix the label with the mean probabilities of these
+                        teacher CNN folders (flip TTA) on each training image, e.g. models/fer-cnn,models/fer-cnn-robust
+  --distill-weight X    the teachers' share of the target, X in (0, 1] (default 0.5; needs --distill)`;
 
 /** --expression-warp LO-HI: the range of the fraction of the expression kept. */
 export function parseExpressionWarp(text: string): { low: number; high: number } {
@@ -94,9 +97,22 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     photometric: { type: 'boolean', default: false },
     balance: { type: 'string' },
     'expression-warp': { type: 'string' },
+    distill: { type: 'string' },
+    'distill-weight': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values['crop-mix'] !== undefined && !values.crops) throw new UsageError('--crop-mix needs --crops');
+  if (values['distill-weight'] !== undefined && values.distill === undefined) throw new UsageError('--distill-weight needs --distill');
+  const distill =
+    values.distill === undefined
+      ? undefined
+      : {
+          teachers: parseList('distill', values.distill, (_, v) => resolve(v)),
+          weight:
+            values['distill-weight'] === undefined
+              ? 0.5
+              : parseNumber('distill-weight', values['distill-weight'], { min: 0, minExclusive: true, max: 1 }),
+        };
   if (values['no-augment'] && values.photometric) throw new UsageError('--photometric and --no-augment contradict each other');
   if (values['no-augment'] && values['expression-warp'] !== undefined)
     throw new UsageError('--expression-warp and --no-augment contradict each other');
@@ -153,6 +169,7 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     ...(values.photometric ? { photometric: true } : {}),
     ...(values.balance !== undefined ? { balance: parseNumber('balance', values.balance, { min: 0, minExclusive: true, max: 1 }) } : {}),
     ...(expressionWarp ? { expressionWarp } : {}),
+    ...(distill ? { distill } : {}),
     name: isSeed ? 'FER2013 CNN (reference architecture)' : arch === 'tiny' ? 'FER2013 tiny CNN' : 'FER2013 CNN',
   };
 }

@@ -11,11 +11,12 @@ import os from 'node:os';
 import type { FromWorker, NamedArray, ToWorker, WorkerInit } from './protocol.ts';
 
 /** What every worker is started with, less its own index and the shared buffers made here. */
-export interface PoolOptions extends Omit<WorkerInit, 'index' | 'pixels' | 'labels' | 'keypoints' | 'grads' | 'averaged'> {
+export interface PoolOptions extends Omit<WorkerInit, 'index' | 'pixels' | 'labels' | 'keypoints' | 'softTargets' | 'grads' | 'averaged'> {
   workers: number;
   pixels: Uint8Array;
   labels: Uint8Array;
   keypoints?: Float32Array;
+  softTargets?: Float32Array;
 }
 
 export function defaultWorkerCount(): number {
@@ -96,6 +97,7 @@ export class TrainingPool {
     const pixels = toShared(o.pixels);
     const labels = toShared(o.labels);
     const keypoints = o.keypoints ? toShared(o.keypoints) : undefined;
+    const softTargets = o.softTargets ? toShared(o.softTargets) : undefined;
     // Sized after the first worker reports its parameter count.
     let gradsSab: SharedArrayBuffer | undefined;
     let averagedSab: SharedArrayBuffer | undefined;
@@ -116,6 +118,7 @@ export class TrainingPool {
         pixels,
         labels,
         ...(keypoints ? { keypoints, template: o.template } : {}),
+        ...(softTargets ? { softTargets, distillWeight: o.distillWeight } : {}),
         grads: gradsSab,
         averaged: averagedSab,
       };

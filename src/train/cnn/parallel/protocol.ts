@@ -23,6 +23,10 @@ export interface WorkerInit {
   keypoints?: SharedArrayBuffer;
   /** With augment.expressionWarp: the neutral face shape (2K numbers) the keypoints move toward. */
   template?: number[];
+  /** Distillation: every training row's teacher probabilities (rows * 7 float32), shared like the pixels. */
+  softTargets?: SharedArrayBuffer;
+  /** Share of the teachers in the target (the label has the rest); with softTargets. */
+  distillWeight?: number;
   /** numWorkers * paramCount floats: each worker writes its shard's mean gradient in its slot. */
   grads: SharedArrayBuffer;
   /** paramCount floats: the averaged gradient every worker applies. */

@@ -11,7 +11,7 @@ import { augmentBatch, type FaceShapes } from '../../../learn/augment.ts';
 import { mulberry32 } from '../../../core/random.ts';
 import { IMAGE_SIZE, NUM_CLASSES } from '../../../core/labels.ts';
 import type { FromWorker, NamedArray, ToWorker, WorkerInit } from './protocol.ts';
-import { smoothedCrossEntropy } from '../../../learn/loss.ts';
+import { distillTargets, smoothedCrossEntropy } from '../../../learn/loss.ts';
 import { useFastTrainingPaths } from '../../kernels/model-paths.ts';
 
 const init = workerData as WorkerInit;
@@ -31,6 +31,7 @@ async function main() {
   const labels = new Uint8Array(init.labels);
   const shapes: FaceShapes | undefined =
     init.keypoints && init.template ? { keypoints: new Float32Array(init.keypoints), labels, template: init.template } : undefined;
+  const soft = init.softTargets ? new Float32Array(init.softTargets) : undefined;
   const slot = new Float32Array(init.grads, init.index * paramCount * 4, paramCount);
   const averaged = new Float32Array(init.averaged, 0, paramCount);
 
@@ -63,7 +64,9 @@ async function main() {
     for (let i = 0; i < n; i++) yData[i] = labels[rows[i]];
     const x = tf.tensor4d(xData, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
     const yIdx = tf.tensor1d(yData, 'int32');
-    const y = tf.oneHot(yIdx, NUM_CLASSES).toFloat();
+    const y = soft
+      ? tf.tensor2d(distillTargets(labels, rows, soft, init.distillWeight ?? 0, NUM_CLASSES), [n, NUM_CLASSES])
+      : tf.oneHot(yIdx, NUM_CLASSES).toFloat();
     let predicted: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
