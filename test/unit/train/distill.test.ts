@@ -5,10 +5,11 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { distillTargets, smoothedCrossEntropy } from '../../../src/learn/loss.ts';
-import { openRunCheckpoint, saveEpoch, type CheckpointSettings, type CheckpointState } from '../../../src/train/cnn/run-checkpoint.ts';
+import { openRunCheckpoint, type CheckpointSettings } from '../../../src/train/cnn/run-checkpoint.ts';
+import { savedCheckpoint, TINY_SETTINGS } from '../../helpers/checkpoint-fixture.ts';
 import { parseCnnArgs } from '../../../src/train/commands/train-args.ts';
+import { usageMessage } from '../../helpers/usage-error.ts';
 import { initWasm } from '../../../src/train/kernels/backend.ts';
-import { UsageError } from '../../../src/train/util/cli-args.ts';
 
 const K = 7;
 
@@ -43,15 +44,7 @@ describe('distillation targets', () => {
 });
 
 describe('--distill', () => {
-  const usage = (args: string[]): string => {
-    try {
-      parseCnnArgs(args);
-    } catch (e) {
-      expect(e).toBeInstanceOf(UsageError);
-      return (e as Error).message;
-    }
-    return 'no error';
-  };
+  const usage = (args: string[]): string => usageMessage(() => parseCnnArgs(args));
 
   it('takes teacher folders and a weight (default 0.5)', () => {
     const o = parseCnnArgs(['--distill', 'models/fer-cnn,models/fer-cnn-robust']);
@@ -67,34 +60,8 @@ describe('--distill', () => {
   it('a resume with other teachers or another weight is refused', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kd-ck-'));
     try {
-      const settings: CheckpointSettings = {
-        arch: 'tiny',
-        batchSize: 16,
-        lr: 0.002,
-        schedule: 'constant',
-        labelSmoothing: 0,
-        augment: true,
-        seed: 1,
-        limit: null,
-        data: { path: '/x/fer2013.csv', bytes: 10, headTailSha256: 'ab' },
-        distill: { teachers: ['/m/a', '/m/b'], weight: 0.5 },
-      };
-      const state: CheckpointState = {
-        version: 2,
-        settings,
-        epochs: 2,
-        epochsDone: 1,
-        globalStep: 1,
-        bestEpoch: 1,
-        bestValAcc: 0.2,
-        history: [],
-        trainSeconds: 1,
-        imagesSeen: 1,
-        weightShapes: [[2]],
-        optimizer: [],
-      };
-      await saveEpoch(dir, 1, [new Float32Array(2)], [], state);
-      const o = { checkpointDir: dir, resume: true };
+      const settings: CheckpointSettings = { ...TINY_SETTINGS, distill: { teachers: ['/m/a', '/m/b'], weight: 0.5 } };
+      const o = await savedCheckpoint(dir, settings);
       await expect(openRunCheckpoint(o, settings)).resolves.toMatchObject({ clearOld: false });
       await expect(openRunCheckpoint(o, { ...settings, distill: { teachers: ['/m/a'], weight: 0.5 } })).rejects.toThrow(
         /--distill \/m\/a,\/m\/b \(--distill-weight 0\.5\) -> \/m\/a \(--distill-weight 0\.5\)/,

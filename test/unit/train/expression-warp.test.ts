@@ -22,11 +22,12 @@ import {
   warpField,
   warpTargets,
 } from '../../../src/learn/expression-warp.ts';
-import { openRunCheckpoint, saveEpoch, type CheckpointSettings, type CheckpointState } from '../../../src/train/cnn/run-checkpoint.ts';
+import { openRunCheckpoint, type CheckpointSettings } from '../../../src/train/cnn/run-checkpoint.ts';
+import { savedCheckpoint, TINY_SETTINGS } from '../../helpers/checkpoint-fixture.ts';
 import { parseCnnArgs } from '../../../src/train/commands/train-args.ts';
+import { usageMessage } from '../../helpers/usage-error.ts';
 import { neutralTemplate, requireExtractionCache, trainingKeypoints } from '../../../src/train/data/keypoints.ts';
 import type { ExtractChunk } from '../../../src/train/extract/cache.ts';
-import { UsageError } from '../../../src/train/util/cli-args.ts';
 import { writeSyntheticFer } from '../../helpers/synthetic-fer.ts';
 
 const S = IMAGE_SIZE;
@@ -281,15 +282,7 @@ describe('keypoints from the extraction cache', () => {
 });
 
 describe('--expression-warp', () => {
-  const usage = (args: string[]) => {
-    try {
-      parseCnnArgs(args);
-    } catch (e) {
-      expect(e).toBeInstanceOf(UsageError);
-      return (e as Error).message;
-    }
-    return 'no error';
-  };
+  const usage = (args: string[]): string => usageMessage(() => parseCnnArgs(args));
 
   it('parses LO-HI and refuses anything else, naming the option', () => {
     const o = parseCnnArgs(['--expression-warp', '0.3-1']);
@@ -304,34 +297,8 @@ describe('--expression-warp', () => {
   it('a resume with another value (or none) is refused', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ew-ck-'));
     try {
-      const settings: CheckpointSettings = {
-        arch: 'tiny',
-        batchSize: 16,
-        lr: 0.002,
-        schedule: 'constant',
-        labelSmoothing: 0,
-        augment: true,
-        seed: 1,
-        limit: null,
-        data: { path: '/x/fer2013.csv', bytes: 10, headTailSha256: 'ab' },
-        expressionWarp: { low: 0.3, high: 1 },
-      };
-      const state: CheckpointState = {
-        version: 2,
-        settings,
-        epochs: 2,
-        epochsDone: 1,
-        globalStep: 1,
-        bestEpoch: 1,
-        bestValAcc: 0.2,
-        history: [],
-        trainSeconds: 1,
-        imagesSeen: 1,
-        weightShapes: [[2]],
-        optimizer: [],
-      };
-      await saveEpoch(dir, 1, [new Float32Array(2)], [], state);
-      const o = { checkpointDir: dir, resume: true };
+      const settings: CheckpointSettings = { ...TINY_SETTINGS, expressionWarp: { low: 0.3, high: 1 } };
+      const o = await savedCheckpoint(dir, settings);
       await expect(openRunCheckpoint(o, settings)).resolves.toMatchObject({ clearOld: false });
       await expect(openRunCheckpoint(o, { ...settings, expressionWarp: { low: 0.5, high: 1 } })).rejects.toThrow(
         /different settings \(--expression-warp 0\.3-1 -> 0\.5-1\)/,
