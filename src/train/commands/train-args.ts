@@ -5,7 +5,16 @@
  */
 import { basename, resolve } from 'node:path';
 import type { TrainBackend } from '../kernels/backend.ts';
-import { parseChoice, parseInteger, parseList, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import {
+  parseChoice,
+  parseInteger,
+  parseList,
+  parseNumber,
+  parseOptions,
+  parseUnitRange,
+  UsageError,
+  wantsHelp,
+} from '../util/cli-args.ts';
 import type { FinetuneCommandOptions } from '../finetune/command.ts';
 import { defaultWorkerCount } from '../cnn/parallel/pool.ts';
 import type { TrainCnnOptions } from '../cnn/options.ts';
@@ -57,12 +66,7 @@ npm run train -- cnn [options]
 
 /** --expression-warp LO-HI: the range of the fraction of the expression kept. */
 export function parseExpressionWarp(text: string): { low: number; high: number } {
-  const how = 'give LO-HI with 0 < LO <= HI <= 1, e.g. --expression-warp 0.3-1';
-  const m = /^(\d*\.?\d+)-(\d*\.?\d+)$/.exec(text.trim());
-  if (!m) throw new UsageError(`--expression-warp: "${text}" is not a range; ${how}`);
-  const low = Number(m[1]);
-  const high = Number(m[2]);
-  if (!(low > 0 && low <= high && high <= 1)) throw new UsageError(`--expression-warp: ${low}-${high} is out of range; ${how}`);
+  const { low, high } = parseUnitRange('expression-warp', text);
   return { low, high };
 }
 

@@ -10,7 +10,7 @@
  */
 import { EMOTIONS } from '../../core/labels.ts';
 import { mulberry32 } from '../../core/random.ts';
-import { UsageError } from '../util/cli-args.ts';
+import { parseUnitRange } from '../util/cli-args.ts';
 
 const NEUTRAL = EMOTIONS.indexOf('neutral');
 
@@ -24,15 +24,7 @@ export interface IntensitySpec {
 
 /** "LOW-HIGH" or "LOW-HIGHxN" (e.g. 0.3-1, 0.3-1x2); UsageError naming the option otherwise. */
 export function parseIntensity(text: string, option = 'intensity'): IntensitySpec {
-  const m = /^(\d*\.?\d+)-(\d*\.?\d+)(?:x(\d+))?$/.exec(text.trim());
-  const how = `give LOW-HIGH or LOW-HIGHxCOPIES with 0 < LOW <= HIGH <= 1 and COPIES 1..10, e.g. --${option} 0.3-1`;
-  if (!m) throw new UsageError(`--${option}: "${text}" is not a range; ${how}`);
-  const low = Number(m[1]);
-  const high = Number(m[2]);
-  const copies = m[3] === undefined ? 1 : Number(m[3]);
-  if (!(low > 0 && low <= high && high <= 1)) throw new UsageError(`--${option}: ${low}-${high} is out of range; ${how}`);
-  if (!(copies >= 1 && copies <= 10)) throw new UsageError(`--${option}: ${copies} copies is out of range; ${how}`);
-  return { low, high, copies };
+  return parseUnitRange(option, text, { copies: true });
 }
 
 export const formatIntensity = (s: IntensitySpec): string => `${s.low}-${s.high}${s.copies === 1 ? '' : `x${s.copies}`}`;

@@ -161,3 +161,21 @@ export function wantsHelp(args: readonly string[]): boolean {
   const end = args.indexOf('--');
   return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
+
+/**
+ * --NAME LO-HI, a range within (0, 1] (e.g. 0.3-1); with `copies`, also LO-HIxN (N in 1..10,
+ * default 1). UsageError naming the option and saying what to give otherwise.
+ */
+export function parseUnitRange(name: string, raw: string, o: { copies?: boolean } = {}): { low: number; high: number; copies: number } {
+  const m = (o.copies ? /^(\d*\.?\d+)-(\d*\.?\d+)(?:x(\d+))?$/ : /^(\d*\.?\d+)-(\d*\.?\d+)$/).exec(raw.trim());
+  const how = o.copies
+    ? `give LO-HI or LO-HIxCOPIES with 0 < LO <= HI <= 1 and COPIES 1..10, e.g. --${name} 0.3-1`
+    : `give LO-HI with 0 < LO <= HI <= 1, e.g. --${name} 0.3-1`;
+  if (!m) throw new UsageError(`--${name}: "${raw}" is not a range; ${how}`);
+  const low = Number(m[1]);
+  const high = Number(m[2]);
+  const copies = m[3] === undefined ? 1 : Number(m[3]);
+  if (!(low > 0 && low <= high && high <= 1)) throw new UsageError(`--${name}: ${low}-${high} is out of range; ${how}`);
+  if (!(copies >= 1 && copies <= 10)) throw new UsageError(`--${name}: ${copies} copies is out of range; ${how}`);
+  return { low, high, copies };
+}
