@@ -15,6 +15,33 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** A standard normal draw (Box-Muller) from a uniform generator. */
+export function gaussian(rand: () => number): number {
+  const u = 1 - rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** A Gamma(shape, 1) draw (Marsaglia-Tsang; shape < 1 through Gamma(shape + 1) * U^(1/shape)). */
+export function gammaSample(shape: number, rand: () => number): number {
+  if (shape < 1) return gammaSample(shape + 1, rand) * Math.pow(1 - rand(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = gaussian(rand);
+    const v = Math.pow(1 + c * x, 3);
+    if (v <= 0) continue;
+    const u = 1 - rand();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** A Beta(a, b) draw, in [0, 1]. */
+export function betaSample(a: number, b: number, rand: () => number): number {
+  const x = gammaSample(a, rand);
+  const y = gammaSample(b, rand);
+  return x + y > 0 ? x / (x + y) : 0.5;
+}
+
 /** Fisher-Yates shuffle of 0..n-1 with a seeded generator. */
 export function shuffledIndices(n: number, seed: number): Int32Array {
   const rand = mulberry32(seed);

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** One-hot targets for a batch: row i is one-hot(labels[rows[i]]). */
+export function oneHotTargets(labels: ArrayLike<number>, rows: ArrayLike<number>, k: number): Float32Array {
+  const out = new Float32Array(rows.length * k);
+  for (let i = 0; i < rows.length; i++) out[i * k + labels[rows[i]!]!] = 1;
+  return out;
+}
+
 /**
  * Distillation targets for a batch: row i is (1 - weight) * one-hot(labels[rows[i]]) + weight *
  * soft[rows[i]] (soft: count * k probabilities of the teachers), so each row sums to 1.

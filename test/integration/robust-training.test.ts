@@ -1,4 +1,4 @@
-/** Training for real faces (issue 13), a tiny run: --photometric, --balance and --init together, and --resume refusing changed settings. */
+/** Training for real faces (issue 13), a tiny run: --photometric, --balance, --mixup and --init together, and --resume refusing changed settings. */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +7,17 @@ import { trainCnn } from '../../src/train/cnn/train-cnn.ts';
 import { tinyRun, writeSyntheticFer } from '../helpers/synthetic-fer.ts';
 
 describe('the cnn command with the robustness options', () => {
-  it('a tiny run with --photometric --balance --init trains, and --resume refuses other robustness settings', async () => {
+  it('a tiny run with --photometric --balance --mixup --init trains, and --resume refuses other robustness settings', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'robust-'));
     const data = await writeSyntheticFer(dir);
     const first = tinyRun(join(dir, 'a'), data, { epochs: 1 });
     await trainCnn(first);
-    const o = tinyRun(join(dir, 'b'), data, { epochs: 1, augment: true, photometric: true, balance: 0.5, init: first.out });
+    const o = tinyRun(join(dir, 'b'), data, { epochs: 1, augment: true, photometric: true, balance: 0.5, mixup: 0.2, init: first.out });
     const r = await trainCnn(o);
     expect(r.epochs).toBe(1);
+    const report = JSON.parse(await readFile(join(o.out, 'report.json'), 'utf8')) as { notes: string; mixup: unknown; balance: unknown };
+    expect(report).toMatchObject({ mixup: 0.2, balance: 0.5 });
+    expect(report.notes).toMatch(/class-balanced loss \(power 0\.5\), mixup \(alpha 0\.2\)/);
     await expect(trainCnn({ ...o, epochs: 2, resume: true, balance: 1 })).rejects.toThrow(/--balance 0.5 -> 1/);
     await expect(
       trainCnn({ ...o, out: join(dir, 'c', 'm'), checkpointDir: join(dir, 'c', 'ck'), arch: 'default', widths: [16, 32, 64, 128] }),

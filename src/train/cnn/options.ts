@@ -55,6 +55,8 @@ export interface TrainCnnOptions {
    * once before training on the unaugmented images.
    */
   distill?: { teachers: string[]; weight: number };
+  /** Mixup (learn/mixup.ts) with this Beta(alpha, alpha) parameter; undefined = none. */
+  mixup?: number;
   /** Write models/index.json next to `out` (default true). */
   manifest?: boolean;
   /** Aborting it acts like Ctrl-C: finish the step, keep the checkpoint, leave `out` untouched. */

@@ -35,6 +35,7 @@ export interface CheckpointSettings extends Pick<
   | 'balance'
   | 'expressionWarp'
   | 'distill'
+  | 'mixup'
 > {
   limit: number | null;
   data: DataFingerprint;
@@ -59,6 +60,7 @@ const SETTING_FLAGS: Record<keyof CheckpointSettings, string> = {
   balance: '--balance',
   expressionWarp: '--expression-warp',
   distill: '--distill',
+  mixup: '--mixup',
 };
 
 /** A run's progress: state.json of each epoch folder. */

@@ -76,11 +76,13 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     balance: o.balance,
     expressionWarp: o.expressionWarp,
     distill: o.distill,
+    mixup: o.mixup,
   };
   if (o.init && !existsSync(join(o.init, 'model.json'))) {
     throw new UsageError(`--init ${o.init}: no model.json there; give a model folder of the same architecture, e.g. models/fer-cnn`);
   }
   if (o.expressionWarp && !o.augment) throw new UsageError('--expression-warp and --no-augment contradict each other');
+  if (o.mixup && !o.augment) throw new UsageError('--mixup and --no-augment contradict each other');
   for (const t of o.distill?.teachers ?? []) {
     if (!existsSync(join(t, 'model.json')))
       throw new UsageError(`--distill ${t}: no model.json there; give CNN model folders, e.g. models/fer-cnn`);
@@ -189,6 +191,7 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     labels,
     ...(keypoints && template ? { keypoints, template } : {}),
     ...(softTargets && o.distill ? { softTargets, distillWeight: o.distill.weight } : {}),
+    ...(o.mixup ? { mixup: o.mixup } : {}),
   });
   const stop = { requested: false };
   const onSigint = () => {

@@ -62,7 +62,9 @@ npm run train -- cnn [options]
                         FER2013 extraction cache: npm run extract -- <fer2013 path>)
   --distill DIR[,DIR]   knowledge distillation: targets mix the label with the mean probabilities of these
                         teacher CNN folders (flip TTA) on each training image, e.g. models/fer-cnn,models/fer-cnn-robust
-  --distill-weight X    the teachers' share of the target, X in (0, 1] (default 0.5; needs --distill)`;
+  --distill-weight X    the teachers' share of the target, X in (0, 1] (default 0.5; needs --distill)
+  --mixup ALPHA         mixup: blend each training image and its target with another of the batch, weight
+                        ~ Beta(ALPHA, ALPHA), ALPHA in (0, 10], e.g. 0.2 (default off)`;
 
 /** --expression-warp LO-HI: the range of the fraction of the expression kept. */
 export function parseExpressionWarp(text: string): { low: number; high: number } {
@@ -103,6 +105,7 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     'expression-warp': { type: 'string' },
     distill: { type: 'string' },
     'distill-weight': { type: 'string' },
+    mixup: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values['crop-mix'] !== undefined && !values.crops) throw new UsageError('--crop-mix needs --crops');
@@ -121,6 +124,8 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
   if (values['no-augment'] && values['expression-warp'] !== undefined)
     throw new UsageError('--expression-warp and --no-augment contradict each other');
   const expressionWarp = values['expression-warp'] === undefined ? undefined : parseExpressionWarp(values['expression-warp']);
+  if (values['no-augment'] && values.mixup !== undefined) throw new UsageError('--mixup and --no-augment contradict each other');
+  const mixup = values.mixup === undefined ? undefined : parseNumber('mixup', values.mixup, { min: 0, minExclusive: true, max: 10 });
   // tiny: a small network for quick runs and tests (not in the usage).
   const arch = parseChoice('arch', values.arch, ['seed', 'default', 'tiny']);
   const isSeed = arch === 'seed';
@@ -174,6 +179,7 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     ...(values.balance !== undefined ? { balance: parseNumber('balance', values.balance, { min: 0, minExclusive: true, max: 1 }) } : {}),
     ...(expressionWarp ? { expressionWarp } : {}),
     ...(distill ? { distill } : {}),
+    ...(mixup !== undefined ? { mixup } : {}),
     name: isSeed ? 'FER2013 CNN (reference architecture)' : arch === 'tiny' ? 'FER2013 tiny CNN' : 'FER2013 CNN',
   };
 }

@@ -9,7 +9,7 @@
  *     products accumulated into a double covariance, several times faster.
  * Apply the result with src/core/svm's createPreprocess/applyPreprocess (the app's code).
  */
-import { mulberry32 } from '../../core/random.ts';
+import { gaussian, mulberry32 } from '../../core/random.ts';
 
 export type PcaRows = readonly ArrayLike<number>[] | { data: Float32Array | Float64Array; rows: number; cols: number };
 
@@ -284,11 +284,6 @@ function orthonormalizeColumns(M: Float64Array, d: number, K: number, rand: () =
     }
   }
   for (let c = 0; c < K; c++) for (let i = 0; i < d; i++) M[i * K + c] = Qt[c * d + i]!;
-}
-
-function gaussian(rand: () => number): number {
-  const u = 1 - rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
 /** out (a×c) = Aᵀ (b×a)ᵀ · B (b×c): inner products of columns. Row-major inputs. */

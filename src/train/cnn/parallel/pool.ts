@@ -119,6 +119,7 @@ export class TrainingPool {
         labels,
         ...(keypoints ? { keypoints, template: o.template } : {}),
         ...(softTargets ? { softTargets, distillWeight: o.distillWeight } : {}),
+        ...(o.mixup ? { mixup: o.mixup } : {}),
         grads: gradsSab,
         averaged: averagedSab,
       };

@@ -27,6 +27,8 @@ export interface WorkerInit {
   softTargets?: SharedArrayBuffer;
   /** Share of the teachers in the target (the label has the rest); with softTargets. */
   distillWeight?: number;
+  /** Mixup's Beta(alpha, alpha) parameter (learn/mixup.ts); undefined = no mixup. */
+  mixup?: number;
   /** numWorkers * paramCount floats: each worker writes its shard's mean gradient in its slot. */
   grads: SharedArrayBuffer;
   /** paramCount floats: the averaged gradient every worker applies. */

@@ -11,10 +11,12 @@ import { augmentBatch, type FaceShapes } from '../../../learn/augment.ts';
 import { mulberry32 } from '../../../core/random.ts';
 import { IMAGE_SIZE, NUM_CLASSES } from '../../../core/labels.ts';
 import type { FromWorker, NamedArray, ToWorker, WorkerInit } from './protocol.ts';
-import { distillTargets, smoothedCrossEntropy } from '../../../learn/loss.ts';
+import { distillTargets, oneHotTargets, smoothedCrossEntropy } from '../../../learn/loss.ts';
+import { mixupBatch } from '../../../learn/mixup.ts';
 import { useFastTrainingPaths } from '../../kernels/model-paths.ts';
 
 const init = workerData as WorkerInit;
+const MIXUP_SALT = 0x5bd1e995;
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
 
@@ -62,11 +64,14 @@ async function main() {
     const xData = augmented(rows, stepSeed);
     const yData = new Int32Array(n);
     for (let i = 0; i < n; i++) yData[i] = labels[rows[i]];
-    const x = tf.tensor4d(xData, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
     const yIdx = tf.tensor1d(yData, 'int32');
-    const y = soft
-      ? tf.tensor2d(distillTargets(labels, rows, soft, init.distillWeight ?? 0, NUM_CLASSES), [n, NUM_CLASSES])
-      : tf.oneHot(yIdx, NUM_CLASSES).toFloat();
+    const targets = soft
+      ? distillTargets(labels, rows, soft, init.distillWeight ?? 0, NUM_CLASSES)
+      : oneHotTargets(labels, rows, NUM_CLASSES);
+    // Its own stream (salted step seed), so mixup leaves the augmentation's draws unchanged.
+    if (init.mixup) mixupBatch(xData, targets, n, init.mixup, mulberry32((stepSeed ^ MIXUP_SALT) >>> 0));
+    const x = tf.tensor4d(xData, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+    const y = tf.tensor2d(targets, [n, NUM_CLASSES]);
     let predicted: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor;
