@@ -205,9 +205,20 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       expect(await video.evaluate((v) => getComputedStyle(v).transform)).toBe('none');
       await expect.poll(boxX).not.toBeCloseTo(mirroredX, -1);
       await page.check('[data-control="mirror"]');
-      // Hiding a model removes its row, and the choice is stored.
+      // Hiding a model removes its row, stops running it (the frames after carry no time for it,
+      // and still one for the others), and the choice is stored.
+      const takeLog = () =>
+        page.evaluate(() =>
+          (window as unknown as { __emotionLens: { takeLog(): { models: Record<string, number> }[] } }).__emotionLens.takeLog(),
+        );
       await page.uncheck('[data-model-toggle="fixture-seed"]');
       await expect.poll(() => face.locator('[data-model="fixture-seed"]').count()).toBe(0);
+      await page.waitForTimeout(500); // frames begun before the change end
+      await takeLog();
+      await page.waitForTimeout(1500);
+      const afterHide = await takeLog();
+      expect(afterHide.length).toBeGreaterThan(0);
+      expect(afterHide.every((t) => !('fixture-seed' in t.models) && 'fixture-cnn' in t.models)).toBe(true);
       expect(await face.locator('[data-model="fixture-cnn"]').count()).toBe(1);
       expect(await page.evaluate(() => localStorage.getItem('emotion-lens.overlay.v1'))).toMatch(/"hidden":\["fixture-seed"\]/);
       await page.check('[data-model-toggle="fixture-seed"]');

@@ -26,6 +26,8 @@ export class PersonalLane {
   private readonly smoother = new ProbabilitySmoother(0);
   // When each track was last seen: a face missed for a frame or two keeps its smoothing state.
   private readonly seen = new Map<number, number>();
+  /** Models the user hid: not run. */
+  private hidden: ReadonlySet<string> = new Set();
 
   constructor(
     readonly runners: readonly Runner[],
@@ -51,6 +53,7 @@ export class PersonalLane {
     const extra: ModelReading[][] = frame.faces.map(() => []);
     const times: Record<string, number> = {};
     for (const runner of this.runners) {
+      if (this.hidden.has(runner.entry.id)) continue;
       // Faces this runner can read: a crop of its size, and features when it needs them.
       const usable = frame.faces.flatMap((_, i) => {
         const crop = crops[i];
@@ -83,6 +86,10 @@ export class PersonalLane {
     this.smoother.prune((key) => this.seen.has(Number(key.slice(0, key.indexOf('/')))));
     const faces: FaceResult[] = frame.faces.map((f, i) => (extra[i]!.length > 0 ? { ...f, readings: [...f.readings, ...extra[i]!] } : f));
     return { ...frame, faces, times: { ...frame.times, models: { ...frame.times.models, ...times } } };
+  }
+
+  skip(hidden: readonly string[]): void {
+    this.hidden = new Set(hidden);
   }
 
   /** Forgets smoothing state (a new source). */

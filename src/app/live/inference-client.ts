@@ -35,6 +35,11 @@ export interface Inference {
   readonly models: LoadedModel[];
   /** Runs every loaded model on the crops and features (buffers may be transferred: do not reuse them). */
   predict(batches: CropBatch[], features?: FeatureBatch): Promise<Prediction>;
+  /**
+   * From the next frame on, do not run these models (the user hid them): the others get their CPU
+   * time. A shown fusion keeps its hidden members running, unreported. [] runs every model.
+   */
+  skip(hidden: readonly string[]): void;
   memory(): Promise<{ numTensors: number; backend: string }>;
   terminate(): void;
 }
@@ -93,6 +98,7 @@ function pageInference(engine: InferenceEngine, models: LoadedModel[]): Inferenc
     where: 'page',
     models,
     predict: (batches, features) => engine.predict(batches, features),
+    skip: (hidden) => engine.skip(hidden),
     memory: async () => engine.memory(),
     terminate: () => engine.dispose(),
   };
@@ -180,6 +186,11 @@ class SplitInference implements Inference {
       }
     }
     return { probs, times };
+  }
+
+  skip(hidden: readonly string[]): void {
+    this.page.skip(hidden);
+    this.worker.skip(hidden);
   }
 
   async memory(): Promise<{ numTensors: number; backend: string }> {
@@ -278,6 +289,11 @@ class WorkerInference implements Inference, ReadAhead {
     const m = await this.request({ type: 'predict-rest', seq: ++this.seq, frame, rows, ...(features ? { features } : {}) }, transfer);
     if (m.type !== 'result') throw new Error(`unexpected ${m.type} reply`);
     return { probs: m.probs, times: m.times };
+  }
+
+  skip(hidden: readonly string[]): void {
+    // Ordered with the frames: every request after this one runs under it.
+    this.worker.postMessage({ type: 'skip', hidden: [...hidden] } satisfies ToWorker);
   }
 
   async memory(): Promise<{ numTensors: number; backend: string }> {

@@ -8,6 +8,7 @@ import type { ModelEntry } from '../manifest.ts';
 import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 import { chooseBackend } from './backend.ts';
 import type { CropBatch, FeatureBatch } from './protocol.ts';
+import { planRuns, type RunPlan } from './model-selection.ts';
 import { ModelLoadError, ModelRunner, type FrameMemo, type ModelStatus, type Runner } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
 
@@ -42,6 +43,8 @@ const KEPT_FRAMES = 4;
 
 export class InferenceEngine {
   private runners: Runner[] = [];
+  /** Set by skip(): the models hidden by the user are not run (model-selection.ts). */
+  private plan: RunPlan | undefined;
   /** Per frame read ahead: its crops and the crop models' outputs, until predictRest. */
   private readonly kept = new Map<number, { crops: Map<number, Float32Array[]>; memo: FrameMemo }>();
 
@@ -77,13 +80,13 @@ export class InferenceEngine {
     const probs: Record<string, number[][]> = {};
     const times: Record<string, number> = {};
     const memo: FrameMemo = new Map();
-    for (const runner of this.runners) {
+    for (const runner of this.running()) {
       const start = performance.now();
       if (runner.needsFeatures && features.length === 0) continue;
       probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], features, memo);
       times[runner.entry.id] = performance.now() - start;
     }
-    return { probs, times };
+    return this.reported({ probs, times });
   }
 
   /**
@@ -95,7 +98,7 @@ export class InferenceEngine {
     const memo: FrameMemo = new Map();
     const probs: Record<string, number[][]> = {};
     const times: Record<string, number> = {};
-    for (const runner of this.runners) {
+    for (const runner of this.running()) {
       if (runner.needsFeatures) continue;
       const start = performance.now();
       probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], [], memo);
@@ -103,7 +106,7 @@ export class InferenceEngine {
     }
     this.kept.set(frame, { crops, memo });
     for (const old of this.kept.keys()) if (old <= frame - KEPT_FRAMES) this.kept.delete(old);
-    return { probs, times };
+    return this.reported({ probs, times });
   }
 
   /**
@@ -120,13 +123,40 @@ export class InferenceEngine {
     const probs: Record<string, number[][]> = {};
     const times: Record<string, number> = {};
     if (features.length === 0) return { probs, times };
-    for (const runner of this.runners) {
+    for (const runner of this.running()) {
       if (!runner.needsFeatures) continue;
       const start = performance.now();
       probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], features, memo);
       times[runner.entry.id] = performance.now() - start;
     }
-    return { probs, times };
+    return this.reported({ probs, times });
+  }
+
+  /**
+   * Models not to run from the next frame on (the user hid them); a shown fusion still runs its
+   * hidden members, without reporting them. An empty list runs every model.
+   */
+  skip(hidden: readonly string[]): void {
+    this.plan =
+      hidden.length === 0
+        ? undefined
+        : planRuns(
+            this.runners.map((r) => r.entry),
+            new Set(hidden),
+          );
+  }
+
+  private running(): Runner[] {
+    const plan = this.plan;
+    return plan ? this.runners.filter((r) => plan.run.has(r.entry.id)) : this.runners;
+  }
+
+  /** Leaves out the outputs of hidden models that ran only as a fusion's members. */
+  private reported(p: Prediction): Prediction {
+    const plan = this.plan;
+    if (!plan) return p;
+    for (const id of Object.keys(p.probs)) if (!plan.report.has(id)) delete p.probs[id];
+    return p;
   }
 
   /**

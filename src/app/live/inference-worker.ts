@@ -37,6 +37,8 @@ async function handle(m: ToWorker): Promise<void> {
     } catch (error) {
       post({ type: 'error', seq: m.seq, message: (error as Error).message });
     }
+  } else if (m.type === 'skip') {
+    engine.skip(m.hidden);
   } else {
     post({ type: 'memory', seq: m.seq, ...engine.memory() });
   }

@@ -23,7 +23,9 @@ export type ToWorker =
   | { type: 'predict'; seq: number; batches: CropBatch[]; features?: FeatureBatch }
   | { type: 'predict-ahead'; seq: number; frame: number; batches: CropBatch[] }
   | { type: 'predict-rest'; seq: number; frame: number; rows: number[]; features?: FeatureBatch }
-  | { type: 'memory'; seq: number };
+  | { type: 'memory'; seq: number }
+  /** Models not to run from now on (InferenceEngine.skip). */
+  | { type: 'skip'; hidden: string[] };
 
 export type FromWorker =
   | { type: 'backend'; choice: BackendChoice }

@@ -53,7 +53,7 @@ export interface SessionState {
 /** What the session needs of a loaded engine (engine.ts; fakes in tests). */
 export interface SessionEngine {
   readonly landmarker: Pick<Landmarker, 'setNumFaces'>;
-  readonly inference: Pick<Inference, 'where' | 'lanes' | 'memory' | 'ahead'> | undefined;
+  readonly inference: Pick<Inference, 'where' | 'lanes' | 'memory' | 'ahead' | 'skip'> | undefined;
   readonly pipeline: Pick<LivePipeline, 'detect' | 'classify' | 'process' | 'reset' | 'settings'>;
   close(): void;
 }
@@ -139,6 +139,8 @@ export interface ExtraModels {
   readonly entries: ModelEntry[];
   settings: PipelineSettings;
   augment(frame: FrameResult, startMs: number, mode: 'video' | 'image'): Promise<FrameResult>;
+  /** Models the user hid, not to run. */
+  skip(hidden: readonly string[]): void;
   reset(): void;
 }
 
@@ -155,6 +157,8 @@ export class LiveSession {
   private smoothing: { smoothing: boolean; smoothingMs: number };
   private extra: ExtraModels | undefined;
   private generalEntries: ModelEntry[] = [];
+  /** Model ids the user hid: not run (setHiddenModels). */
+  private hidden: string[] = [];
   /** The running frame loop, if any (detectStill pauses it), and its detect call in progress. */
   private loop: Promise<void> | undefined;
   private detecting: Promise<unknown> | undefined;
@@ -249,6 +253,7 @@ export class LiveSession {
       }
       this.engine = engine;
       engine.pipeline.settings = { ...this.smoothing };
+      if (this.hidden.length > 0) engine.inference?.skip(this.hidden);
       // maxFaces may have changed while loading.
       if (this.maxFaces !== this.options.maxFaces) await engine.landmarker.setNumFaces(this.maxFaces).catch(() => undefined);
       this.set({ phase: 'ready', modelsWhere: engine.inference?.where ?? this.options.where, lanes: engine.inference?.lanes });
@@ -268,6 +273,18 @@ export class LiveSession {
     else if (kind === 'image' && this.image) void this.processStill();
   }
 
+  /**
+   * Models the user hid are not run from the next frame on, so the shown ones get the CPU (a shown
+   * fusion still runs its hidden members); hidden models give no readings, so recordings and the
+   * timeline hold only the shown ones.
+   */
+  setHiddenModels(ids: readonly string[]): void {
+    if (ids.length === this.hidden.length && ids.every((id, i) => id === this.hidden[i])) return;
+    this.hidden = [...ids];
+    this.engine?.inference?.skip(this.hidden);
+    this.extra?.skip(this.hidden);
+  }
+
   /** Tfjs' tensor count and backend, for the automation hook. */
   memory(): Promise<{ numTensors: number; backend: string }> {
     return this.engine?.inference?.memory() ?? Promise.resolve({ numTensors: 0, backend: '' });
@@ -284,7 +301,10 @@ export class LiveSession {
     const statuses = { ...this.state.statuses };
     for (const e of this.extra?.entries ?? []) delete statuses[e.id];
     this.extra = extra;
-    if (extra) extra.settings = { ...this.smoothing };
+    if (extra) {
+      extra.settings = { ...this.smoothing };
+      extra.skip(this.hidden);
+    }
     this.set({ entries: [...this.generalEntries, ...(extra?.entries ?? [])], statuses: { ...statuses, ...this.extraStatuses() } });
   }
 

@@ -17,18 +17,19 @@
  * SwiftShader and are slow; each backend stops after --max-seconds even if short of --frames.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeFixtureModels } from '../browser/fixture-models.ts';
 import { composeFrames, writeY4m } from '../browser/y4m.ts';
-import { BROWSER_BACKENDS, type Snapshot, type StageTimes } from '../../core/contracts/index.ts';
+import { BROWSER_BACKENDS, parseManifest, type Snapshot, type StageTimes } from '../../core/contracts/index.ts';
 import { buildApp, serveApp } from '../browser/app-server.ts';
 import { findChromium, launchChromium } from '../browser/browser.ts';
 import { parseInteger, parseList, parseChoice, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
 
 const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain]
-                           [--landmarker page|worker] [--models DIR] [--max-seconds 120] [--warmup 150] [--json FILE]`;
+                           [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--max-seconds 120] [--warmup 150] [--json FILE]
+  --hide   models to hide in the live view's "Models shown" (a hidden model is not run)`;
 
 /** The options, checked before anything is built; a usage error exits 2. */
 function options() {
@@ -48,6 +49,7 @@ function options() {
       json: { type: 'string' },
       where: { type: 'string', default: 'worker' },
       landmarker: { type: 'string', default: 'page' },
+      hide: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     return {
@@ -58,6 +60,7 @@ function options() {
       backends: parseList('backends', values.backends, (n, v) => parseChoice(n, v, ['auto', ...BROWSER_BACKENDS])),
       landmarker: parseChoice('landmarker', values.landmarker, ['page', 'worker']),
       wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker', 'worker-plain'])),
+      hide: values.hide === undefined ? [] : parseList('hide', values.hide, (_, v) => v),
     };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -65,7 +68,7 @@ function options() {
     process.exit(2);
   }
 }
-const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres, landmarker } = options();
+const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres, landmarker, hide } = options();
 const MAX_MS = maxSeconds * 1000;
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -96,6 +99,16 @@ const modelsDir = values.models
     ? join(root, 'models')
     : (fixtureDir = await makeFixtureModels({ extras: false }));
 console.error(`models: ${modelsDir}${fixtureDir ? ' (untrained fixtures: ./models has no index.json)' : ''}`);
+if (hide.length > 0) {
+  const listed = parseManifest(JSON.parse(await readFile(join(modelsDir, 'index.json'), 'utf8'))).models.map((m) => m.id);
+  const unknown = hide.filter((id) => !listed.includes(id));
+  if (unknown.length > 0) {
+    console.error(`bench:live: --hide ${unknown.join(',')}: not in ${join(modelsDir, 'index.json')} (it lists ${listed.join(', ')})`);
+    await rm(work, { recursive: true, force: true });
+    if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
+    process.exit(2);
+  }
+}
 
 type Stage = { p50: number; p95: number };
 /** One backend x placement run, as printed and written to --json. */
@@ -156,6 +169,13 @@ try {
           // What the app really did (split falls back to the page when it gains nothing).
           const modelsIn = await page.locator('[data-hud]').getAttribute('data-models-in');
           const lanes = await page.locator('[data-hud]').getAttribute('data-lanes');
+          // The settings panel may be closed: toggle the boxes through the DOM, as a click would.
+          for (const id of hide) {
+            await page.evaluate((m) => {
+              const box = document.querySelector<HTMLInputElement>(`[data-model-toggle="${m}"]`);
+              if (box?.checked) box.click();
+            }, id);
+          }
           await page.click('[data-action="start"]');
           // Each poll moves the timing log gathered so far out of the page (so the log does not grow
           // the heap being measured), then forces a GC and reads the heap.
@@ -199,7 +219,11 @@ try {
             landmarker: stage(log.map((t) => t.landmarker)),
             crop: stage(log.map((t) => t.crop)),
             features: stage(log.map((t) => t.features)),
-            models: Object.fromEntries(models.map((id) => [id, stage(log.map((t) => t.models[id] ?? NaN).filter(Number.isFinite))])),
+            models: Object.fromEntries(
+              models
+                .filter((id) => !hide.includes(id))
+                .map((id) => [id, stage(log.map((t) => t.models[id] ?? NaN).filter(Number.isFinite))]),
+            ),
             tensors: { start: first.numTensors, end: last.numTensors },
             heapMB: {
               start: first.heapBytes === null ? null : +(first.heapBytes / 2 ** 20).toFixed(2),

@@ -46,9 +46,15 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
     },
   };
   const numFaces: number[] = [];
+  const skips: string[][] = [];
   const engine: SessionEngine = {
     landmarker: { setNumFaces: async (n) => void numFaces.push(n) },
-    inference: { where: options.where ?? 'page', lanes: undefined, memory: async () => ({ numTensors: 7, backend: 'wasm' }) },
+    inference: {
+      where: options.where ?? 'page',
+      lanes: undefined,
+      memory: async () => ({ numTensors: 7, backend: 'wasm' }),
+      skip: (hidden) => void skips.push([...hidden]),
+    },
     pipeline,
     close: () => void (closed = true),
   };
@@ -92,6 +98,7 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
     revoked,
     stopped,
     numFaces,
+    skips,
     playing,
     states,
     engine,
@@ -271,6 +278,22 @@ describe('LiveSession', () => {
     expect(w.numFaces).toEqual([1]);
     expect(w.session.current.modelsWhere).toBe('worker');
     expect(await w.session.memory()).toEqual({ numTensors: 7, backend: 'wasm' });
+  });
+
+  it('hidden models: hidden while loading are skipped once ready, later changes at once, repeats ignored', async () => {
+    const w = world({ where: 'worker' });
+    w.session.setHiddenModels(['svm-au']);
+    expect(w.skips).toEqual([]);
+    await w.finishSetup();
+    expect(w.skips).toEqual([['svm-au']]);
+    w.session.setHiddenModels(['svm-au']);
+    w.session.setHiddenModels(['svm-au', 'fer-cnn']);
+    w.session.setHiddenModels([]);
+    expect(w.skips).toEqual([['svm-au'], ['svm-au', 'fer-cnn'], []]);
+    // Nothing hidden at setup: nothing to tell the engine.
+    const v = world();
+    await v.finishSetup();
+    expect(v.skips).toEqual([]);
   });
 });
 

@@ -48,6 +48,7 @@ function extra(calls: { startMs: number; mode: string }[]): ExtraModels {
     entries: [MINE],
     settings: { smoothing: false, smoothingMs: 0 },
     reset: () => {},
+    skip: () => {},
     augment: async (frame, startMs, mode) => {
       calls.push({ startMs, mode });
       return {
