@@ -428,24 +428,37 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
     }
   });
 
-  it('reads video frames ahead in the worker: most frames start their crop models before the landmarks, every model on every frame', async () => {
-    const { page, foreign } = await openApp(browser, app.url, '?backend=wasm&worker=1');
-    try {
-      const all = [...FIXTURE_CNNS, ...FIXTURE_SVMS];
-      await startAndRead(page, all);
-      await page.waitForTimeout(3000);
-      type Log = { log: { models: Record<string, number>; readAhead?: boolean }[] };
-      const { log } = await page.evaluate(() =>
-        (window as unknown as { __emotionLens: { snapshot(): Promise<Log> } }).__emotionLens.snapshot(),
-      );
-      const ahead = log.filter((t) => t.readAhead);
-      // A still face: after its first frames nearly every frame is read ahead.
-      expect(ahead.length).toBeGreaterThan(log.length / 2);
-      for (const t of ahead) expect(Object.keys(t.models).sort()).toEqual([...all].sort());
-      expect(foreign).toEqual([]);
-    } finally {
-      await page.close();
-    }
+  it('reads video frames ahead in the worker: most frames start their crop models before the landmarks, every model on every frame; still frames reuse the landmarks (not with ?reuse=0)', async () => {
+    type Log = { log: { models: Record<string, number>; readAhead?: boolean; reused?: boolean; landmarker: number }[] };
+    const all = [...FIXTURE_CNNS, ...FIXTURE_SVMS];
+    const run = async (query: string) => {
+      const { page, foreign } = await openApp(browser, app.url, query);
+      try {
+        await startAndRead(page, all);
+        await page.waitForTimeout(3000);
+        const { log } = await page.evaluate(() =>
+          (window as unknown as { __emotionLens: { snapshot(): Promise<Log> } }).__emotionLens.snapshot(),
+        );
+        expect(foreign).toEqual([]);
+        return log;
+      } finally {
+        await page.close();
+      }
+    };
+    const log = await run('?backend=wasm&worker=1');
+    const ahead = log.filter((t) => t.readAhead);
+    // A still face: after its first frames nearly every frame is read ahead.
+    expect(ahead.length).toBeGreaterThan(log.length / 2);
+    for (const t of ahead) expect(Object.keys(t.models).sort()).toEqual([...all].sort());
+    // The fake webcam shows each photo unchanged for a second: about every other frame reuses the
+    // landmarks, never two in a row, and runs every model all the same.
+    const reused = log.filter((t) => t.reused);
+    expect(reused.length).toBeGreaterThan(log.length / 4);
+    expect(log.some((t, i) => t.reused && log[i + 1]?.reused)).toBe(false);
+    for (const t of reused) expect(t).toMatchObject({ readAhead: true, landmarker: 0 });
+    const fresh = await run('?backend=wasm&worker=1&reuse=0');
+    expect(fresh.filter((t) => t.readAhead).length).toBeGreaterThan(fresh.length / 2);
+    expect(fresh.some((t) => t.reused)).toBe(false);
   });
 
   it('runs the landmarker in its own worker with ?landmarker=worker', async () => {

@@ -8,6 +8,7 @@ export const FAKE_SESSION_OPTIONS = {
   where: 'page',
   forceSplit: false,
   readAhead: true,
+  reuseLandmarks: false,
   landmarker: 'page',
   maxFaces: 4,
   smoothing: true,

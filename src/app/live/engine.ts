@@ -8,7 +8,7 @@ import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 import { startInference, type Inference, type ModelsWhere } from './inference-client.ts';
 import { Landmarker, mediapipeTasks } from './landmarker.ts';
 import { workerTasks } from './landmarker-remote.ts';
-import { LivePipeline, type DetectOutput, type PipelineSettings } from './pipeline.ts';
+import { LivePipeline, STILL_REUSE, type DetectOutput, type PipelineSettings } from './pipeline.ts';
 import type { ModelStatus } from './runner.ts';
 import type { BackendChoice, BackendName } from './types.ts';
 
@@ -21,6 +21,8 @@ export interface EngineOptions {
   forceSplit?: boolean;
   /** With where = 'worker': read video frames ahead (pipeline.ts; default true). */
   readAhead?: boolean;
+  /** On frames read ahead where the faces held still, skip the landmarker (pipeline.ts STILL_REUSE; default false). */
+  reuseLandmarks?: boolean;
   maxFaces: number;
   /** Where MediaPipe's landmarker runs: this thread (default) or its own worker (landmarker-remote.ts). */
   landmarker?: 'page' | 'worker';
@@ -129,6 +131,7 @@ export async function loadEngine(
     }
     if (isCancelled()) throw new EngineError('setup cancelled');
     const pipeline = new LivePipeline(landmarker, inference, { ...options.settings }, undefined, undefined, options.output);
+    if (options.reuseLandmarks) pipeline.reuse = { ...STILL_REUSE };
     events.progress?.('Ready', total, total);
     return {
       landmarker,

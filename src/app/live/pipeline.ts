@@ -11,6 +11,10 @@
  * is one of them and lies within AHEAD_TOLERANCE_PX of where its exact crop would be; otherwise the
  * frame is read again from exact crops (the early work is wasted, the result is never approximate
  * beyond that tolerance).
+ * Landmarks reused (LivePipeline.reuse, StillReuse): on a frame read ahead where every face's early
+ * crop differs from its crop in the last landmarked frame by no more than noise (cropChange), the
+ * landmarker is skipped and that frame's landmarks, boxes and features are used again; every model
+ * still runs, the crop models on this frame's pixels. At most StillReuse.maxFrames frames in a row.
  * Times each stage. Sources longer than MAX_SIDE (image-cap.ts) are scaled down before detection,
  * and a Detection's size and boxes are those of the scaled image. A detector failure rejects
  * detect() (DetectorError, landmarker.ts): that frame or image gets no result, never a stale one.
@@ -18,6 +22,7 @@
 import { cropShift, cropTransform } from '../../core/framing/transform.ts';
 import { keypointsFromLandmarks, landmarkBox } from '../../core/framing/landmarks.ts';
 import type { Affine, Box } from '../../core/framing/types.ts';
+import { cropChange } from '../../core/crop-change.ts';
 import { computeFeatures, FEATURE_COUNT } from '../../core/features/index.ts';
 import { ProbabilitySmoother } from '../../core/smoothing.ts';
 import { FaceTracker } from '../../core/tracking.ts';
@@ -67,6 +72,8 @@ export interface Detection {
   raw?: RawFace[];
   /** The frame was read ahead and the early crops were used: Detection.crops are those crops. */
   ahead?: AheadUse;
+  /** The landmarker was skipped: boxes, features and raw are the last landmarked frame's (StillReuse). */
+  reused?: boolean;
   landmarkerMs: number;
   cropMs: number;
   featuresMs: number;
@@ -99,6 +106,35 @@ const TRANSFORM_SIZE = 48;
 
 const PREVIEW_SIZE = 48;
 
+/** Skipping the landmarker on frames where the faces held still (LivePipeline.reuse). */
+export interface StillReuse {
+  /** Most frames in a row without landmarks (1: the landmarker reads at least every other frame). */
+  maxFrames: number;
+  /** Largest cropChange from the last landmarked frame that still counts as the same face. */
+  threshold: number;
+}
+
+/**
+ * The live app's setting: camera noise (sigma up to ~5/255: 0.008) passes, a move of half a crop
+ * pixel (0.019+) or any change of expression (0.022+) makes the landmarker read the frame.
+ */
+export const STILL_REUSE: StillReuse = { maxFrames: 1, threshold: 0.012 };
+
+/** The last frame the landmarker read, as frames that reuse it need it. */
+interface Landmarked {
+  width: number;
+  height: number;
+  ids: number[];
+  boxes: Box[];
+  features?: FeatureBatch;
+  raw?: RawFace[];
+  /** Per still face: its crop (refSize) at its transform in that frame, where early crops are made next. */
+  refs: Map<number, Float32Array>;
+  refSize: number;
+  /** Frames that reused it so far. */
+  reused: number;
+}
+
 export class LivePipeline {
   private readonly tracker = new FaceTracker();
   private readonly smoother = new ProbabilitySmoother(0);
@@ -107,6 +143,9 @@ export class LivePipeline {
   private frameNo = 0;
   /** Frames read ahead, and how many of them used their early crops. */
   readonly aheadStats = { tried: 0, used: 0 };
+  /** Video mode: skip the landmarker on still frames (default off; the live session turns it on). */
+  reuse: StillReuse | undefined;
+  private landmarked: Landmarked | undefined;
 
   constructor(
     private readonly landmarker: Pick<Landmarker, 'detectVideo' | 'detectImage'>,
@@ -131,6 +170,7 @@ export class LivePipeline {
     this.tracker.reset();
     this.smoother.clear();
     this.last = undefined;
+    this.landmarked = undefined;
   }
 
   /** Input sizes of the crops each face needs (48 for the preview when no model is loaded). */
@@ -179,6 +219,10 @@ export class LivePipeline {
     const { width, height } = input;
     const source = mode === 'video' && this.grabber ? this.grabber.grab(input.source, width, height) : input.source;
     const early = mode === 'video' ? this.readAhead(source, width, height) : undefined;
+    if (early) {
+      const reused = this.reuseLandmarks(early, width, height, startMs);
+      if (reused) return reused;
+    }
     const aheadMs = performance.now() - startMs;
     const result = mode === 'video' ? await this.landmarker.detectVideo(source, startMs) : await this.landmarker.detectImage(source);
     const t1 = performance.now();
@@ -239,6 +283,7 @@ export class LivePipeline {
       features = { count: framed.length, dim: FEATURE_COUNT, values };
     }
     const t3 = performance.now();
+    if (mode === 'video' && this.reuse) this.keepLandmarked(source, width, height, ids, boxes, transforms, crops, ahead, features);
     const raw = this.output.raw
       ? framed.map((f): RawFace => {
           const matrix = result.facialTransformationMatrixes?.[f.index]?.data;
@@ -249,6 +294,7 @@ export class LivePipeline {
           };
         })
       : undefined;
+    if (raw && this.landmarked) this.landmarked.raw = raw;
     return {
       mode,
       startMs,
@@ -263,6 +309,80 @@ export class LivePipeline {
       landmarkerMs: t1 - startMs - aheadMs,
       cropMs: t2 - t1 + aheadMs,
       featuresMs: features ? t3 - t2 : 0,
+    };
+  }
+
+  /**
+   * Remembers a landmarked frame for the frames that may reuse it: each still face's crop at its
+   * transform in this frame, where the next frame's early crop will be read (the exact crop when
+   * this frame made one; read now when it used an early crop from the last position).
+   */
+  private keepLandmarked(
+    source: FrameSource | ImageData,
+    width: number,
+    height: number,
+    ids: number[],
+    boxes: Box[],
+    transforms: { toSource: Affine }[],
+    crops: Map<number, Float32Array[]>,
+    ahead: AheadUse | undefined,
+    features: FeatureBatch | undefined,
+  ): void {
+    const refSize = this.cropSizes().values().next().value ?? PREVIEW_SIZE;
+    const refs = new Map<number, Float32Array>();
+    ids.forEach((id, f) => {
+      if (!this.last?.faces.get(id)?.still) return;
+      refs.set(id, ahead ? this.reader.read(source, width, height, transforms[f]!.toSource, refSize) : crops.get(refSize)![f]!);
+    });
+    this.landmarked = { width, height, ids, boxes, ...(features ? { features } : {}), refs, refSize, reused: 0 };
+  }
+
+  /**
+   * The frame without the landmarker, when every face's early crop is within StillReuse.threshold
+   * of its crop in the last landmarked frame; undefined (run the landmarker) otherwise.
+   */
+  private reuseLandmarks(early: AheadCrops, width: number, height: number, startMs: number): Detection | undefined {
+    const reuse = this.reuse;
+    const k = this.landmarked;
+    if (!reuse || !k || k.width !== width || k.height !== height || k.reused >= reuse.maxFrames) return undefined;
+    if (early.ids.length !== k.ids.length) return undefined;
+    const at = early.ids.map((id) => k.ids.indexOf(id));
+    const refCrops = early.crops.get(k.refSize);
+    if (!refCrops || at.some((i) => i < 0)) return undefined;
+    const still = early.ids.every((id, r) => {
+      const ref = k.refs.get(id);
+      return !!ref && cropChange(refCrops[r]!, ref, k.refSize) <= reuse.threshold;
+    });
+    if (!still) return undefined;
+    const boxes = at.map((i) => k.boxes[i]!);
+    // The same boxes: every track continues with its id.
+    const ids = this.tracker.update(boxes, startMs);
+    if (ids.some((id, f) => id !== early.ids[f])) return undefined;
+    k.reused++;
+    this.aheadStats.used++;
+    let features: FeatureBatch | undefined;
+    if (k.features) {
+      const { dim } = k.features;
+      const values = new Float32Array(at.length * dim);
+      at.forEach((i, f) => values.set(k.features!.values.subarray(i * dim, (i + 1) * dim), f * dim));
+      features = { count: at.length, dim, values };
+    }
+    const raw = k.raw ? at.map((i) => k.raw![i]!) : undefined;
+    return {
+      mode: 'video',
+      startMs,
+      width,
+      height,
+      ids,
+      boxes,
+      crops: early.crops,
+      ...(features ? { features } : {}),
+      ...(raw ? { raw } : {}),
+      ahead: { frame: early.frame, rows: ids.map((_, f) => f), prediction: early.prediction },
+      reused: true,
+      landmarkerMs: 0,
+      cropMs: performance.now() - startMs,
+      featuresMs: 0,
     };
   }
 
@@ -328,6 +448,7 @@ export class LivePipeline {
         models: times,
         total: now - d.startMs,
         ...(d.ahead ? { readAhead: true } : {}),
+        ...(d.reused ? { reused: true } : {}),
       },
     };
   }

@@ -88,6 +88,8 @@ export interface SessionOptions {
   forceSplit: boolean;
   /** With where = 'worker': read video frames ahead (pipeline.ts). */
   readAhead: boolean;
+  /** Frames read ahead where the faces held still skip the landmarker (pipeline.ts StillReuse); ?reuse=0 turns it off. */
+  reuseLandmarks: boolean;
   /** Where the face landmarker runs (engine.ts). */
   landmarker: 'page' | 'worker';
   maxFaces: number;
@@ -100,13 +102,14 @@ export interface SessionOptions {
  * inference worker and video frames are read ahead (pipeline.ts: the crop models start while this
  * thread finds the landmarks; fastest here, docs/benchmarks.md); on one core, all on the page.
  * ?worker=0 keeps them on the page, ?worker=1 in the worker, ?worker=split splits them between the
- * page and the worker (each frame read by both at once), ?ahead=0 turns read ahead off.
+ * page and the worker (each frame read by both at once), ?ahead=0 turns read ahead off, ?reuse=0
+ * runs the landmarker on every frame (else frames where the faces held still reuse the last landmarks).
  * ?landmarker=worker runs MediaPipe in its own worker (slower on 2 cores: see landmarker-remote.ts).
  */
 export function optionsFromUrl(
   search: string,
   cores: number = globalThis.navigator?.hardwareConcurrency ?? 1,
-): Pick<SessionOptions, 'backend' | 'where' | 'forceSplit' | 'readAhead' | 'landmarker'> {
+): Pick<SessionOptions, 'backend' | 'where' | 'forceSplit' | 'readAhead' | 'reuseLandmarks' | 'landmarker'> {
   const params = new URLSearchParams(search);
   const worker = params.get('worker');
   return {
@@ -114,6 +117,7 @@ export function optionsFromUrl(
     where: worker === '1' ? 'worker' : worker === '0' ? 'page' : worker === 'split' ? 'split' : cores >= 2 ? 'worker' : 'page',
     forceSplit: worker === 'split',
     readAhead: params.get('ahead') !== '0',
+    reuseLandmarks: params.get('reuse') !== '0',
     landmarker: params.get('landmarker') === 'worker' ? 'worker' : 'page',
   };
 }
@@ -224,6 +228,7 @@ export class LiveSession {
           where: this.options.where,
           forceSplit: this.options.forceSplit,
           readAhead: this.options.readAhead,
+          reuseLandmarks: this.options.reuseLandmarks,
           landmarker: this.options.landmarker,
           maxFaces: this.maxFaces,
           models: 'all',

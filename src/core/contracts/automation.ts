@@ -16,6 +16,8 @@ export interface StageTimes {
   total: number;
   /** The crop models started on early crops while the landmarker ran (pipeline.ts, read ahead). */
   readAhead?: boolean;
+  /** The landmarker was skipped: the faces held still, their last landmarks were used (pipeline.ts). */
+  reused?: boolean;
 }
 
 export interface Snapshot {

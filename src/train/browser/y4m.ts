@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
+import { gaussian, mulberry32 } from '../../core/random.ts';
 
 export const WIDTH = 640;
 export const HEIGHT = 480;
@@ -46,12 +47,17 @@ export async function composeFrames(browser: Browser, photos: string[], faceHeig
   }
 }
 
-/** Writes `frames` (each shown `repeat` times) as a Y4M at `fps`. */
-export async function writeY4m(path: string, frames: Uint8Array[], repeat = 1, fps = 30): Promise<void> {
+/**
+ * Writes `frames` (each shown `repeat` times) as a Y4M at `fps`. `noise`: the standard deviation, in
+ * gray levels, of seeded Gaussian pixel noise drawn afresh for every frame, as a camera sensor adds.
+ */
+export async function writeY4m(path: string, frames: Uint8Array[], repeat = 1, fps = 30, noise = 0): Promise<void> {
   const header = Buffer.from(`YUV4MPEG2 W${WIDTH} H${HEIGHT} F${fps}:1 Ip A1:1 C420jpeg\n`);
   const chroma = Buffer.alloc((WIDTH / 2) * (HEIGHT / 2) * 2, 128);
   const marker = Buffer.from('FRAME\n');
   const parts: Buffer[] = [header];
-  for (const y of frames) for (let r = 0; r < repeat; r++) parts.push(marker, Buffer.from(y), chroma);
+  const rand = mulberry32(7);
+  const noisy = (y: Uint8Array) => Buffer.from(y.map((v) => Math.min(255, Math.max(0, Math.round(v + noise * gaussian(rand))))));
+  for (const y of frames) for (let r = 0; r < repeat; r++) parts.push(marker, noise > 0 ? noisy(y) : Buffer.from(y), chroma);
   await writeFile(path, Buffer.concat(parts));
 }

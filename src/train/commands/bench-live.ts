@@ -3,13 +3,16 @@
  * every manifest model on every frame. Per backend: FPS, p50/p95 latency per stage and end to end,
  * tfjs tensor count and JS heap after warm-up and at the end.
  *
- *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain]
- *                         [--landmarker page|worker] [--models DIR] [--max-seconds 120] [--json FILE]
+ *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain,worker-fresh]
+ *                         [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA]
+ *                         [--max-seconds 120] [--json FILE]
  *
  * --where: all models in the inference worker with video frames read ahead (default, as the app
  * does on 2 cores or more; ?worker=1), split between the page thread and the worker
  * (?worker=split), all on the page thread (?worker=0), and/or in the worker without read ahead
- * (worker-plain: ?worker=1&ahead=0; the landmarker then works on the next frame meanwhile).
+ * (worker-plain: ?worker=1&ahead=0; the landmarker then works on the next frame meanwhile), or read
+ * ahead with the landmarker on every frame (worker-fresh: ?reuse=0; by default a frame where the face
+ * held still reuses the last landmarks, pipeline.ts StillReuse).
  * --landmarker worker: MediaPipe in its own worker (?landmarker=worker).
  *
  * --models defaults to ./models when it has an index.json, else untrained fixture models of the
@@ -25,11 +28,14 @@ import { composeFrames, writeY4m } from '../browser/y4m.ts';
 import { BROWSER_BACKENDS, parseManifest, type Snapshot, type StageTimes } from '../../core/contracts/index.ts';
 import { buildApp, serveApp } from '../browser/app-server.ts';
 import { findChromium, launchChromium } from '../browser/browser.ts';
-import { parseInteger, parseList, parseChoice, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { parseInteger, parseList, parseChoice, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
 
 const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain]
-                           [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--max-seconds 120] [--warmup 150] [--json FILE]
-  --hide   models to hide in the live view's "Models shown" (a hidden model is not run)`;
+                           [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA]
+                           [--max-seconds 120] [--warmup 150] [--json FILE]
+  --where        worker-fresh: as worker, with the landmarker on every frame (?reuse=0)
+  --hide         models to hide in the live view's "Models shown" (a hidden model is not run)
+  --camera-noise Gaussian pixel noise of the fake webcam, in gray levels (default 0: each photo repeats unchanged)`;
 
 /** The options, checked before anything is built; a usage error exits 2. */
 function options() {
@@ -50,6 +56,7 @@ function options() {
       where: { type: 'string', default: 'worker' },
       landmarker: { type: 'string', default: 'page' },
       hide: { type: 'string' },
+      'camera-noise': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h' },
     });
     return {
@@ -59,7 +66,8 @@ function options() {
       maxSeconds: parseInteger('max-seconds', values['max-seconds'], { min: 1 }),
       backends: parseList('backends', values.backends, (n, v) => parseChoice(n, v, ['auto', ...BROWSER_BACKENDS])),
       landmarker: parseChoice('landmarker', values.landmarker, ['page', 'worker']),
-      wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker', 'worker-plain'])),
+      wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker', 'worker-plain', 'worker-fresh'])),
+      cameraNoise: parseNumber('camera-noise', values['camera-noise'], { min: 0, max: 64 }),
       hide: values.hide === undefined ? [] : parseList('hide', values.hide, (_, v) => v),
     };
   } catch (error) {
@@ -68,7 +76,7 @@ function options() {
     process.exit(2);
   }
 }
-const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres, landmarker, hide } = options();
+const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres, landmarker, hide, cameraNoise } = options();
 const MAX_MS = maxSeconds * 1000;
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -119,6 +127,8 @@ interface BenchRow {
   frames: number;
   /** Share of frames whose crop models started on early crops (read ahead). */
   readAhead: number;
+  /** Share of frames that reused the last landmarks. */
+  reused: number;
   fps: number;
   total: Stage;
   landmarker: Stage;
@@ -138,7 +148,7 @@ try {
   const composer = await launchChromium();
   try {
     // Each photo for one second at 30 FPS, looping.
-    await writeY4m(video, await composeFrames(composer, PHOTOS), 30, 30);
+    await writeY4m(video, await composeFrames(composer, PHOTOS), 30, 30, cameraNoise);
   } finally {
     await composer.close();
   }
@@ -155,8 +165,9 @@ try {
           const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
           const params = new URLSearchParams();
           if (backend !== 'auto') params.set('backend', backend);
-          if (where === 'worker' || where === 'worker-plain') params.set('worker', '1');
+          if (where.startsWith('worker')) params.set('worker', '1');
           if (where === 'worker-plain') params.set('ahead', '0');
+          if (where === 'worker-fresh') params.set('reuse', '0');
           if (landmarker !== 'page') params.set('landmarker', landmarker);
           if (where === 'page') params.set('worker', '0');
           if (where === 'split') params.set('worker', 'split');
@@ -210,13 +221,15 @@ try {
           const seconds = (Date.now() - t0) / 1000;
           const row: BenchRow = {
             backend: last.backend,
-            where: modelsIn && modelsIn !== where.replace('-plain', '') ? modelsIn : where,
+            where: modelsIn && modelsIn !== where.replace(/-(plain|fresh)$/, '') ? modelsIn : where,
             ...(lanes ? { lanes } : {}),
             frames: log.length,
             readAhead: +(log.filter((t) => t.readAhead).length / Math.max(1, log.length)).toFixed(3),
+            reused: +(log.filter((t) => t.reused).length / Math.max(1, log.length)).toFixed(3),
             fps: +(log.length / seconds).toFixed(1),
             total: stage(log.map((t) => t.total)),
-            landmarker: stage(log.map((t) => t.landmarker)),
+            // Over the frames the landmarker read (a reused frame's 0 ms is not its cost).
+            landmarker: stage(log.filter((t) => !t.reused).map((t) => t.landmarker)),
             crop: stage(log.map((t) => t.crop)),
             features: stage(log.map((t) => t.features)),
             models: Object.fromEntries(
@@ -254,14 +267,16 @@ function heapText(r: BenchRow): string {
   const growth = ((Number(r.heapMB.end) - first[1]) / first[1]) * 100;
   return `${r.heapMB.start} MB at start, ${first[1]} at frame ${first[0]}, ${r.heapMB.end} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% after frame ${first[0]})`;
 }
-console.log(`\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}`);
+console.log(
+  `\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}${cameraNoise > 0 ? `, camera noise sigma ${cameraNoise}` : ''}${hide.length > 0 ? `, hidden: ${hide.join(', ')}` : ''}`,
+);
 console.log('ms p50 / p95 per frame; FPS = frames processed per second of wall time');
 for (const r of results) {
   const modelCols = Object.entries(r.models)
     .map(([id, s]) => `${id} ${fmt(s)}`)
     .join(', ');
   console.log(
-    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS${r.readAhead > 0 ? `  read ahead ${(r.readAhead * 100).toFixed(1)}%` : ''}  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
+    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS${r.readAhead > 0 ? `  read ahead ${(r.readAhead * 100).toFixed(1)}%` : ''}${r.reused > 0 ? `  landmarks reused ${(r.reused * 100).toFixed(1)}%` : ''}  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
   );
 }
 if (values.json) await writeFile(values.json, JSON.stringify(results, null, 2));

@@ -298,13 +298,14 @@ describe('LiveSession', () => {
 });
 
 describe('optionsFromUrl', () => {
-  it('reads ?backend=, ?worker=, ?ahead= and ?landmarker=', () => {
-    const plain = { backend: undefined, forceSplit: false, readAhead: true, landmarker: 'page' };
+  it('reads ?backend=, ?worker=, ?ahead=, ?reuse= and ?landmarker=', () => {
+    const plain = { backend: undefined, forceSplit: false, readAhead: true, reuseLandmarks: true, landmarker: 'page' };
     // Defaults: all models in the worker with read ahead on 2 cores or more, on the page on one.
     expect(optionsFromUrl('', 2)).toEqual({ ...plain, where: 'worker' });
     expect(optionsFromUrl('', 1)).toEqual({ ...plain, where: 'page' });
     expect(optionsFromUrl('?backend=wasm&worker=1', 1)).toEqual({ ...plain, backend: 'wasm', where: 'worker' });
     expect(optionsFromUrl('?worker=1&ahead=0', 4)).toMatchObject({ where: 'worker', readAhead: false });
+    expect(optionsFromUrl('?reuse=0', 4)).toMatchObject({ where: 'worker', readAhead: true, reuseLandmarks: false });
     expect(optionsFromUrl('?landmarker=worker', 4)).toMatchObject({ landmarker: 'worker' });
     expect(optionsFromUrl('?landmarker=nope', 4)).toMatchObject({ landmarker: 'page' });
     expect(optionsFromUrl('?worker=0', 4)).toMatchObject({ where: 'page' });
