@@ -1,4 +1,5 @@
 /** A live pipeline over scripted faces, with a fake landmarker, worker and crop reader (read-ahead and reuse tests). */
+import { expect } from 'vitest';
 import { LEFT_EYE_RING, MOUTH_CORNERS, RIGHT_EYE_RING } from '../../src/core/framing/landmarks.ts';
 import type { Affine, Point } from '../../src/core/framing/types.ts';
 import { LivePipeline } from '../../src/app/live/pipeline.ts';
@@ -77,4 +78,14 @@ export function setup(options: { ahead?: boolean; featureModel?: boolean; pixel?
     return pipeline.process({} as HTMLVideoElement, mode, 640, 480);
   };
   return { pipeline, calls, reads, rests, frame };
+}
+
+/** After two video frames of a still face, a still image is neither read ahead nor reused, and reset() forgets the face. */
+export async function expectStillsReadInFullAndReset(t: ReturnType<typeof setup>): Promise<void> {
+  for (let i = 0; i < 2; i++) await t.frame([mesh(0.5, 0.5)]);
+  await t.frame([mesh(0.5, 0.5)], 'image');
+  expect(t.calls).toEqual(['predict x1']);
+  t.pipeline.reset();
+  await t.frame([mesh(0.5, 0.5)]);
+  expect(t.calls).toEqual(['landmarks', 'predict x1']);
 }

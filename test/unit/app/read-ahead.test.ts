@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InferenceEngine } from '../../../src/app/live/inference-engine.ts';
 import type { FrameMemo, Runner } from '../../../src/app/live/runner.ts';
-import { mesh, oneHot, setup } from '../../helpers/pipeline-fixture.ts';
+import { expectStillsReadInFullAndReset, mesh, oneHot, setup } from '../../helpers/pipeline-fixture.ts';
 
 describe('read ahead', () => {
   it('starts the crop models before the landmarks once a face has held still, and uses their answer', async () => {
@@ -72,13 +72,7 @@ describe('read ahead', () => {
   });
 
   it('never reads stills ahead, forgets positions on reset, and is off without a worker that can', async () => {
-    const t = setup();
-    for (let i = 0; i < 2; i++) await t.frame([mesh(0.5, 0.5)]);
-    await t.frame([mesh(0.5, 0.5)], 'image');
-    expect(t.calls).toEqual(['predict x1']);
-    t.pipeline.reset();
-    await t.frame([mesh(0.5, 0.5)]);
-    expect(t.calls).toEqual(['landmarks', 'predict x1']);
+    await expectStillsReadInFullAndReset(setup());
     const off = setup({ ahead: false });
     for (let i = 0; i < 4; i++) await off.frame([mesh(0.5, 0.5)]);
     expect(off.calls).toEqual(['landmarks', 'predict x1']);

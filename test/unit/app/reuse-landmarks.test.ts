@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cropChange } from '../../../src/core/crop-change.ts';
 import { STILL_REUSE } from '../../../src/app/live/pipeline.ts';
 import { mulberry32, gaussian } from '../../../src/core/random.ts';
-import { mesh, oneHot, setup } from '../../helpers/pipeline-fixture.ts';
+import { expectStillsReadInFullAndReset, mesh, oneHot, setup } from '../../helpers/pipeline-fixture.ts';
 
 describe('cropChange', () => {
   const size = 8;
@@ -96,12 +96,6 @@ describe('reusing the landmarks on still frames', () => {
     const off = setup({ pixel: () => 0.5 });
     for (let i = 0; i < 3; i++) await off.frame([mesh(0.5, 0.5)]);
     expect(off.calls).toEqual(['ahead 1 x1', 'landmarks']);
-    const t = still();
-    for (let i = 0; i < 2; i++) await t.frame([mesh(0.5, 0.5)]);
-    await t.frame([mesh(0.5, 0.5)], 'image');
-    expect(t.calls).toEqual(['predict x1']);
-    t.pipeline.reset();
-    await t.frame([mesh(0.5, 0.5)]);
-    expect(t.calls).toEqual(['landmarks', 'predict x1']);
+    await expectStillsReadInFullAndReset(still());
   });
 });
