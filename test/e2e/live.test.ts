@@ -223,6 +223,13 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       expect(await page.evaluate(() => localStorage.getItem('emotion-lens.overlay.v1'))).toMatch(/"hidden":\["fixture-seed"\]/);
       await page.check('[data-model-toggle="fixture-seed"]');
       await page.waitForSelector('[data-face="0"] [data-model="fixture-seed"]');
+      // Every model hidden: nothing runs, and the panel says how to show one.
+      const toggles = page.locator('[data-model-toggle]');
+      const ids = await toggles.evaluateAll((els) => els.map((e) => e.getAttribute('data-model-toggle')!));
+      for (const id of ids) await page.uncheck(`[data-model-toggle="${id}"]`);
+      await page.waitForSelector('[data-face="0"] [data-note="all-hidden"]');
+      for (const id of ids) await page.check(`[data-model-toggle="${id}"]`);
+      await page.waitForSelector('[data-face="0"] [data-model="fixture-seed"]');
       await page.screenshot({ path: join(artifacts, 'live-webcam.png') });
       // Stop
       await page.click('[data-action="stop"]');

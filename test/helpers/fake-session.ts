@@ -32,6 +32,7 @@ export function fakeSession(loadEngine: SessionDeps['loadEngine'], frameMs: numb
     clear: () => {},
     nextFrame: () => new Promise((r) => setTimeout(r, frameMs)),
     current: () => ({ source: {} as FrameSource, width: 640, height: 480 }),
+    paused: () => false,
   });
   return session;
 }

@@ -155,7 +155,11 @@ export class InferenceEngine {
   private reported(p: Prediction): Prediction {
     const plan = this.plan;
     if (!plan) return p;
-    for (const id of Object.keys(p.probs)) if (!plan.report.has(id)) delete p.probs[id];
+    for (const id of Object.keys(p.probs)) {
+      if (plan.report.has(id)) continue;
+      delete p.probs[id];
+      delete p.times[id];
+    }
     return p;
   }
 

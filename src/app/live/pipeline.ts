@@ -115,10 +115,11 @@ export interface StillReuse {
 }
 
 /**
- * The live app's setting: camera noise (sigma up to ~5/255: 0.008) passes, a move of half a crop
- * pixel (0.019+) or any change of expression (0.022+) makes the landmarker read the frame.
+ * The live app's setting (figures in core/crop-change.ts): camera noise up to sigma ~6/255 (0.014)
+ * passes; a move of half a crop pixel (0.021+) or a change of expression (0.022+) makes the
+ * landmarker read the frame.
  */
-export const STILL_REUSE: StillReuse = { maxFrames: 1, threshold: 0.012 };
+export const STILL_REUSE: StillReuse = { maxFrames: 1, threshold: 0.015 };
 
 /** The last frame the landmarker read, as frames that reuse it need it. */
 interface Landmarked {
@@ -294,7 +295,7 @@ export class LivePipeline {
           };
         })
       : undefined;
-    if (raw && this.landmarked) this.landmarked.raw = raw;
+    if (raw && mode === 'video' && this.landmarked) this.landmarked.raw = raw;
     return {
       mode,
       startMs,

@@ -45,5 +45,8 @@ export function videoSurface(video: HTMLVideoElement): VideoSurface {
       if (video.readyState < 2 || !video.videoWidth) return undefined;
       return { source: video, width: video.videoWidth, height: video.videoHeight };
     },
+    paused() {
+      return video.paused && !video.srcObject;
+    },
   };
 }

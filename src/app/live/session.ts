@@ -70,6 +70,8 @@ export interface VideoSurface {
   nextFrame(): Promise<void>;
   /** The frame to read now, or undefined while none is decoded. */
   current(): { source: FrameSource; width: number; height: number } | undefined;
+  /** A video file paused by the user (no new frames come). */
+  paused(): boolean;
 }
 
 export interface SessionDeps {
@@ -163,6 +165,8 @@ export class LiveSession {
   private generalEntries: ModelEntry[] = [];
   /** Model ids the user hid: not run (setHiddenModels). */
   private hidden: string[] = [];
+  /** The video loop's last detection, read again when the models change while the video is paused. */
+  private lastDetection: Detection | undefined;
   /** The running frame loop, if any (detectStill pauses it), and its detect call in progress. */
   private loop: Promise<void> | undefined;
   private detecting: Promise<unknown> | undefined;
@@ -288,6 +292,26 @@ export class LiveSession {
     this.hidden = [...ids];
     this.engine?.inference?.skip(this.hidden);
     this.extra?.skip(this.hidden);
+    // No new frame will come for an image or a paused video: read the last one again, so a model
+    // shown again gets its reading now.
+    const kind = this.state.source.kind;
+    if (kind === 'image') void this.processStill();
+    else if (kind === 'video' && this.surface?.paused()) void this.classifyAgain();
+  }
+
+  private async classifyAgain(): Promise<void> {
+    const engine = this.engine;
+    const last = this.lastDetection;
+    if (!engine || !last) return;
+    const token = this.runToken;
+    // Its early half was used up: the models read its crops afresh.
+    const { ahead: _, ...detection } = last;
+    try {
+      const result = await this.withExtra(await engine.pipeline.classify(detection), last.startMs, 'video');
+      if (token === this.runToken && this.surface?.paused()) this.set({ frame: result });
+    } catch {
+      // The next frame played gets the readings.
+    }
   }
 
   /** Tfjs' tensor count and backend, for the automation hook. */
@@ -338,6 +362,7 @@ export class LiveSession {
     this.surface?.clear();
     this.loop = undefined; // it ends at its next frame, or never (a cleared surface has none)
     this.image = undefined;
+    this.lastDetection = undefined;
     this.stats.reset();
     this.engine?.pipeline.reset();
     this.extra?.reset();
@@ -532,6 +557,7 @@ export class LiveSession {
         const detecting = pipeline.detect(frame.source, 'video', frame.width, frame.height);
         this.detecting = detecting;
         detection = await detecting;
+        this.lastDetection = detection;
         if (detectorFailures > 0 && this.state.problem?.kind === 'frame') this.set({ problem: null });
         detectorFailures = 0;
       } catch (error) {

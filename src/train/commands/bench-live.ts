@@ -182,10 +182,15 @@ try {
           const lanes = await page.locator('[data-hud]').getAttribute('data-lanes');
           // The settings panel may be closed: toggle the boxes through the DOM, as a click would.
           for (const id of hide) {
-            await page.evaluate((m) => {
+            const hidden = await page.evaluate((m) => {
               const box = document.querySelector<HTMLInputElement>(`[data-model-toggle="${m}"]`);
               if (box?.checked) box.click();
+              return box ? !box.checked : null;
             }, id);
+            if (hidden !== true)
+              throw new Error(
+                `--hide ${id}: ${hidden === null ? 'no "Models shown" box for it (did it load?)' : 'its box stayed checked'}`,
+              );
           }
           await page.click('[data-action="start"]');
           // Each poll moves the timing log gathered so far out of the page (so the log does not grow

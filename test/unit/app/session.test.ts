@@ -30,15 +30,19 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
   const setup = deferred<void>();
   let detectError: (() => Error) | undefined;
   let closed = false;
+  let detected = 0;
   const pipeline: SessionEngine['pipeline'] = {
     settings: { smoothing: true, smoothingMs: 250 },
     reset: () => void log.push('reset'),
     detect: async (source, mode, width, height) => {
       log.push(`detect ${(source as unknown as { name: string }).name} ${mode} ${width}x${height}`);
       if (detectError) throw detectError();
-      return { mode, width, height, ids: [1], source } as unknown as Detection;
+      return { mode, width, height, ids: [1], source, startMs: ++detected, ahead: { frame: detected } } as unknown as Detection;
     },
-    classify: async (d) => frameOf(d.width, d.height),
+    classify: async (d) => {
+      log.push(`classify ${d.startMs}${d.ahead ? ' ahead' : ''}`);
+      return frameOf(d.width, d.height);
+    },
     process: async (source, mode, width, height) => {
       log.push(`process ${(source as unknown as { name: string }).name} ${mode} ${width}x${height}`);
       if (detectError) throw detectError();
@@ -76,7 +80,7 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
     revokeUrl: (url) => void revoked.push(url),
     now: () => Date.now(),
   };
-  const playing = { url: '' as string, failing: false };
+  const playing = { url: '' as string, failing: false, paused: false };
   const surface: VideoSurface = {
     showStream: async (s) => void (playing.url = `stream:${s.id}`),
     showUrl: async (url) => {
@@ -84,8 +88,14 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
       playing.url = url;
     },
     clear: () => void (playing.url = ''),
-    nextFrame: () => new Promise((r) => setTimeout(r, 2)),
+    // A paused video presents no frame.
+    nextFrame: () =>
+      new Promise((r) => {
+        const tick = () => (playing.paused ? setTimeout(tick, 2) : r());
+        setTimeout(tick, 2);
+      }),
     current: () => (playing.url ? { source: { name: playing.url } as unknown as FrameSource, width: 640, height: 480 } : undefined),
+    paused: () => playing.paused,
   };
   const session = new LiveSession({ ...FAKE_SESSION_OPTIONS, where: options.where ?? 'page' }, deps);
   session.attach(surface);
@@ -294,6 +304,34 @@ describe('LiveSession', () => {
     const v = world();
     await v.finishSetup();
     expect(v.skips).toEqual([]);
+  });
+
+  it('a model shown again gets its reading at once on an image and on a paused video', async () => {
+    const w = world({ where: 'worker' });
+    await w.finishSetup();
+    await w.session.openFile(file('face.png', 'image/png'));
+    w.session.imageLoaded(image('face.png'));
+    await until(() => w.detects('face.png') === 1, 'the still result');
+    w.session.setHiddenModels(['svm-au']);
+    await until(() => w.detects('face.png') === 2, 'the still read again');
+    // A paused video: its last detection is classified again, without its used-up early half.
+    await w.session.openFile(file('clip.mp4', 'video/mp4'));
+    await until(() => w.detects('blob:2') >= 2, 'video frames');
+    w.playing.paused = true;
+    await settle();
+    const last = w.log.filter((l) => l.startsWith('classify')).at(-1)!;
+    expect(last).toMatch(/ ahead$/);
+    const before = w.log.length;
+    w.session.setHiddenModels([]);
+    await until(() => w.log.length > before, 'the last frame classified again');
+    expect(w.log.slice(before)).toEqual([last.replace(' ahead', '')]);
+    // Playing: the next frame reads it anyway, nothing is read again.
+    w.playing.paused = false;
+    const playing = w.log.length;
+    w.session.setHiddenModels(['fer-cnn']);
+    await settle();
+    expect(w.log.slice(playing).every((l) => !l.startsWith('classify') || / ahead$/.test(l))).toBe(true);
+    w.session.destroy();
   });
 });
 

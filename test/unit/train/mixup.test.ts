@@ -43,14 +43,21 @@ describe('mixupBatch', () => {
     const y = oneHotTargets(labels, [0, 1, 2, 3], 7);
     const w = mixupBatch(x, y, 4, 0.4, mulberry32(5));
     expect(w).toHaveLength(4);
+    // Some image really was blended with another class (this seed), so the check below has teeth.
+    expect(Array.from(w).some((l, i) => l > 0.05 && l < 0.95 && Math.abs(x[i * 3]! - labels[i]!) > 0.05)).toBe(true);
     for (let i = 0; i < 4; i++) {
       const l = w[i]!;
       const row = Array.from(y.subarray(i * 7, i * 7 + 7));
       expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
       expect(row[labels[i]!]).toBeGreaterThanOrEqual(l - 1e-6);
-      // The partner is the image whose label carries the rest of the target.
+      // The partner read from the image: its label carries the rest of the target, by the same weight.
       const partners = [0, 1, 2, 3].filter((j) => Math.abs(l * labels[i]! + (1 - l) * labels[j]! - x[i * 3]!) < 1e-5);
       expect(partners.length).toBeGreaterThan(0);
+      const fits = partners.some((j) => {
+        const want = Array.from({ length: 7 }, (_, c) => l * (c === labels[i] ? 1 : 0) + (1 - l) * (c === labels[j] ? 1 : 0));
+        return want.every((v, c) => Math.abs(v - row[c]!) < 1e-5);
+      });
+      expect(fits).toBe(true);
       expect(x[i * 3 + 1]).toBeCloseTo(x[i * 3]!, 6);
     }
     // Seeded: the same seed gives the same batch.
