@@ -8,7 +8,7 @@ export const FAKE_SESSION_OPTIONS = {
   where: 'page',
   forceSplit: false,
   readAhead: true,
-  reuseLandmarks: false,
+  reuseLandmarks: 0,
   landmarker: 'page',
   maxFaces: 4,
   smoothing: true,

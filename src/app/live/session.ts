@@ -14,7 +14,7 @@ import type { EngineEvents, EngineOptions } from './engine.ts';
 import { ImageSizeError } from './image-cap.ts';
 import type { Inference, ModelsWhere } from './inference-client.ts';
 import { DetectorError, type Landmarker } from './landmarker.ts';
-import type { Detection, FrameSource, LivePipeline, PipelineSettings } from './pipeline.ts';
+import { STILL_REUSE, type Detection, type FrameSource, type LivePipeline, type PipelineSettings } from './pipeline.ts';
 import type { ModelStatus } from './runner.ts';
 import { FrameStats } from './stats.ts';
 import type { BackendChoice, BackendName, FrameResult } from './types.ts';
@@ -90,8 +90,11 @@ export interface SessionOptions {
   forceSplit: boolean;
   /** With where = 'worker': read video frames ahead (pipeline.ts). */
   readAhead: boolean;
-  /** Frames read ahead where the faces held still skip the landmarker (pipeline.ts StillReuse); ?reuse=0 turns it off. */
-  reuseLandmarks: boolean;
+  /**
+   * Frames read ahead where the faces held still skip the landmarker, at most this many in a row
+   * (pipeline.ts StillReuse; 0: never). ?reuse=N sets it (default STILL_REUSE.maxFrames).
+   */
+  reuseLandmarks: number;
   /** Where the face landmarker runs (engine.ts). */
   landmarker: 'page' | 'worker';
   maxFaces: number;
@@ -105,7 +108,8 @@ export interface SessionOptions {
  * thread finds the landmarks; fastest here, docs/benchmarks.md); on one core, all on the page.
  * ?worker=0 keeps them on the page, ?worker=1 in the worker, ?worker=split splits them between the
  * page and the worker (each frame read by both at once), ?ahead=0 turns read ahead off, ?reuse=0
- * runs the landmarker on every frame (else frames where the faces held still reuse the last landmarks).
+ * runs the landmarker on every frame (else frames where the faces held still reuse the last
+ * landmarks, at most ?reuse=N in a row, default 1).
  * ?landmarker=worker runs MediaPipe in its own worker (slower on 2 cores: see landmarker-remote.ts).
  */
 export function optionsFromUrl(
@@ -119,9 +123,15 @@ export function optionsFromUrl(
     where: worker === '1' ? 'worker' : worker === '0' ? 'page' : worker === 'split' ? 'split' : cores >= 2 ? 'worker' : 'page',
     forceSplit: worker === 'split',
     readAhead: params.get('ahead') !== '0',
-    reuseLandmarks: params.get('reuse') !== '0',
+    reuseLandmarks: reuseParam(params.get('reuse')),
     landmarker: params.get('landmarker') === 'worker' ? 'worker' : 'page',
   };
+}
+
+/** ?reuse=N: 0-30 frames in a row without the landmarker; anything else is the default. */
+function reuseParam(value: string | null): number {
+  const n = value === null || !/^\d{1,2}$/.test(value) ? NaN : Number(value);
+  return Number.isInteger(n) && n <= 30 ? n : STILL_REUSE.maxFrames;
 }
 
 type Listener = (state: SessionState) => void;

@@ -34,6 +34,7 @@ const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webg
                            [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA]
                            [--max-seconds 120] [--warmup 150] [--json FILE]
   --where        worker-fresh: as worker, with the landmarker on every frame (?reuse=0)
+  --reuse N      with worker: at most N frames in a row reuse the last landmarks (?reuse=N; default the app's, 1)
   --hide         models to hide in the live view's "Models shown" (a hidden model is not run)
   --camera-noise Gaussian pixel noise of the fake webcam, in gray levels (default 0: each photo repeats unchanged)`;
 
@@ -57,6 +58,7 @@ function options() {
       landmarker: { type: 'string', default: 'page' },
       hide: { type: 'string' },
       'camera-noise': { type: 'string', default: '0' },
+      reuse: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     return {
@@ -68,6 +70,7 @@ function options() {
       landmarker: parseChoice('landmarker', values.landmarker, ['page', 'worker']),
       wheres: parseList('where', values.where, (n, v) => parseChoice(n, v, ['split', 'page', 'worker', 'worker-plain', 'worker-fresh'])),
       cameraNoise: parseNumber('camera-noise', values['camera-noise'], { min: 0, max: 64 }),
+      reuse: values.reuse === undefined ? undefined : parseInteger('reuse', values.reuse, { min: 0, max: 30 }),
       hide: values.hide === undefined ? [] : parseList('hide', values.hide, (_, v) => v),
     };
   } catch (error) {
@@ -76,7 +79,7 @@ function options() {
     process.exit(2);
   }
 }
-const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres, landmarker, hide, cameraNoise } = options();
+const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres, landmarker, hide, cameraNoise, reuse } = options();
 const MAX_MS = maxSeconds * 1000;
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -168,6 +171,7 @@ try {
           if (where.startsWith('worker')) params.set('worker', '1');
           if (where === 'worker-plain') params.set('ahead', '0');
           if (where === 'worker-fresh') params.set('reuse', '0');
+          else if (where === 'worker' && reuse !== undefined) params.set('reuse', String(reuse));
           if (landmarker !== 'page') params.set('landmarker', landmarker);
           if (where === 'page') params.set('worker', '0');
           if (where === 'split') params.set('worker', 'split');
@@ -273,7 +277,7 @@ function heapText(r: BenchRow): string {
   return `${r.heapMB.start} MB at start, ${first[1]} at frame ${first[0]}, ${r.heapMB.end} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% after frame ${first[0]})`;
 }
 console.log(
-  `\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}${cameraNoise > 0 ? `, camera noise sigma ${cameraNoise}` : ''}${hide.length > 0 ? `, hidden: ${hide.join(', ')}` : ''}`,
+  `\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}${cameraNoise > 0 ? `, camera noise sigma ${cameraNoise}` : ''}${reuse !== undefined ? `, reuse ${reuse}` : ''}${hide.length > 0 ? `, hidden: ${hide.join(', ')}` : ''}`,
 );
 console.log('ms p50 / p95 per frame; FPS = frames processed per second of wall time');
 for (const r of results) {
