@@ -48,7 +48,9 @@ const USAGE_ERRORS: [string, string[], RegExp][] = [
   ['src/train/commands/predict.ts', ['--pages', '-1', 'x.png'], /--pages must be an integer in \[1, 16\], got "-1"/],
   ['src/train/commands/bench-train.ts', ['--steps', '2.5'], /--steps must be an integer >= 1, got "2\.5"/],
   ['src/train/commands/bench-svm.ts', ['--rows', '-5'], /--rows must be an integer >= 1, got "-5"/],
-  ['src/train/commands/bench-live.ts', ['--where', 'page,gpu'], /--where must be split, page, worker or worker-plain/],
+  ['src/train/commands/bench-live.ts', ['--where', 'page,gpu'], /--where must be split, page, worker, worker-plain or worker-fresh/],
+  ['src/train/commands/bench-live.ts', ['--camera-noise', '-1'], /--camera-noise/],
+  ['src/train/commands/bench-live.ts', ['--reuse', '99'], /--reuse/],
 ];
 
 describe('usage errors exit 2 in every CLI', () => {

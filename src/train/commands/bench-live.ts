@@ -4,7 +4,7 @@
  * tfjs tensor count and JS heap after warm-up and at the end.
  *
  *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain,worker-fresh]
- *                         [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA]
+ *                         [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA] [--reuse N]
  *                         [--max-seconds 120] [--json FILE]
  *
  * --where: all models in the inference worker with video frames read ahead (default, as the app
@@ -30,8 +30,8 @@ import { buildApp, serveApp } from '../browser/app-server.ts';
 import { findChromium, launchChromium } from '../browser/browser.ts';
 import { parseInteger, parseList, parseChoice, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
 
-const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain]
-                           [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA]
+const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain,worker-fresh]
+                           [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA] [--reuse N]
                            [--max-seconds 120] [--warmup 150] [--json FILE]
   --where        worker-fresh: as worker, with the landmarker on every frame (?reuse=0)
   --reuse N      with worker: at most N frames in a row reuse the last landmarks (?reuse=N; default the app's, 1)
