@@ -44,7 +44,11 @@ export function betaSample(a: number, b: number, rand: () => number): number {
 
 /** Fisher-Yates shuffle of 0..n-1 with a seeded generator. */
 export function shuffledIndices(n: number, seed: number): Int32Array {
-  const rand = mulberry32(seed);
+  return shuffleIndices(n, mulberry32(seed));
+}
+
+/** Fisher-Yates shuffle of 0..n-1 drawing from `rand`. */
+export function shuffleIndices(n: number, rand: () => number): Int32Array {
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   for (let i = n - 1; i > 0; i--) {

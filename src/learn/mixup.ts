@@ -4,7 +4,7 @@
  * with l ~ Beta(alpha, alpha) drawn per image. The model sees in-between faces with in-between
  * targets instead of only full-strength, one-label ones.
  */
-import { betaSample } from '../core/random.ts';
+import { betaSample, shuffleIndices } from '../core/random.ts';
 
 /**
  * Mixes a batch in place. x: n images of `size` floats each; y: n targets of k numbers each (one-hot,
@@ -17,14 +17,7 @@ export function mixupBatch(x: Float32Array, y: Float32Array, n: number, alpha: n
   const k = y.length / n;
   if (!Number.isInteger(size) || !Number.isInteger(k))
     throw new Error(`mixupBatch: ${x.length} pixels or ${y.length} targets do not split into ${n} rows`);
-  const partner = new Int32Array(n);
-  for (let i = 0; i < n; i++) partner[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = partner[i]!;
-    partner[i] = partner[j]!;
-    partner[j] = t;
-  }
+  const partner = shuffleIndices(n, rand);
   const x0 = x.slice();
   const y0 = y.slice();
   const weights = new Float32Array(n);

@@ -8,7 +8,7 @@ export const FAKE_SESSION_OPTIONS = {
   where: 'page',
   forceSplit: false,
   readAhead: true,
-  reuseLandmarks: 0,
+  maxReusedFrames: 0,
   landmarker: 'page',
   maxFaces: 4,
   smoothing: true,

@@ -22,7 +22,7 @@ export interface EngineOptions {
   /** With where = 'worker': read video frames ahead (pipeline.ts; default true). */
   readAhead?: boolean;
   /** On frames read ahead where the faces held still, skip the landmarker, at most this many frames in a row (pipeline.ts StillReuse; default 0: never). */
-  reuseLandmarks?: number;
+  maxReusedFrames?: number;
   maxFaces: number;
   /** Where MediaPipe's landmarker runs: this thread (default) or its own worker (landmarker-remote.ts). */
   landmarker?: 'page' | 'worker';
@@ -131,7 +131,7 @@ export async function loadEngine(
     }
     if (isCancelled()) throw new EngineError('setup cancelled');
     const pipeline = new LivePipeline(landmarker, inference, { ...options.settings }, undefined, undefined, options.output);
-    if (options.reuseLandmarks) pipeline.reuse = { ...STILL_REUSE, maxFrames: options.reuseLandmarks };
+    if (options.maxReusedFrames) pipeline.reuse = { ...STILL_REUSE, maxFrames: options.maxReusedFrames };
     events.progress?.('Ready', total, total);
     return {
       landmarker,

@@ -44,7 +44,10 @@ const KEPT_FRAMES = 4;
 export class InferenceEngine {
   private runners: Runner[] = [];
   /** Set by skip(): the models hidden by the user are not run (model-selection.ts). */
+  private hidden: ReadonlySet<string> = new Set();
   private plan: RunPlan | undefined;
+  /** The runners the plan runs, in order. */
+  private active: Runner[] = [];
   /** Per frame read ahead: its crops and the crop models' outputs, until predictRest. */
   private readonly kept = new Map<number, { crops: Map<number, Float32Array[]>; memo: FrameMemo }>();
 
@@ -71,6 +74,7 @@ export class InferenceEngine {
         onStatus(entry.id, error instanceof ModelLoadError ? error.status : { state: 'corrupt', message: String(error) });
       }
     }
+    this.replan();
     return this.runners.map((r) => ({ id: r.entry.id, size: r.cropSize, features: r.needsFeatures }));
   }
 
@@ -137,18 +141,25 @@ export class InferenceEngine {
    * hidden members, without reporting them. An empty list runs every model.
    */
   skip(hidden: readonly string[]): void {
-    this.plan =
-      hidden.length === 0
+    this.hidden = new Set(hidden);
+    this.replan();
+  }
+
+  /** Once per change of the runners or of the hidden set, not per frame. */
+  private replan(): void {
+    const plan =
+      this.hidden.size === 0
         ? undefined
         : planRuns(
             this.runners.map((r) => r.entry),
-            new Set(hidden),
+            this.hidden,
           );
+    this.plan = plan;
+    this.active = plan ? this.runners.filter((r) => plan.run.has(r.entry.id)) : [];
   }
 
   private running(): Runner[] {
-    const plan = this.plan;
-    return plan ? this.runners.filter((r) => plan.run.has(r.entry.id)) : this.runners;
+    return this.plan ? this.active : this.runners;
   }
 
   /** Leaves out the outputs of hidden models that ran only as a fusion's members. */
@@ -188,6 +199,7 @@ export class InferenceEngine {
   remove(ids: ReadonlySet<string>): void {
     for (const r of this.runners) if (ids.has(r.entry.id)) r.dispose();
     this.runners = this.runners.filter((r) => !ids.has(r.entry.id));
+    this.replan();
   }
 
   memory(): { numTensors: number; backend: string } {
@@ -197,6 +209,7 @@ export class InferenceEngine {
   dispose(): void {
     for (const r of this.runners) r.dispose();
     this.runners = [];
+    this.replan();
     this.kept.clear();
   }
 }

@@ -284,7 +284,6 @@ export class LivePipeline {
       features = { count: framed.length, dim: FEATURE_COUNT, values };
     }
     const t3 = performance.now();
-    if (mode === 'video' && this.reuse) this.keepLandmarked(source, width, height, ids, boxes, transforms, crops, ahead, features);
     const raw = this.output.raw
       ? framed.map((f): RawFace => {
           const matrix = result.facialTransformationMatrixes?.[f.index]?.data;
@@ -295,7 +294,10 @@ export class LivePipeline {
           };
         })
       : undefined;
-    if (raw && mode === 'video' && this.landmarked) this.landmarked.raw = raw;
+    if (mode === 'video' && this.reuse) {
+      const frame = { width, height, ids, boxes, ...(features ? { features } : {}), ...(raw ? { raw } : {}) };
+      this.keepLandmarked(source, frame, transforms, ahead ? undefined : crops);
+    }
     return {
       mode,
       startMs,
@@ -314,28 +316,23 @@ export class LivePipeline {
   }
 
   /**
-   * Remembers a landmarked frame for the frames that may reuse it: each still face's crop at its
-   * transform in this frame, where the next frame's early crop will be read (the exact crop when
-   * this frame made one; read now when it used an early crop from the last position).
+   * Remembers a landmarked frame for the frames that may reuse it, with each still face's crop at
+   * its transform in this frame, where the next frame's early crop will be read: `exact`, the crops
+   * made at those transforms, or, when this frame used early crops from the last positions, read now.
    */
   private keepLandmarked(
     source: FrameSource | ImageData,
-    width: number,
-    height: number,
-    ids: number[],
-    boxes: Box[],
+    frame: Omit<Landmarked, 'refs' | 'refSize' | 'reused'>,
     transforms: { toSource: Affine }[],
-    crops: Map<number, Float32Array[]>,
-    ahead: AheadUse | undefined,
-    features: FeatureBatch | undefined,
+    exact: Map<number, Float32Array[]> | undefined,
   ): void {
     const refSize = this.cropSizes().values().next().value ?? PREVIEW_SIZE;
     const refs = new Map<number, Float32Array>();
-    ids.forEach((id, f) => {
+    frame.ids.forEach((id, f) => {
       if (!this.last?.faces.get(id)?.still) return;
-      refs.set(id, ahead ? this.reader.read(source, width, height, transforms[f]!.toSource, refSize) : crops.get(refSize)![f]!);
+      refs.set(id, exact?.get(refSize)?.[f] ?? this.reader.read(source, frame.width, frame.height, transforms[f]!.toSource, refSize));
     });
-    this.landmarked = { width, height, ids, boxes, ...(features ? { features } : {}), refs, refSize, reused: 0 };
+    this.landmarked = { ...frame, refs, refSize, reused: 0 };
   }
 
   /**

@@ -94,7 +94,7 @@ export interface SessionOptions {
    * Frames read ahead where the faces held still skip the landmarker, at most this many in a row
    * (pipeline.ts StillReuse; 0: never). ?reuse=N sets it (default STILL_REUSE.maxFrames).
    */
-  reuseLandmarks: number;
+  maxReusedFrames: number;
   /** Where the face landmarker runs (engine.ts). */
   landmarker: 'page' | 'worker';
   maxFaces: number;
@@ -115,7 +115,7 @@ export interface SessionOptions {
 export function optionsFromUrl(
   search: string,
   cores: number = globalThis.navigator?.hardwareConcurrency ?? 1,
-): Pick<SessionOptions, 'backend' | 'where' | 'forceSplit' | 'readAhead' | 'reuseLandmarks' | 'landmarker'> {
+): Pick<SessionOptions, 'backend' | 'where' | 'forceSplit' | 'readAhead' | 'maxReusedFrames' | 'landmarker'> {
   const params = new URLSearchParams(search);
   const worker = params.get('worker');
   return {
@@ -123,15 +123,14 @@ export function optionsFromUrl(
     where: worker === '1' ? 'worker' : worker === '0' ? 'page' : worker === 'split' ? 'split' : cores >= 2 ? 'worker' : 'page',
     forceSplit: worker === 'split',
     readAhead: params.get('ahead') !== '0',
-    reuseLandmarks: reuseParam(params.get('reuse')),
+    maxReusedFrames: reuseParam(params.get('reuse')),
     landmarker: params.get('landmarker') === 'worker' ? 'worker' : 'page',
   };
 }
 
 /** ?reuse=N: 0-30 frames in a row without the landmarker; anything else is the default. */
 function reuseParam(value: string | null): number {
-  const n = value === null || !/^\d{1,2}$/.test(value) ? NaN : Number(value);
-  return Number.isInteger(n) && n <= 30 ? n : STILL_REUSE.maxFrames;
+  return value !== null && /^\d{1,2}$/.test(value) && Number(value) <= 30 ? Number(value) : STILL_REUSE.maxFrames;
 }
 
 type Listener = (state: SessionState) => void;
@@ -242,7 +241,7 @@ export class LiveSession {
           where: this.options.where,
           forceSplit: this.options.forceSplit,
           readAhead: this.options.readAhead,
-          reuseLandmarks: this.options.reuseLandmarks,
+          maxReusedFrames: this.options.maxReusedFrames,
           landmarker: this.options.landmarker,
           maxFaces: this.maxFaces,
           models: 'all',

@@ -337,15 +337,15 @@ describe('LiveSession', () => {
 
 describe('optionsFromUrl', () => {
   it('reads ?backend=, ?worker=, ?ahead=, ?reuse= and ?landmarker=', () => {
-    const plain = { backend: undefined, forceSplit: false, readAhead: true, reuseLandmarks: 1, landmarker: 'page' };
+    const plain = { backend: undefined, forceSplit: false, readAhead: true, maxReusedFrames: 1, landmarker: 'page' };
     // Defaults: all models in the worker with read ahead on 2 cores or more, on the page on one.
     expect(optionsFromUrl('', 2)).toEqual({ ...plain, where: 'worker' });
     expect(optionsFromUrl('', 1)).toEqual({ ...plain, where: 'page' });
     expect(optionsFromUrl('?backend=wasm&worker=1', 1)).toEqual({ ...plain, backend: 'wasm', where: 'worker' });
     expect(optionsFromUrl('?worker=1&ahead=0', 4)).toMatchObject({ where: 'worker', readAhead: false });
-    expect(optionsFromUrl('?reuse=0', 4)).toMatchObject({ where: 'worker', readAhead: true, reuseLandmarks: 0 });
-    expect(optionsFromUrl('?reuse=3', 4)).toMatchObject({ reuseLandmarks: 3 });
-    for (const bad of ['-1', 'x', '99', '1.5']) expect(optionsFromUrl(`?reuse=${bad}`, 4), bad).toMatchObject({ reuseLandmarks: 1 });
+    expect(optionsFromUrl('?reuse=0', 4)).toMatchObject({ where: 'worker', readAhead: true, maxReusedFrames: 0 });
+    expect(optionsFromUrl('?reuse=3', 4)).toMatchObject({ maxReusedFrames: 3 });
+    for (const bad of ['-1', 'x', '99', '1.5']) expect(optionsFromUrl(`?reuse=${bad}`, 4), bad).toMatchObject({ maxReusedFrames: 1 });
     expect(optionsFromUrl('?landmarker=worker', 4)).toMatchObject({ landmarker: 'worker' });
     expect(optionsFromUrl('?landmarker=nope', 4)).toMatchObject({ landmarker: 'page' });
     expect(optionsFromUrl('?worker=0', 4)).toMatchObject({ where: 'page' });
