@@ -265,3 +265,39 @@ function argmax(v: readonly number[]): number {
   for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
   return best;
 }
+
+/**
+ * At most `buckets` points for a chart of [lo, hi]: the points falling in each of `buckets` equal
+ * time slices are replaced by their mean time and mean probabilities (a slice with none gives no
+ * point). A chart a few hundred units wide cannot show more, and redrawing 30 s of a 30 FPS camera
+ * (900 points x 7 lines) as SVG four times a second cost the page thread several ms a frame.
+ * Points outside [lo, hi] are dropped; with `buckets` or fewer points in range they come back as is.
+ */
+export function decimate(points: readonly TimelinePoint[], lo: number, hi: number, buckets: number): TimelinePoint[] {
+  const inRange = points.filter((p) => p.t >= lo && p.t <= hi);
+  if (inRange.length <= buckets) return inRange;
+  const span = hi - lo || 1;
+  const out: TimelinePoint[] = [];
+  let slice = -1;
+  let count = 0;
+  let tSum = 0;
+  let sums: number[] = [];
+  const flush = () => {
+    if (count > 0) out.push({ t: tSum / count, probs: sums.map((s) => s / count) });
+  };
+  for (const p of inRange) {
+    const s = Math.min(buckets - 1, Math.floor(((p.t - lo) / span) * buckets));
+    if (s !== slice) {
+      flush();
+      slice = s;
+      count = 0;
+      tSum = 0;
+      sums = new Array<number>(p.probs.length).fill(0);
+    }
+    count++;
+    tSum += p.t;
+    for (let c = 0; c < sums.length; c++) sums[c] = sums[c]! + (p.probs[c] ?? 0);
+  }
+  flush();
+  return out;
+}

@@ -5,7 +5,7 @@
  *
  *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain,worker-fresh]
  *                         [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA] [--reuse N]
- *                         [--max-seconds 120] [--json FILE]
+ *                         [--max-seconds 120] [--json FILE] [--cpu-profile FILE]
  *
  * --where: all models in the inference worker with video frames read ahead (default, as the app
  * does on 2 cores or more; ?worker=1), split between the page thread and the worker
@@ -14,29 +14,35 @@
  * ahead with the landmarker on every frame (worker-fresh: ?reuse=0; by default a frame where the face
  * held still reuses the last landmarks, pipeline.ts StillReuse).
  * --landmarker worker: MediaPipe in its own worker (?landmarker=worker).
+ * --cpu-profile FILE: also record a DevTools CPU profile of the page thread over the measured
+ * frames (FILE.cpuprofile per run, loadable in DevTools) and print its self time by function; the
+ * profiler costs a few FPS, so compare such runs with each other only.
  *
  * --models defaults to ./models when it has an index.json, else untrained fixture models of the
  * same shapes (timings are then still representative). GPU backends on a GPU-less machine run on
  * SwiftShader and are slow; each backend stops after --max-seconds even if short of --frames.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { makeFixtureModels } from '../browser/fixture-models.ts';
 import { composeFrames, writeY4m } from '../browser/y4m.ts';
 import { BROWSER_BACKENDS, parseManifest, type Snapshot, type StageTimes } from '../../core/contracts/index.ts';
 import { buildApp, serveApp } from '../browser/app-server.ts';
 import { findChromium, launchChromium } from '../browser/browser.ts';
+import { renderProfileSummary, summarizeProfile, type CpuProfile } from '../browser/cpu-profile.ts';
 import { parseInteger, parseList, parseChoice, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
 
 const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain,worker-fresh]
                            [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA] [--reuse N]
-                           [--max-seconds 120] [--warmup 150] [--json FILE]
+                           [--max-seconds 120] [--warmup 150] [--json FILE] [--cpu-profile FILE]
   --where        worker-fresh: as worker, with the landmarker on every frame (?reuse=0)
   --reuse N      with worker: at most N frames in a row reuse the last landmarks (?reuse=N; default the app's, 1)
   --hide         models to hide in the live view's "Models shown" (a hidden model is not run)
-  --camera-noise Gaussian pixel noise of the fake webcam, in gray levels (default 0: each photo repeats unchanged)`;
+  --camera-noise Gaussian pixel noise of the fake webcam, in gray levels (default 0: each photo repeats unchanged)
+  --cpu-profile  write the page thread's CPU profile over the measured frames to FILE-<backend>-<where>.cpuprofile
+                 and print its self time by function (the profiler slows the page a little)`;
 
 /** The options, checked before anything is built; a usage error exits 2. */
 function options() {
@@ -59,6 +65,7 @@ function options() {
       hide: { type: 'string' },
       'camera-noise': { type: 'string', default: '0' },
       reuse: { type: 'string' },
+      'cpu-profile': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     return {
@@ -72,6 +79,7 @@ function options() {
       cameraNoise: parseNumber('camera-noise', values['camera-noise'], { min: 0, max: 64 }),
       reuse: values.reuse === undefined ? undefined : parseInteger('reuse', values.reuse, { min: 0, max: 30 }),
       hide: values.hide === undefined ? [] : parseList('hide', values.hide, (_, v) => v),
+      cpuProfile: values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile'].replace(/\.cpuprofile$/, '')),
     };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -79,7 +87,19 @@ function options() {
     process.exit(2);
   }
 }
-const { values, frames: FRAMES, warmup: WARMUP, maxSeconds, backends, wheres, landmarker, hide, cameraNoise, reuse } = options();
+const {
+  values,
+  frames: FRAMES,
+  warmup: WARMUP,
+  maxSeconds,
+  backends,
+  wheres,
+  landmarker,
+  hide,
+  cameraNoise,
+  reuse,
+  cpuProfile,
+} = options();
 const MAX_MS = maxSeconds * 1000;
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -134,6 +154,9 @@ interface BenchRow {
   reused: number;
   fps: number;
   total: Stage;
+  /** End to end over the frames the landmarker read, and over those that reused its landmarks. */
+  totalLandmarked: Stage;
+  totalReused: Stage;
   landmarker: Stage;
   crop: Stage;
   features: Stage;
@@ -144,6 +167,7 @@ interface BenchRow {
   truncated: boolean;
 }
 const results: BenchRow[] = [];
+const profiles: string[] = [];
 try {
   const outDir = join(work, 'dist');
   await buildApp(outDir, modelsDir);
@@ -216,6 +240,13 @@ try {
           await page.evaluate(() => (window as unknown as { __emotionLens: { resetStats(): void } }).__emotionLens.resetStats());
           log.length = 0;
           const first = await snap();
+          const cdp = cpuProfile ? await page.context().newCDPSession(page) : undefined;
+          if (cdp) {
+            await cdp.send('Profiler.enable');
+            // 1 ms between samples: fine enough for per-frame stages of a few ms.
+            await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+            await cdp.send('Profiler.start');
+          }
           const t0 = Date.now();
           let last = first;
           // Heap after GC every ~250 frames, to tell steady growth from noise.
@@ -228,6 +259,13 @@ try {
           }
           log.push(...(await page.evaluate(() => (window as unknown as { __emotionLens: Hook }).__emotionLens.takeLog())));
           const seconds = (Date.now() - t0) / 1000;
+          if (cdp) {
+            const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+            const file = `${cpuProfile}-${backend}-${where}.cpuprofile`;
+            await mkdir(dirname(file), { recursive: true });
+            await writeFile(file, JSON.stringify(profile));
+            profiles.push(`${renderProfileSummary(summarizeProfile(profile, 25), `page thread, ${backend} ${where}`)}\n  (${file})`);
+          }
           const row: BenchRow = {
             backend: last.backend,
             where: modelsIn && modelsIn !== where.replace(/-(plain|fresh)$/, '') ? modelsIn : where,
@@ -237,6 +275,8 @@ try {
             reused: +(log.filter((t) => t.reused).length / Math.max(1, log.length)).toFixed(3),
             fps: +(log.length / seconds).toFixed(1),
             total: stage(log.map((t) => t.total)),
+            totalLandmarked: stage(log.filter((t) => !t.reused).map((t) => t.total)),
+            totalReused: stage(log.filter((t) => t.reused).map((t) => t.total)),
             // Over the frames the landmarker read (a reused frame's 0 ms is not its cost).
             landmarker: stage(log.filter((t) => !t.reused).map((t) => t.landmarker)),
             crop: stage(log.map((t) => t.crop)),
@@ -285,7 +325,8 @@ for (const r of results) {
     .map(([id, s]) => `${id} ${fmt(s)}`)
     .join(', ');
   console.log(
-    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS${r.readAhead > 0 ? `  read ahead ${(r.readAhead * 100).toFixed(1)}%` : ''}${r.reused > 0 ? `  landmarks reused ${(r.reused * 100).toFixed(1)}%` : ''}  end-to-end ${fmt(r.total)}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
+    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS${r.readAhead > 0 ? `  read ahead ${(r.readAhead * 100).toFixed(1)}%` : ''}${r.reused > 0 ? `  landmarks reused ${(r.reused * 100).toFixed(1)}%` : ''}  end-to-end ${fmt(r.total)}${r.reused > 0 ? ` (landmarked ${fmt(r.totalLandmarked)}, reused ${fmt(r.totalReused)})` : ''}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
   );
 }
+for (const p of profiles) console.log(`\n${p}`);
 if (values.json) await writeFile(values.json, JSON.stringify(results, null, 2));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linePanel } from '../../../src/core/charts.ts';
-import { labelSpans, Timeline, type TimelineFrame, type TimelinePoint } from '../../../src/app/live/timeline.ts';
+import { decimate, labelSpans, Timeline, type TimelineFrame, type TimelinePoint } from '../../../src/app/live/timeline.ts';
 
 /** A frame where each face has every model reading probs [v, 1 - v, 0, 0, 0, 0, 0]. */
 function frame(faces: number[], v: number, models = ['a', 'b']): TimelineFrame {
@@ -171,5 +171,39 @@ describe('labelSpans (the strip of top labels)', () => {
       [0, 0, 1500],
       [1, 1500, 3000],
     ]);
+  });
+});
+
+describe('decimate (the chart draws at most one point per slice)', () => {
+  const at = (t: number, v: number): TimelinePoint => ({ t, probs: [v, 1 - v, 0, 0, 0, 0, 0] });
+
+  it('averages the points of each time slice: 30 s at 30 FPS become at most 146 points', () => {
+    const points = Array.from({ length: 900 }, (_, i) => at(i * (1000 / 30), (i % 2) * 0.5));
+    const out = decimate(points, 0, 30_000, 146);
+    expect(out.length).toBeLessThanOrEqual(146);
+    expect(out.length).toBeGreaterThan(140);
+    // Alternating 0 and 0.5: every slice holds several of each, so means are near 0.25; rows still sum to 1.
+    for (const p of out) {
+      expect(p.probs[0]).toBeGreaterThan(0.15);
+      expect(p.probs[0]).toBeLessThan(0.35);
+      expect(p.probs[0]! + p.probs[1]!).toBeCloseTo(1, 6);
+    }
+    // Times stay sorted and inside the range.
+    for (let i = 1; i < out.length; i++) expect(out[i]!.t).toBeGreaterThan(out[i - 1]!.t);
+    expect(out[0]!.t).toBeGreaterThanOrEqual(0);
+    expect(out.at(-1)!.t).toBeLessThanOrEqual(30_000);
+  });
+
+  it('gives exact slice means and leaves empty slices out', () => {
+    // Slices of 100 ms over [0, 400): 0-99 holds two points, 100-199 none, 200-299 one, 300-399 one.
+    const out = decimate([at(10, 0), at(50, 1), at(250, 0.5), at(310, 0.2), at(390, 0.4)], 0, 400, 4);
+    expect(out.map((p) => p.t)).toEqual([30, 250, 350]);
+    expect(out.map((p) => +p.probs[0]!.toFixed(6))).toEqual([0.5, 0.5, 0.3]);
+  });
+
+  it('returns the points in range unchanged when there are few, and drops those outside', () => {
+    const points = [at(-5, 0.1), at(0, 0.2), at(10, 0.3), at(20, 0.4), at(25, 0.5)];
+    expect(decimate(points, 0, 20, 146)).toEqual([points[1], points[2], points[3]]);
+    expect(decimate([], 0, 20, 10)).toEqual([]);
   });
 });
