@@ -51,6 +51,8 @@ const USAGE_ERRORS: [string, string[], RegExp][] = [
   ['src/train/commands/bench-live.ts', ['--where', 'page,gpu'], /--where must be split, page, worker, worker-plain or worker-fresh/],
   ['src/train/commands/bench-live.ts', ['--camera-noise', '-1'], /--camera-noise/],
   ['src/train/commands/bench-live.ts', ['--reuse', '99'], /--reuse/],
+  ['scripts/probe-embeddings.ts', [], /--faces DIR is required/],
+  ['scripts/probe-embeddings.ts', ['--faces', 'x', '--l2', '0'], /--l2 must be a positive number/],
 ];
 
 describe('usage errors exit 2 in every CLI', () => {
