@@ -94,6 +94,26 @@ describe.skipIf(skipReason !== undefined)(`live timeline in Chromium${skipReason
       const heights = (c: typeof first) => EMOTIONS.map((e) => c.series[e]!.at(-1)![1]);
       expect(heights(second)).not.toEqual(heights(first));
 
+      // The chart is redrawn on its own 4 Hz tick, not with every frame or panel refresh (each
+      // redraw replaces the SVG): count replacements and frames over 3 s.
+      const counted = await page.evaluate(async (sel) => {
+        const host = document.querySelector(sel)!.parentElement!;
+        let redraws = 0;
+        const observer = new MutationObserver((records) => {
+          for (const r of records) for (const n of r.addedNodes) if (n instanceof SVGSVGElement) redraws++;
+        });
+        observer.observe(host, { childList: true, subtree: true });
+        type Hook = { snapshot(withLog: boolean): Promise<{ frames: number }> };
+        const hook = (window as unknown as { __emotionLens: Hook }).__emotionLens;
+        const before = (await hook.snapshot(false)).frames;
+        await new Promise((r) => setTimeout(r, 3000));
+        observer.disconnect();
+        return { redraws, frames: (await hook.snapshot(false)).frames - before };
+      }, chart);
+      expect(counted.frames, 'frames in 3 s').toBeGreaterThan(20);
+      expect(counted.redraws).toBeGreaterThanOrEqual(6);
+      expect(counted.redraws).toBeLessThanOrEqual(15);
+
       await mkdir(join(ROOT, 'test-artifacts'), { recursive: true });
       await page.screenshot({ path: join(ROOT, 'test-artifacts', 'live-timeline.png'), fullPage: true });
       expect(errors).toEqual([]);
