@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderProfileSummary, summarizeProfile, type CpuProfile } from '../../../src/train/browser/cpu-profile.ts';
+import { areaTimes, renderProfileSummary, summarizeProfile, type CpuProfile } from '../../../src/train/browser/cpu-profile.ts';
 
 const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
 
@@ -43,5 +43,27 @@ describe('summarizeProfile (bench:live --cpu-profile)', () => {
 
   it('reads an empty profile as nothing sampled', () => {
     expect(summarizeProfile({ nodes: [], startTime: 0, endTime: 0 })).toEqual({ totalMs: 0, busy: 0, top: [] });
+  });
+});
+
+describe('areaTimes (npm run profile:areas)', () => {
+  const sources: Record<string, string> = { 'app.js': 'src/app/live/landmarker.ts', 'engine.js': 'src/core/framing/warp.ts' };
+  const sourceOf = (f: { url: string }) => sources[f.url.split('/').pop()!.replace(/\?.*$/, '')] ?? '';
+
+  it('gives a sample to the first area any frame of its stack belongs to, V8 pseudo-frames to themselves', () => {
+    const areas = [
+      { name: 'landmarker', test: (s: string) => s.endsWith('landmarker.ts') },
+      { name: 'warps', test: (s: string) => s.endsWith('warp.ts') },
+    ];
+    // warpGray's samples have run (landmarker.ts) above them: the first area listed wins.
+    expect(areaTimes(PROFILE, sourceOf, areas)).toEqual([
+      { name: 'landmarker', selfMs: 0.8, share: 0.8889 },
+      { name: '(idle)', selfMs: 0.1, share: 0.1111 },
+    ]);
+    expect(areaTimes(PROFILE, sourceOf, [areas[1]!])).toEqual([
+      { name: 'warps', selfMs: 0.4, share: 0.4444 },
+      { name: 'other JS', selfMs: 0.4, share: 0.4444 },
+      { name: '(idle)', selfMs: 0.1, share: 0.1111 },
+    ]);
   });
 });
