@@ -14,7 +14,7 @@
  * Subjects come from file names: the first capture group of --subject (default: the name up to its
  * first dot, as JAFFE's "KA.AN1.39.png").
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -157,6 +157,10 @@ async function main(): Promise<number> {
     console.error(`probe:embeddings: ${values.faces ? '--l2 must be a positive number' : '--faces DIR is required'}\n${USAGE}`);
     return 2;
   }
+  if (!statSync(values.faces, { throwIfNoEntry: false })?.isDirectory()) {
+    console.error(`probe:embeddings: --faces ${values.faces}: not a folder\n${USAGE}`);
+    return 2;
+  }
   const root = resolve(import.meta.dirname, '..');
   const source = await openFolder(values.faces);
   const dir = cacheDirFor(source);
@@ -236,4 +240,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main();
+if (import.meta.url === `file://${process.argv[1]}`)
+  process.exitCode = await main().catch((error: unknown) => {
+    // A folder that is not one, a bad --subject pattern, an unknown model: one line, no stack.
+    console.error(`probe:embeddings: ${(error as Error).message}`);
+    return 1;
+  });

@@ -52,6 +52,7 @@ const USAGE_ERRORS: [string, string[], RegExp][] = [
   ['src/train/commands/bench-live.ts', ['--camera-noise', '-1'], /--camera-noise/],
   ['src/train/commands/bench-live.ts', ['--reuse', '99'], /--reuse/],
   ['scripts/probe-embeddings.ts', [], /--faces DIR is required/],
+  ['scripts/probe-embeddings.ts', ['--faces', 'no-such-folder'], /--faces no-such-folder: not a folder/],
   ['scripts/profile-areas.ts', ['only-one.cpuprofile'], /expected a profile file and a build folder/],
   ['scripts/profile-areas.ts', ['missing.cpuprofile', 'missing-dir'], /missing\.cpuprofile does not exist/],
   ['scripts/probe-embeddings.ts', ['--faces', 'x', '--l2', '0'], /--l2 must be a positive number/],

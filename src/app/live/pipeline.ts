@@ -218,7 +218,7 @@ export class LivePipeline {
 
   private async detectFitted(input: DetectorInput<FrameSource>, mode: 'video' | 'image', startMs: number): Promise<Detection> {
     const { width, height } = input;
-    const source = mode === 'video' && this.grabber ? this.grabber.grab(input.source, width, height) : input.source;
+    const source = mode === 'video' && this.grabber ? await this.grabber.grab(input.source, width, height) : input.source;
     const early = mode === 'video' ? this.readAhead(source, width, height) : undefined;
     if (early) {
       const reused = this.reuseLandmarks(early, width, height, startMs);
