@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { EMOTIONS, IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES } from '../src/core/labels.ts';
+import { argmaxRows, confusionMatrix } from '../src/core/metrics.ts';
 import { cacheDirFor } from '../src/train/extract/extract.ts';
 import { openFolder } from '../src/train/extract/sources.ts';
 import { decodeFace, readChunks } from '../src/train/extract/cache.ts';
@@ -67,19 +68,13 @@ interface Scores {
 }
 
 function score(probs: readonly ArrayLike<number>[], labels: ArrayLike<number>): Scores {
-  const hit = new Array<number>(NUM_CLASSES).fill(0);
-  const all = new Array<number>(NUM_CLASSES).fill(0);
-  let right = 0;
-  probs.forEach((p, i) => {
-    let best = 0;
-    for (let k = 1; k < NUM_CLASSES; k++) if (p[k]! > p[best]!) best = k;
-    all[labels[i]!]!++;
-    if (best === labels[i]) {
-      right++;
-      hit[best]!++;
-    }
-  });
-  return { acc: right / probs.length, recall: EMOTIONS.map((e, k) => `${e.slice(0, 2)} ${hit[k]}/${all[k]}`).join(', ') };
+  const predicted = probs.map((p) => argmaxRows(Array.from(p), NUM_CLASSES)[0]!);
+  const cm = confusionMatrix(labels, predicted, NUM_CLASSES);
+  const right = cm.reduce((sum, row, k) => sum + row[k]!, 0);
+  return {
+    acc: right / probs.length,
+    recall: EMOTIONS.map((e, k) => `${e.slice(0, 2)} ${cm[k]![k]}/${cm[k]!.reduce((a, b) => a + b, 0)}`).join(', '),
+  };
 }
 
 /** A crop's penultimate features, as the image and its mirror image give them. */

@@ -18,7 +18,7 @@ const USAGE =
 export const AREAS: Area[] = [
   { name: 'MediaPipe landmarker (wasm and its JS)', test: (s) => s === 'mediapipe' || s.endsWith('live/landmarker.ts') },
   { name: 'timeline chart', test: (s) => s.endsWith('Timeline.svelte') || s.endsWith('core/charts.ts') },
-  { name: 'frame grab (drawImage + getImageData)', test: (_, fn) => fn === 'grab' },
+  { name: 'frame grab (FrameGrabber.grab)', test: (_, fn) => fn === 'grab' },
   { name: 'crop warps', test: (s) => s.endsWith('framing/warp.ts') },
   { name: 'worker messages (inference client)', test: (s) => s.endsWith('inference-client.ts') },
   { name: 'other Svelte components', test: (s) => s.endsWith('.svelte') },

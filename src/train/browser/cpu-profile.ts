@@ -56,6 +56,13 @@ function forEachSample(profile: CpuProfile, fn: (nodeId: number, us: number) => 
   }
 }
 
+/** Entries from microseconds per name, largest first, shares of `totalUs`. */
+function toEntries(times: ReadonlyMap<string, number>, totalUs: number): ProfileEntry[] {
+  return [...times.entries()]
+    .map(([name, us]) => ({ name, selfMs: +(us / 1000).toFixed(1), share: totalUs > 0 ? +(us / totalUs).toFixed(4) : 0 }))
+    .sort((a, b) => b.selfMs - a.selfMs);
+}
+
 /**
  * Self time per function name (nodes with the same name and place summed), largest first; `top`
  * entries at most.
@@ -70,10 +77,7 @@ export function summarizeProfile(profile: CpuProfile, top = 20): ProfileSummary 
     totalUs += us;
   });
   const idleUs = selfUs.get('(idle)') ?? 0;
-  const entries = [...selfUs.entries()]
-    .map(([name, us]) => ({ name, selfMs: +(us / 1000).toFixed(1), share: totalUs > 0 ? +(us / totalUs).toFixed(4) : 0 }))
-    .sort((a, b) => b.selfMs - a.selfMs)
-    .slice(0, top);
+  const entries = toEntries(selfUs, totalUs).slice(0, top);
   return { totalMs: +(totalUs / 1000).toFixed(1), busy: totalUs > 0 ? +(1 - idleUs / totalUs).toFixed(4) : 0, top: entries };
 }
 
@@ -135,7 +139,5 @@ export function areaTimes(profile: CpuProfile, sourceOf: SourceOf, areas: readon
     times.set(name, (times.get(name) ?? 0) + us);
     total += us;
   });
-  return [...times.entries()]
-    .map(([name, us]) => ({ name, selfMs: +(us / 1000).toFixed(1), share: total > 0 ? +(us / total).toFixed(4) : 0 }))
-    .sort((a, b) => b.selfMs - a.selfMs);
+  return toEntries(times, total);
 }
