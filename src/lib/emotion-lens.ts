@@ -6,6 +6,8 @@
 import { ACTION_UNITS } from '../core/features/index.ts';
 import { EMOTIONS, emotionName } from '../core/labels.ts';
 import { loadEngine, type Engine } from '../app/live/engine.ts';
+import { applyBaseline, captureNeutral, neutralReferences } from '../app/live/neutral-face.ts';
+import { parseNeutralBaseline, type NeutralBaseline } from '../core/neutral-baseline.ts';
 import type { ModelEntry } from '../app/manifest.ts';
 import type { ModelStatus } from '../app/live/runner.ts';
 import type { BackendChoice, FaceResult as FrameFace } from '../app/live/types.ts';
@@ -32,6 +34,18 @@ export interface EmotionLens {
   load(events?: LoadEvents): Promise<LoadResult>;
   /** Faces and emotions in one frame or image; loads first if needed. Calls run one at a time. */
   detect(source: DetectSource, options?: DetectOptions): Promise<DetectResult>;
+  /**
+   * Captures a person's neutral face: resolves after the next `frames` (default 30) detect() calls
+   * that find exactly one face, with a baseline to pass to setNeutralBaseline (and to store as JSON
+   * if wanted). Keep calling detect() on the video meanwhile; rejects after `timeoutMs` (default 10 s).
+   */
+  captureNeutral(options?: { frames?: number; timeoutMs?: number; signal?: AbortSignal }): Promise<NeutralBaseline>;
+  /**
+   * The general models with a neutral reference read faces against this person's neutral face from
+   * the next detect() on (undefined: off). Returns the models moved and those whose reference
+   * changed since the capture (not moved). Loads first if needed.
+   */
+  setNeutralBaseline(baseline: NeutralBaseline | undefined): Promise<{ moved: string[]; stale: string[] }>;
   /** Forgets face tracks and smoothing (call when a video source changes). */
   reset(): void;
   /** Frees the landmarker, the models and the worker; the lens cannot be used afterwards. */
@@ -145,6 +159,16 @@ class Lens implements EmotionLens {
       models,
       consensus: consensusOf(models),
     };
+  }
+
+  async captureNeutral(options: { frames?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<NeutralBaseline> {
+    await this.load();
+    return captureNeutral(this.engine!.pipeline, neutralReferences(this.engine!.entries), options);
+  }
+
+  async setNeutralBaseline(baseline: NeutralBaseline | undefined): Promise<{ moved: string[]; stale: string[] }> {
+    await this.load();
+    return applyBaseline(this.engine!.pipeline, baseline && parseNeutralBaseline(baseline), neutralReferences(this.engine!.entries));
   }
 
   reset(): void {

@@ -22,4 +22,5 @@ export {
   type EmotionLensOptions,
 } from './config.ts';
 export { EMOTIONS } from '../core/labels.ts';
+export type { NeutralBaseline } from '../core/neutral-baseline.ts';
 export type * from './result.ts';

@@ -611,4 +611,50 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       }
     },
   );
+
+  it.skipIf(!hasRealCnn)(
+    `the neutral face step: the captured face then reads as neutral, kept across a reload, and cleared${hasRealCnn ? '' : ' (skipped: models/fer-cnn not trained yet)'}`,
+    async () => {
+      const manifest = JSON.parse(await readFile(join(realModels, 'index.json'), 'utf8')) as {
+        models: { id: string; neutral?: unknown }[];
+      };
+      const withReference = manifest.models.filter((m) => m.neutral).map((m) => m.id);
+      expect(withReference).toContain('fer-cnn');
+      const real = await serveApp(outDir, realModels);
+      try {
+        const { page, foreign } = await openApp(browser, real.url);
+        const label = (id: string) => page.locator(`[data-face="0"] [data-model="${id}"]`).getAttribute('data-label');
+        try {
+          expect(await page.locator('[data-action="neutral-capture"]').isDisabled()).toBe(true);
+          await page.click('[data-action="start"]');
+          await expect.poll(() => label('fer-cnn'), { timeout: 60_000 }).toBe('happy');
+          // The webcam's smiling face as this person's neutral face: every model with a reference
+          // then reads it as FER2013's neutral faces read, i.e. neutral; the others are not moved.
+          await page.click('[data-action="neutral-capture"]');
+          await page.waitForSelector('[data-neutral-state="capturing"]', { timeout: 5_000 });
+          await page.waitForSelector('[data-neutral-state="set"]', { timeout: 30_000 });
+          const moved = (await page.locator('[data-neutral-moved]').getAttribute('data-neutral-moved'))!.split(',');
+          expect(moved.sort()).toEqual([...withReference].sort());
+          for (const id of moved) await expect.poll(() => label(id), { timeout: 10_000 }).toBe('neutral');
+          await page.screenshot({ path: join(artifacts, 'live-neutral-face.png') });
+          const stored = await page.evaluate('localStorage.getItem("emotion-lens.neutral-face.v1")');
+          expect(JSON.parse(stored as string)).toMatchObject({ version: 1, frames: 30 });
+          // Kept in this browser: after a reload it applies again.
+          await page.reload();
+          await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 90_000 });
+          await page.waitForSelector('[data-neutral-state="set"]');
+          await page.click('[data-action="start"]');
+          await expect.poll(() => label('fer-cnn'), { timeout: 60_000 }).toBe('neutral');
+          await page.click('[data-action="neutral-clear"]');
+          await expect.poll(() => label('fer-cnn'), { timeout: 10_000 }).toBe('happy');
+          expect(await page.evaluate('localStorage.getItem("emotion-lens.neutral-face.v1")')).toBeNull();
+          expect(foreign).toEqual([]);
+        } finally {
+          await page.close();
+        }
+      } finally {
+        await real.close();
+      }
+    },
+  );
 });

@@ -44,6 +44,12 @@ const USAGE_ERRORS: [string, string[], RegExp][] = [
   ['src/train/commands/train.ts', ['svm-pixels', '--seed', '1.5'], /--seed must be an integer >= 0, got "1\.5"/],
   ['src/train/commands/evaluate.ts', ['--modle', 'x'], /unknown option --modle; the options are --model, --data, --no-tta/],
   ['src/train/commands/report.ts', ['--model', 'x'], /unknown option --model; the options are --data, --models/],
+  ['src/train/commands/evaluate.ts', ['--faces', 'x', '--subject', '^(..)'], /--subject .*add --neutral-baseline, or leave --subject out/],
+  [
+    'src/train/commands/evaluate.ts',
+    ['--faces', 'x', '--neutral-baseline', '--subject', '^(..'],
+    /--subject "\^\(\.\." is not a regular expression/,
+  ],
   ['src/train/commands/extract.ts', ['--limit', '2.5', 'dir'], /--limit must be an integer >= 1, got "2\.5"/],
   ['src/train/commands/predict.ts', ['--pages', '-1', 'x.png'], /--pages must be an integer in \[1, 16\], got "-1"/],
   ['src/train/commands/bench-train.ts', ['--steps', '2.5'], /--steps must be an integer >= 1, got "2\.5"/],
@@ -77,7 +83,7 @@ describe('usage errors exit 2 in every CLI', () => {
     for (const r of results) {
       expect(r.status).toBe(0);
       expect(r.stderr).toBe('');
-      expect(r.stdout).toMatch(/^usage: npm run train -- <cnn\|svm-au\|svm-pixels\|finetune\|fusion>/);
+      expect(r.stdout).toMatch(/^usage: npm run train -- <cnn\|svm-au\|svm-pixels\|finetune\|fusion\|neutral-reference>/);
       expect(r.stdout).toMatch(/--fresh +start over even if a checkpoint exists \(it is replaced\)/);
       expect(r.stdout).not.toMatch(/unknown command/);
     }

@@ -1,8 +1,10 @@
 /**
  * The real-face evaluation (src/train/faces): one run of the command through the app's pipeline in
  * headless Chromium on a small folder of JAFFE photos from the shared data (labels from folder names
- * and aliases, a corrupt file, a photo with no face, unknown/ and a non-emotion folder skipped).
- * Scoring, in-sample marking and usage errors: test/unit/train/evaluate-faces.test.ts.
+ * and aliases, a corrupt file, a photo with no face, unknown/ and a non-emotion folder skipped), and
+ * one run with each person's neutral baseline (--neutral-baseline) on five photos.
+ * Scoring, in-sample marking and usage errors: test/unit/train/evaluate-faces.test.ts; the
+ * leave-one-out by hand: test/unit/train/neutral-eval.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +12,9 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseRealFaces } from '../../src/core/contracts/index.ts';
 import { EMOTIONS } from '../../src/core/labels.ts';
+import { logProbs } from '../../src/core/neutral-baseline.ts';
 import { findChromium } from '../../src/train/browser/browser.ts';
 import { facesCommand } from '../../src/train/faces/command.ts';
 import type { RealFacesResult } from '../../src/train/faces/evaluate-faces.ts';
@@ -173,5 +177,89 @@ describe.skipIf(missing.length > 0)('npm run evaluate -- --faces on a few JAFFE 
     );
     expect(renderRealFacesTable(result)).toContain(`**${result.best}**`);
     expect(printed).toMatch(/true \\ predicted +angry/);
+  });
+});
+
+describe.skipIf(missing.length > 0)('npm run evaluate -- --faces --neutral-baseline on a few JAFFE photos', () => {
+  let work: string;
+  let faces: string;
+  let models: string;
+  let result: RealFacesResult;
+  let printed: string;
+  const SUBJECT = '^([A-Z]{2})\\.';
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'faces-neutral-'));
+    faces = join(work, 'faces');
+    const put = async (from: string, to: string) => {
+      await mkdir(join(faces, to, '..'), { recursive: true });
+      await copyFile(join(JAFFE, from), join(faces, to));
+    };
+    // KA: two neutral photos and an angry one (all moved); KM: no neutral photo (unmoved); a name
+    // that names no person under SUBJECT (unmoved).
+    await put('neutral/KA.NE2.27.png', 'neutral/KA.NE2.27.png');
+    await put('neutral/KA.NE3.28.png', 'neutral/KA.NE3.28.png');
+    await put('angry/KA.AN2.40.png', 'angry/KA.AN2.40.png');
+    await put('happy/KM.HA1.4.png', 'happy/KM.HA1.4.png');
+    await put('happy/KA.HA2.30.png', 'happy/photo-of-ka.png');
+
+    // fer-cnn with a neutral reference (a fixed one: this checks the mechanics, not the committed
+    // reference), svm-au-personal without.
+    models = join(work, 'models');
+    const manifest = JSON.parse(await readFile('models/index.json', 'utf8')) as { models: { id: string; neutral?: unknown }[] };
+    const ids = ['fer-cnn', 'svm-au-personal'];
+    for (const id of ids) await cp(join('models', id), join(models, id), { recursive: true });
+    const reference = { logProbs: logProbs([0.08, 0.02, 0.08, 0.04, 0.13, 0.03, 0.62]).map((v) => Math.round(v * 1e6) / 1e6), faces: 1 };
+    const entries = manifest.models
+      .filter((m) => ids.includes(m.id))
+      .map(({ neutral: _, ...m }) => (m.id === 'fer-cnn' ? { ...m, neutral: reference } : m));
+    await writeFile(join(models, 'index.json'), JSON.stringify({ models: entries }));
+
+    const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const argv = ['--faces', faces, '--models', models, '--neutral-baseline', '--subject', SUBJECT, '--out', join(work, 'result.json')];
+      const code = await facesCommand(argv);
+      printed = out.mock.calls.map((c) => String(c[0])).join('\n');
+      if (code !== 0) throw new Error(err.mock.calls.map((c) => String(c[0])).join('\n'));
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    result = parseRealFaces(JSON.parse(await readFile(join(work, 'result.json'), 'utf8')), 'result.json');
+  }, 180_000);
+  afterAll(() => rm(work, { recursive: true, force: true }));
+
+  it('records the option and who was moved', () => {
+    expect(result.neutralBaseline).toEqual({
+      subject: SUBJECT,
+      people: 2,
+      moved: 3,
+      unmoved: 2,
+      noSubject: 1,
+      noOtherNeutral: 1,
+      models: ['fer-cnn'],
+      withoutReference: ['svm-au-personal'],
+    });
+    expect(result.counts.withFace).toBe(5);
+    expect(result.notes.join('\n')).toMatch(/No neutral reference: svm-au-personal/);
+    expect(printed).toMatch(/^\*\*faces\*\* with each person's neutral baseline \(leave-one-out\): 5 labelled photos/);
+  });
+
+  it("moves each photo by the person's OTHER neutral photos only, and leaves the rest as the models gave them", () => {
+    const byFile = Object.fromEntries(result.images.map((i) => [i.file, i]));
+    expect(byFile['neutral/KA.NE2.27.png']!.baselineOf).toEqual(['neutral/KA.NE3.28.png']);
+    expect(byFile['neutral/KA.NE3.28.png']!.baselineOf).toEqual(['neutral/KA.NE2.27.png']);
+    expect(byFile['angry/KA.AN2.40.png']!.baselineOf).toEqual(['neutral/KA.NE2.27.png', 'neutral/KA.NE3.28.png']);
+    expect(byFile['happy/KM.HA1.4.png']!.baselineOf).toEqual([]);
+    expect(byFile['happy/photo-of-ka.png']!.baselineOf).toEqual([]);
+    for (const im of result.images) {
+      expect(im.plain, im.file).toBeDefined();
+      expect(im.predicted['svm-au-personal'], im.file).toBe(im.plain!['svm-au-personal']);
+      if (im.baselineOf!.length === 0) expect(im.predicted, im.file).toEqual(im.plain);
+    }
+    // The figures are those of the moved answers.
+    const ferCnn = result.models.find((m) => m.id === 'fer-cnn')!;
+    expect(ferCnn.correct).toBe(result.images.filter((i) => i.predicted['fer-cnn'] === i.label).length);
   });
 });

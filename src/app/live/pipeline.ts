@@ -24,6 +24,7 @@ import { keypointsFromLandmarks, landmarkBox } from '../../core/framing/landmark
 import type { Affine, Box } from '../../core/framing/types.ts';
 import { cropChange } from '../../core/crop-change.ts';
 import { computeFeatures, FEATURE_COUNT } from '../../core/features/index.ts';
+import { applyNeutralOffsets } from '../../core/neutral-baseline.ts';
 import { ProbabilitySmoother } from '../../core/smoothing.ts';
 import { FaceTracker } from '../../core/tracking.ts';
 import { CropReader, FrameGrabber } from './crops.ts';
@@ -33,6 +34,9 @@ import type { Landmarker } from './landmarker.ts';
 import { argmax } from './model-input.ts';
 import type { CropBatch, FeatureBatch } from './protocol.ts';
 import type { FaceResult, FrameResult, ModelReading, RawFace } from './types.ts';
+
+/** Each face's raw readings of one frame, by model id. */
+export type RawTap = (faces: readonly { trackId: number; probs: Readonly<Record<string, number[]>> }[]) => void;
 
 /** Anything the detector and the crop reader both read. */
 export type FrameSource = HTMLVideoElement | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap;
@@ -147,6 +151,10 @@ export class LivePipeline {
   /** Video mode: skip the landmarker on still frames (default off; the live session turns it on). */
   reuse: StillReuse | undefined;
   private landmarked: Landmarked | undefined;
+  /** Per model id: the person's neutral-face offsets (src/core/neutral-baseline.ts), applied before smoothing. */
+  neutral: ReadonlyMap<string, number[]> | undefined;
+  /** Given every classified frame's raw readings, before the neutral baseline and smoothing (the neutral capture). */
+  rawTap: RawTap | undefined;
 
   constructor(
     private readonly landmarker: Pick<Landmarker, 'detectVideo' | 'detectImage'>,
@@ -412,13 +420,18 @@ export class LivePipeline {
       }
     }
     const now = performance.now();
+    this.rawTap?.(
+      d.ids.map((trackId, f) => ({ trackId, probs: Object.fromEntries(Object.entries(probs).map(([id, rows]) => [id, rows[f]!])) })),
+    );
     const smoothing = this.settings.smoothing && d.mode === 'video';
     this.smoother.tauMs = smoothing ? this.settings.smoothingMs : 0;
     const faces: FaceResult[] = d.ids.map((trackId, f) => {
       const readings: ModelReading[] = this.modelIds.flatMap((id) => {
         const raw = probs[id]?.[f];
         if (!raw) return [];
-        const p = smoothing ? this.smoother.update(`${trackId}/${id}`, raw, d.startMs) : raw;
+        const offsets = this.neutral?.get(id);
+        const moved = offsets ? applyNeutralOffsets(raw, offsets) : raw;
+        const p = smoothing ? this.smoother.update(`${trackId}/${id}`, moved, d.startMs) : moved;
         return [{ modelId: id, probs: p, top: argmax(p) }];
       });
       const crop = previews[f];

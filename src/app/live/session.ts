@@ -17,6 +17,8 @@ import { DetectorError, type Landmarker } from './landmarker.ts';
 import { STILL_REUSE, type Detection, type FrameSource, type LivePipeline, type PipelineSettings } from './pipeline.ts';
 import type { ModelStatus } from './runner.ts';
 import { FrameStats } from './stats.ts';
+import { applyBaseline, captureNeutral, neutralReferences, type CaptureOptions } from './neutral-face.ts';
+import type { NeutralBaseline } from '../../core/neutral-baseline.ts';
 import type { BackendChoice, BackendName, FrameResult } from './types.ts';
 
 export type Source =
@@ -54,7 +56,7 @@ export interface SessionState {
 export interface SessionEngine {
   readonly landmarker: Pick<Landmarker, 'setNumFaces'>;
   readonly inference: Pick<Inference, 'where' | 'lanes' | 'memory' | 'ahead' | 'skip'> | undefined;
-  readonly pipeline: Pick<LivePipeline, 'detect' | 'classify' | 'process' | 'reset' | 'settings'>;
+  readonly pipeline: Pick<LivePipeline, 'detect' | 'classify' | 'process' | 'reset' | 'settings' | 'neutral' | 'rawTap'>;
   close(): void;
 }
 
@@ -181,6 +183,8 @@ export class LiveSession {
   private detecting: Promise<unknown> | undefined;
   /** detectStill calls, one at a time. */
   private stills: Promise<unknown> = Promise.resolve();
+  /** The person's neutral face, applied to the general models that have a reference (neutral-face.ts). */
+  private neutralBaseline: NeutralBaseline | undefined;
 
   constructor(
     private readonly options: SessionOptions,
@@ -271,6 +275,7 @@ export class LiveSession {
       }
       this.engine = engine;
       engine.pipeline.settings = { ...this.smoothing };
+      applyBaseline(engine.pipeline, this.neutralBaseline, neutralReferences(this.generalEntries));
       if (this.hidden.length > 0) engine.inference?.skip(this.hidden);
       // maxFaces may have changed while loading.
       if (this.maxFaces !== this.options.maxFaces) await engine.landmarker.setNumFaces(this.maxFaces).catch(() => undefined);
@@ -326,6 +331,29 @@ export class LiveSession {
   /** Tfjs' tensor count and backend, for the automation hook. */
   memory(): Promise<{ numTensors: number; backend: string }> {
     return this.engine?.inference?.memory() ?? Promise.resolve({ numTensors: 0, backend: '' });
+  }
+
+  /**
+   * The person's neutral face (undefined: none): the general models with a neutral reference read
+   * faces against it from the next frame on. Returns the models it moves and those whose reference
+   * changed since the capture (not moved: capture again).
+   */
+  setNeutralBaseline(baseline: NeutralBaseline | undefined): { moved: string[]; stale: string[] } {
+    this.neutralBaseline = baseline;
+    if (!this.engine) return { moved: [], stale: [] }; // setup applies it
+    const result = applyBaseline(this.engine.pipeline, baseline, neutralReferences(this.generalEntries));
+    const kind = this.state.source.kind;
+    if (kind === 'image') void this.processStill();
+    else if (kind === 'video' && this.surface?.paused()) void this.classifyAgain();
+    return result;
+  }
+
+  /** Captures the neutral face of the one face in view of the running camera or video (neutral-face.ts). */
+  captureNeutral(options: CaptureOptions = {}): Promise<NeutralBaseline> {
+    const kind = this.state.source.kind;
+    if (!this.engine || (kind !== 'camera' && kind !== 'video'))
+      return Promise.reject(new Error('Start the camera (or play a video) first: the neutral face is captured from the live picture.'));
+    return captureNeutral(this.engine.pipeline, neutralReferences(this.generalEntries), options);
   }
 
   setSmoothing(smoothing: boolean, smoothingMs: number): void {

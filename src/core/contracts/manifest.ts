@@ -5,6 +5,7 @@
  */
 import { isRecord, rejectUnknownKeys } from './check.ts';
 import { parseCnnInput, parseFusionInput, parseStoredSvmInput, type CnnInputSpec, type FusionInput, type SvmInput } from './model-input.ts';
+import { parseNeutralReference, type NeutralReference } from '../neutral-baseline.ts';
 
 export const MODEL_KINDS = ['cnn', 'svm', 'fusion'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -18,6 +19,8 @@ interface EntryBase {
   path: string;
   /** Relative to models/, e.g. "fer-cnn/report.json". */
   report?: string;
+  /** Its output on FER2013's neutral faces, for a person's neutral baseline (src/core/neutral-baseline.ts). */
+  neutral?: NeutralReference;
 }
 
 export interface CnnModelEntry extends EntryBase {
@@ -44,7 +47,9 @@ export type ModelEntry = CnnModelEntry | SvmModelEntry | FusionModelEntry;
 
 /** An entry before its paths are known (the publisher fills path and report from the folder). */
 export type ModelEntryDraft =
-  Omit<CnnModelEntry, 'path' | 'report'> | Omit<SvmModelEntry, 'path' | 'report'> | Omit<FusionModelEntry, 'path' | 'report'>;
+  | Omit<CnnModelEntry, 'path' | 'report' | 'neutral'>
+  | Omit<SvmModelEntry, 'path' | 'report' | 'neutral'>
+  | Omit<FusionModelEntry, 'path' | 'report' | 'neutral'>;
 
 export interface Manifest {
   /** Optional, for editors: "./index.schema.json". */
@@ -55,7 +60,7 @@ export interface Manifest {
 /** Where models/index.json is, relative to the project (default file name in messages). */
 export const MANIFEST_PATH = 'models/index.json';
 
-const ENTRY_KEYS = ['id', 'name', 'kind', 'path', 'report', 'members', 'input'] as const;
+const ENTRY_KEYS = ['id', 'name', 'kind', 'path', 'report', 'members', 'input', 'neutral'] as const;
 
 /** A manifest path must stay inside models/: relative, no "..", no empty part, no scheme. */
 export function isSafeRelativePath(path: string): boolean {
@@ -65,7 +70,7 @@ export function isSafeRelativePath(path: string): boolean {
 
 function parseEntry(raw: unknown, at: string): ModelEntry {
   if (!isRecord(raw)) throw new Error(`${at} must be an object {id, kind, path, input, ...}`);
-  const { id, name, kind, path, report, members, input } = raw;
+  const { id, name, kind, path, report, members, input, neutral } = raw;
   if (typeof id !== 'string' || id === '') throw new Error(`${at}.id must be a non-empty string`);
   const where = `${at} (${id})`;
   rejectUnknownKeys(raw, ENTRY_KEYS, where);
@@ -84,6 +89,7 @@ function parseEntry(raw: unknown, at: string): ModelEntry {
     name: typeof name === 'string' && name !== '' ? name : id,
     path,
     ...(report !== undefined ? { report: report as string } : {}),
+    ...(neutral !== undefined ? { neutral: parseNeutralReference(neutral, `${where}.neutral`) } : {}),
   };
   if (kind === 'fusion')
     return { ...base, kind, members: parseMembers(members, id, where), input: parseFusionInput(input, `${where}.input`) };

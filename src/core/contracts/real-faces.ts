@@ -19,6 +19,32 @@ export interface EvaluatedImage {
   /** Per model id: its answer for the largest face (empty without a face). */
   predicted: Record<string, Emotion>;
   error?: string;
+  /** With a neutral baseline (RealFacesResult.neutralBaseline): the answers as the models gave them, unmoved. */
+  plain?: Record<string, Emotion>;
+  /** With a neutral baseline: the other photos (same person, labelled neutral) whose mean moved this one; empty when unmoved. */
+  baselineOf?: string[];
+}
+
+/**
+ * How a run with each person's neutral baseline moved the answers (`--neutral-baseline`): every
+ * photo by the mean of the same person's other neutral photos, leave-one-out.
+ */
+export interface NeutralBaselineRun {
+  /** The regular expression on each file's base name whose first group names the person. */
+  subject: string;
+  /** Persons among the photos with a face. */
+  people: number;
+  /** Photos with a face moved; left as they were (noSubject + noOtherNeutral + no model with a reference answered). */
+  moved: number;
+  unmoved: number;
+  /** Photos whose name the subject pattern does not match. */
+  noSubject: number;
+  /** Photos whose person has no other neutral photo with a face. */
+  noOtherNeutral: number;
+  /** Models moved: those whose models/index.json entry has a neutral reference. */
+  models: string[];
+  /** Models without one: scored as they are. */
+  withoutReference: string[];
 }
 
 export interface TrainedOn {
@@ -58,6 +84,8 @@ export interface RealFacesResult {
   path: string;
   /** The command line that produced this result (set by the command). */
   command?: string;
+  /** Present when the answers were moved by each person's neutral baseline (then `predicted` holds the moved answers). */
+  neutralBaseline?: NeutralBaselineRun;
   generatedAt: string;
   modelsDir: string;
   /** tfjs backend the batch page ran the models on. */
@@ -119,5 +147,19 @@ export function parseRealFaces(json: unknown, file = `models/${REAL_FACES_FILE}`
   if (!(json.best === null || (typeof json.best === 'string' && ids.has(json.best))))
     fail('"best" must be null or one of the models\' ids');
   if (!Array.isArray(json.notes) || !json.notes.every((n) => typeof n === 'string')) fail('"notes" must be a list of sentences');
+  if (json.neutralBaseline !== undefined) {
+    const nb = json.neutralBaseline;
+    const isIds = (v: unknown) => Array.isArray(v) && v.every((id) => typeof id === 'string');
+    if (
+      !isRecord(nb) ||
+      typeof nb.subject !== 'string' ||
+      !['people', 'moved', 'unmoved', 'noSubject', 'noOtherNeutral'].every((k) => isCount(nb[k])) ||
+      !isIds(nb.models) ||
+      !isIds(nb.withoutReference)
+    )
+      fail(
+        '"neutralBaseline" must hold "subject", whole numbers people, moved, unmoved, noSubject and noOtherNeutral, and the id lists "models" and "withoutReference"',
+      );
+  }
   return json as unknown as RealFacesResult;
 }

@@ -1,6 +1,6 @@
 /**
  * npm run evaluate [-- --model models/fer-cnn] [--data PATH] [--no-tta]
- * npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR]   (real-face evaluation, src/train/faces)
+ * npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR] [--neutral-baseline [--subject REGEX]]   (real-face evaluation, src/train/faces)
  * npm run evaluate -- --app-crops [--models DIR] [--split public|private] [--json FILE]   (src/train/cnn/evaluate-app-crops.ts)
  *
  * Recomputes a committed CNN's PrivateTest figures from its artifacts alone (model.json +
@@ -12,7 +12,8 @@ import { chooseBackend } from '../kernels/backend.ts';
 import { parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
 
 const USAGE = `usage: npm run evaluate [-- --model DIR] [--data PATH] [--no-tta]
-       npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR]   (every model on a labelled photo folder)
+       npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR] [--neutral-baseline [--subject REGEX]]
+                                     (every model on a labelled photo folder; --faces --help)
        npm run evaluate -- --app-crops [--models DIR] [--data PATH] [--split public|private] [--json FILE]
                                      (every CNN on the FER2013 faces the app's pipeline found; --app-crops --help)
 

@@ -20,11 +20,12 @@ import { defaultWorkerCount } from '../cnn/parallel/pool.ts';
 import type { TrainCnnOptions } from '../cnn/options.ts';
 import type { SvmArgs } from '../svm/train-svm.ts';
 import type { FusionCommandOptions } from '../fusion/command.ts';
+import type { NeutralReferenceOptions } from '../neutral/command.ts';
 import { parseIntensity } from '../data/intensity.ts';
 
-export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune', 'fusion'] as const;
+export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune', 'fusion', 'neutral-reference'] as const;
 
-export const TRAIN_USAGE = `usage: npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion> [options]
+export const TRAIN_USAGE = `usage: npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion|neutral-reference> [options]
   (npm run train -- <command> --help for each command's options)
 
 npm run train -- cnn [options]
@@ -346,5 +347,38 @@ export function parseFusionArgs(args: string[]): Omit<FusionCommandOptions, 'log
     seed: parseInteger('seed', values.seed, { min: 0 }),
     ...(values.data !== undefined ? { data: values.data } : {}),
     out: resolve(values.out ?? `models/fusion-${members.join('-')}`),
+  };
+}
+
+export const NEUTRAL_REFERENCE_USAGE = `usage: npm run train -- neutral-reference [options]
+
+  Writes each general model's neutral reference into its models/index.json entry: its mean
+  log-probabilities over the FER2013 Training neutral faces of the extraction cache (npm run extract
+  makes it). The live view's "neutral face" step moves a person's neutral face to it.
+
+  --models a,b        model ids (default: every entry whose report.json says FER2013)
+  --models-dir DIR    the models folder holding index.json (default models)
+  --data PATH         fer2013.csv[.gz] (default: ./data/, then ../shared/data/fer2013/)`;
+
+/** The neutral-reference command's options ('help' for --help/-h). */
+export function parseNeutralReferenceArgs(args: string[]): Omit<NeutralReferenceOptions, 'log'> | 'help' {
+  if (wantsHelp(args)) return 'help';
+  const { values } = parseOptions(args, {
+    models: { type: 'string' },
+    'models-dir': { type: 'string', default: 'models' },
+    data: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  const models =
+    values.models !== undefined
+      ? parseList('models', values.models, (n, v) => {
+          if (!/^[A-Za-z0-9._-]+$/.test(v)) throw new UsageError(`--${n}: "${v}" is not a model id (letters, digits, . _ -)`);
+          return v;
+        })
+      : undefined;
+  return {
+    ...(models ? { models } : {}),
+    modelsDir: resolve(values['models-dir']),
+    ...(values.data !== undefined ? { data: values.data } : {}),
   };
 }

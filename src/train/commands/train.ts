@@ -1,5 +1,5 @@
 /**
- * npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion> [options] (see src/train/commands/train-args.ts)
+ * npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion|neutral-reference> [options] (see src/train/commands/train-args.ts)
  *
  * Exit status: 0 done, 1 failed (the message says why), 2 usage error, 130 interrupted.
  */
@@ -8,9 +8,11 @@ import {
   COMMANDS,
   FINETUNE_USAGE,
   FUSION_USAGE,
+  NEUTRAL_REFERENCE_USAGE,
   parseCnnArgs,
   parseFinetuneArgs,
   parseFusionArgs,
+  parseNeutralReferenceArgs,
   parseSvmArgs,
   SVM_USAGE,
   TRAIN_USAGE,
@@ -46,6 +48,12 @@ async function main(argv: string[]): Promise<void> {
     if (options === 'help') return console.log(FUSION_USAGE);
     const { runFusion } = await import('../fusion/command.ts');
     return runFusion({ ...options, log });
+  }
+  if (command === 'neutral-reference') {
+    const options = parseNeutralReferenceArgs(rest);
+    if (options === 'help') return console.log(NEUTRAL_REFERENCE_USAGE);
+    const { runNeutralReference } = await import('../neutral/command.ts');
+    return runNeutralReference({ ...options, log });
   }
   if (command !== 'cnn') throw new UsageError(`unknown command "${command}"; the commands are ${COMMANDS.join(', ')}`);
   const options = parseCnnArgs(rest);

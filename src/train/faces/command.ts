@@ -1,5 +1,5 @@
 /**
- * npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR]
+ * npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR] [--neutral-baseline [--subject REGEX]]
  *
  * The real-face evaluation (evaluate-faces.ts) from the command line: prints the table, every
  * model's confusion matrix and what was skipped, and writes the JSON result atomically.
@@ -10,37 +10,67 @@ import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { CorruptModelError, parseOptions, UsageError, wantsHelp, writeFileAtomic } from './deps.ts';
 import { evaluateFaces, type RealFacesResult } from './evaluate-faces.ts';
+import { DEFAULT_SUBJECT, parseSubject } from './neutral-eval.ts';
 import { renderConfusion, renderRealFacesTable } from './render.ts';
 
-export const FACES_USAGE = `usage: npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR]
+export const FACES_USAGE = `usage: npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR] [--neutral-baseline [--subject REGEX]]
 
   --faces DIR    labelled photos, DIR/<emotion>/* (folder names as for finetune, any case: happy/,
                  Happiness/, anger/, ...); unknown/ and other folders are skipped and listed.
                  Every model runs through the app's pipeline (as npm run predict); a photo with
                  no face counts as wrong; a model trained on this folder is marked in-sample.
-  --out FILE     JSON result (default: runs/faces/<folder name>.json)
-  --models DIR   models folder with index.json (default: models)`;
+  --out FILE     JSON result (default: runs/faces/<folder name>.json, with --neutral-baseline
+                 runs/faces/<folder name>-neutral.json)
+  --models DIR   models folder with index.json (default: models)
+  --neutral-baseline
+                 what a user's captured neutral face would give: every photo's answers moved by
+                 the mean of the same person's OTHER neutral photos (leave-one-out), as the app
+                 moves them; models without a neutral reference in index.json stay as they are
+  --subject REGEX
+                 with --neutral-baseline: the person of a photo is the first group of REGEX on
+                 its file name (default ${DEFAULT_SUBJECT}, as JAFFE's KA.AN1.39.png: KA); photos
+                 whose name does not match stay as they are`;
 
 const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-/** The default output file for a photo folder: runs/faces/<folder name>.json. */
-export function defaultFacesOut(dir: string): string {
+/**
+ * The default output file for a photo folder: runs/faces/<folder name>.json, and
+ * runs/faces/<folder name>-neutral.json with the neutral baseline (never the plain run's file).
+ */
+export function defaultFacesOut(dir: string, neutralBaseline = false): string {
   const name = basename(resolve(dir)).replace(/[^A-Za-z0-9_.-]+/g, '_') || 'faces';
-  return `runs/faces/${name}.json`;
+  return `runs/faces/${name}${neutralBaseline ? '-neutral' : ''}.json`;
 }
 
-function parse(argv: readonly string[]): { dir: string; out: string; models: string } {
+interface FacesArgs {
+  dir: string;
+  out: string;
+  models: string;
+  /** The --subject pattern when --neutral-baseline is on. */
+  neutralBaseline?: { subject: string };
+}
+
+function parse(argv: readonly string[]): FacesArgs {
   const { values } = parseOptions(argv, {
     faces: { type: 'string' },
     out: { type: 'string' },
     models: { type: 'string' },
+    'neutral-baseline': { type: 'boolean' },
+    subject: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.faces === undefined || values.faces.trim() === '')
     throw new UsageError('--faces needs a folder of labelled photos (DIR/<emotion>/*)');
-  const out = values.out ?? defaultFacesOut(values.faces);
+  const neutral = values['neutral-baseline'] === true;
+  if (values.subject !== undefined && !neutral)
+    throw new UsageError(
+      '--subject names the person in each file name for --neutral-baseline: add --neutral-baseline, or leave --subject out',
+    );
+  const subject = values.subject ?? DEFAULT_SUBJECT;
+  if (neutral) parseSubject(subject);
+  const out = values.out ?? defaultFacesOut(values.faces, neutral);
   if (!out.toLowerCase().endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${out}"`);
-  return { dir: values.faces, out, models: values.models ?? 'models' };
+  return { dir: values.faces, out, models: values.models ?? 'models', ...(neutral ? { neutralBaseline: { subject } } : {}) };
 }
 
 function printResult(result: RealFacesResult): void {
@@ -60,8 +90,13 @@ export async function facesCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    const { dir, out, models } = parse(argv);
-    const result = await evaluateFaces({ dir, modelsDir: models, log: (line) => console.error(line) });
+    const { dir, out, models, neutralBaseline } = parse(argv);
+    const result = await evaluateFaces({
+      dir,
+      modelsDir: models,
+      log: (line) => console.error(line),
+      ...(neutralBaseline ? { neutralBaseline } : {}),
+    });
     result.command = `npm run evaluate -- ${argv.map(shellWord).join(' ')}`;
     printResult(result);
     await mkdir(dirname(resolve(out)), { recursive: true });

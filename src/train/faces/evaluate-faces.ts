@@ -9,6 +9,8 @@
  *   show nothing either).
  * - A labelled file that cannot be decoded (or must not be opened) is listed and left out.
  * - A model trained on photos of this folder is in-sample (see inSampleFor) and never named best.
+ * - With `neutralBaseline`, each photo's answers are those the same person's other neutral photos
+ *   give as a baseline (neutral-eval.ts, leave-one-out); models without a reference stay as they are.
  */
 import { realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import {
   parseReport,
   type EvaluatedImage,
   type ModelScore,
+  type NeutralBaselineRun,
   type RealFacesResult,
   type TrainedOn,
 } from '../../core/contracts/index.ts';
@@ -25,13 +28,21 @@ import { LABEL_ALIASES } from '../../core/label-aliases.ts';
 import { EMOTIONS, type Emotion } from '../../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../../core/metrics.ts';
 import { openFolder, predictImages, UsageError, type FileItem, type PredictedImage } from './deps.ts';
+import { neutralBaselineAnswers, parseSubject } from './neutral-eval.ts';
 
 /** The confusion matrix's extra column: photos with no face (or no prediction), all counted wrong. */
 export const NO_FACE = 'no face';
 export const CONFUSION_COLUMNS: readonly string[] = [...EMOTIONS, NO_FACE];
 
 // The result's types are the contract of models/real-faces.json (src/core/contracts/real-faces.ts).
-export type { EvaluatedImage, ImageOutcome, ModelScore, RealFacesResult, TrainedOn } from '../../core/contracts/index.ts';
+export type {
+  EvaluatedImage,
+  ImageOutcome,
+  ModelScore,
+  NeutralBaselineRun,
+  RealFacesResult,
+  TrainedOn,
+} from '../../core/contracts/index.ts';
 
 export interface EvaluateFacesOptions {
   dir: string;
@@ -41,6 +52,11 @@ export interface EvaluateFacesOptions {
   log?: (line: string) => void;
   /** Browser pages in parallel (default: predictImages'). */
   pages?: number;
+  /**
+   * Move every answer by its person's neutral baseline (leave-one-out); `subject` is the regular
+   * expression whose first group names the person in a file's base name (neutral-eval.ts).
+   */
+  neutralBaseline?: { subject: string };
 }
 
 const acceptedNames = (): string => EMOTIONS.map((e) => LABEL_ALIASES[e].join('/')).join(', ');
@@ -171,6 +187,7 @@ function toEvaluated(file: string, label: Emotion, p: PredictedImage): Evaluated
 
 export async function evaluateFaces(options: EvaluateFacesOptions): Promise<RealFacesResult> {
   const log = options.log ?? (() => undefined);
+  const subject = options.neutralBaseline ? parseSubject(options.neutralBaseline.subject) : undefined;
   const root = resolve(options.dir);
   let isDir = false;
   try {
@@ -255,6 +272,36 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   );
   const images = predicted.map((p, i) => toEvaluated(labelled[i]!.item.id, labelled[i]!.label, p));
   const ready = new Set(statuses.filter((s) => s.status === 'ready').map((s) => s.id));
+  let neutralBaseline: NeutralBaselineRun | undefined;
+  if (subject) {
+    const references = new Map(manifest.models.flatMap((m) => (ready.has(m.id) && m.neutral ? [[m.id, m.neutral.logProbs] as const] : [])));
+    const moved = neutralBaselineAnswers(
+      images.map((im, i) => {
+        const face = predicted[i]!.faces[0];
+        const probs =
+          im.outcome === 'face' && face ? Object.fromEntries(Object.entries(face.models).map(([id, m]) => [id, m.probs])) : null;
+        return { file: im.file, label: im.label, probs };
+      }),
+      references,
+      subject,
+    );
+    images.forEach((im, i) => {
+      if (im.outcome !== 'face') return;
+      im.plain = im.predicted;
+      im.predicted = { ...im.predicted, ...moved.predicted[i] };
+      im.baselineOf = moved.baselineOf[i]!;
+    });
+    neutralBaseline = {
+      subject: options.neutralBaseline!.subject,
+      people: moved.people,
+      moved: moved.moved,
+      unmoved: moved.unmoved,
+      noSubject: moved.noSubject,
+      noOtherNeutral: moved.noOtherNeutral,
+      models: moved.models,
+      withoutReference: manifest.models.filter((m) => ready.has(m.id) && !references.has(m.id)).map((m) => m.id),
+    };
+  }
   const notRun = manifest.models
     .filter((m) => !ready.has(m.id))
     .map((m) => ({ id: m.id, status: statuses.find((s) => s.id === m.id)?.status ?? 'not loaded by the page' }));
@@ -286,12 +333,26 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   const unknown = models.filter((m) => m.inSample === null).map((m) => m.id);
   if (unknown.length) notes.push(`Training data unknown (no usable report.json), so never named best: ${unknown.join(', ')}.`);
   if (notRun.length) notes.push(`Not run: ${notRun.map((m) => `${m.id} (${m.status})`).join(', ')}.`);
+  if (neutralBaseline) {
+    const nb = neutralBaseline;
+    notes.push(
+      `With each person's neutral baseline (leave-one-out): every photo moved by the mean of the same person's other neutral photos ` +
+        `(person: the first group of /${nb.subject}/ on the file name); ${nb.moved} of ${scored.length - noFace.length} photos with a face moved ` +
+        `(${nb.people} people), ${nb.unmoved} left as the models gave them (${nb.noSubject} name${nb.noSubject === 1 ? '' : 's'} naming no person, ` +
+        `${nb.noOtherNeutral} whose person has no other neutral photo). Models moved: ${nb.models.join(', ') || 'none'}.`,
+    );
+    if (nb.withoutReference.length)
+      notes.push(
+        `No neutral reference: ${nb.withoutReference.join(', ')} (scored as they are; npm run train -- neutral-reference adds one to a general model's entry).`,
+      );
+  }
 
   return {
     version: 1,
     set: basename(root),
     dir: options.dir,
     path: root,
+    ...(neutralBaseline ? { neutralBaseline } : {}),
     generatedAt: new Date().toISOString(),
     modelsDir,
     backend,

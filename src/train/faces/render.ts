@@ -19,11 +19,17 @@ function inSampleCell(m: ModelScore): string {
  */
 export function renderRealFacesTable(result: RealFacesResult): string {
   const c = result.counts;
+  const nb = result.neutralBaseline;
   const caption =
-    `**${result.set}**: ${c.scored} labelled photos through the app's pipeline; no face found in ${c.noFace} (counted wrong for every model)` +
+    `**${result.set}**${nb ? " with each person's neutral baseline (leave-one-out)" : ''}: ${c.scored} labelled photos through the app's pipeline; no face found in ${c.noFace} (counted wrong for every model)` +
     `${c.unreadable ? `; ${c.unreadable} unreadable file${c.unreadable === 1 ? '' : 's'} left out` : ''}. ` +
     `Per-emotion columns are recall (photos per emotion: ${EMOTIONS.map((e) => `${e} ${result.support[e]}`).join(', ')}). ` +
-    (result.best ? `Best out-of-sample model: **${result.best}**.` : 'No out-of-sample model to name best.');
+    (result.best ? `Best out-of-sample model: **${result.best}**.` : 'No out-of-sample model to name best.') +
+    (nb
+      ? ` Each photo moved by the mean of the same person's other neutral photos: ${nb.moved} of ${c.withFace} photos with a face moved` +
+        ` (${nb.people} people; ${nb.noSubject} name${nb.noSubject === 1 ? '' : 's'} naming no person, ${nb.noOtherNeutral} without another neutral photo of the person)` +
+        `${nb.withoutReference.length ? `; no neutral reference, scored as they are: ${nb.withoutReference.join(', ')}` : ''}.`
+      : '');
   const header = `| model | kind | accuracy | macro F1 | ${EMOTIONS.join(' | ')} | in-sample |`;
   const rule = `|---|---|---:|---:|${EMOTIONS.map(() => '---:|').join('')}---|`;
   const rows = result.models.map((m) => {

@@ -62,3 +62,18 @@ export async function updateManifest(modelsDir: string, entry: ModelEntry): Prom
   parseManifest(JSON.parse(text), join(modelsDir, MANIFEST_FILE));
   await writeFileAtomic(join(modelsDir, MANIFEST_FILE), text);
 }
+
+/**
+ * Sets one field of existing entries of `modelsDir/index.json` (by id), every other byte of each
+ * entry kept; the file is checked as a whole and written atomically. Throws naming an unknown id.
+ */
+export async function setEntryField(modelsDir: string, field: string, values: ReadonlyMap<string, unknown>): Promise<void> {
+  const file = join(modelsDir, MANIFEST_FILE);
+  const raw = await readRawManifest(modelsDir);
+  if (!raw) throw new Error(`${file} does not exist`);
+  for (const id of values.keys()) if (!raw.models.some((m) => m.id === id)) throw new Error(`${file} has no model "${id}"`);
+  const models = raw.models.map((m) => (values.has(m.id) ? { ...m, [field]: values.get(m.id) } : m));
+  const text = serializeManifest({ ...(raw.$schema !== undefined ? { $schema: raw.$schema } : {}), models });
+  parseManifest(JSON.parse(text), file);
+  await writeFileAtomic(file, text);
+}

@@ -156,7 +156,14 @@ export async function publishModelDir(
       ...members,
       input,
     } as ModelEntry;
+    const before = (await readManifest(dirname(out))).find((e) => e.id === entry.id);
     await updateManifest(dirname(out), entry);
+    // The old model's neutral reference does not fit the new one: say how to make its own.
+    if (before?.neutral)
+      o.log?.(
+        `${entry.id}: its neutral reference (for the live view's neutral face) was the old model's and was removed; ` +
+          `npm run train -- neutral-reference --models ${entry.id} --models-dir ${dirname(out)} makes the new one's`,
+      );
   }
   return out;
 }

@@ -114,6 +114,30 @@ describe('LivePipeline', () => {
     expect(still.faces[0]!.readings[0]!.top).toBe(4);
   });
 
+  it('moves readings by the neutral offsets before smoothing, and taps the raw readings first', async () => {
+    const mild = [0.05, 0.05, 0.05, 0.05, 0.3, 0.05, 0.45];
+    const { pipeline } = setup(
+      () => [mesh(0.5, 0.5)],
+      () => mild,
+    );
+    const tapped: { trackId: number; probs: Readonly<Record<string, number[]>> }[][] = [];
+    pipeline.rawTap = (faces) => void tapped.push([...faces]);
+    const plain = await pipeline.process(source, 'video', 640, 480);
+    expect(plain.faces[0]!.readings[0]!.top).toBe(6);
+    // This person's neutral face reads as sad-ish: a sad offset of +1 in log space makes this face sad.
+    pipeline.neutral = new Map([['cnn', [0, 0, 0, 0, 1, 0, 0]]]);
+    const moved = await pipeline.process(source, 'video', 640, 480);
+    const p = moved.faces[0]!.readings[0]!.probs;
+    expect(moved.faces[0]!.readings[0]!.top).toBe(4);
+    expect(p[4]! / p[6]!).toBeCloseTo((0.3 * Math.E) / 0.45, 9);
+    expect(tapped).toHaveLength(2);
+    expect(tapped[1]![0]!.probs.cnn).toEqual(mild);
+    expect(tapped[1]![0]!.trackId).toBe(moved.faces[0]!.trackId);
+    // A model without offsets is left as it is.
+    pipeline.neutral = new Map([['other', [0, 0, 0, 0, 1, 0, 0]]]);
+    expect((await pipeline.process(source, 'video', 640, 480)).faces[0]!.readings[0]!.probs).toEqual(mild);
+  });
+
   it('drops a face that cannot be framed instead of failing the frame, and skips models with no face', async () => {
     const { pipeline, batches } = setup(
       () => [mesh(0.5, 0.5, true)],

@@ -33,6 +33,8 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
   let detected = 0;
   const pipeline: SessionEngine['pipeline'] = {
     settings: { smoothing: true, smoothingMs: 250 },
+    neutral: undefined,
+    rawTap: undefined,
     reset: () => void log.push('reset'),
     detect: async (source, mode, width, height) => {
       log.push(`detect ${(source as unknown as { name: string }).name} ${mode} ${width}x${height}`);

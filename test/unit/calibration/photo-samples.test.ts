@@ -174,6 +174,8 @@ describe('LiveSession.detectStill', () => {
       inference: undefined,
       pipeline: {
         settings: { smoothing: true, smoothingMs: 250 },
+        neutral: undefined,
+        rawTap: undefined,
         reset: () => void resets++,
         detect: async (_s, mode) => {
           calls.push(mode);

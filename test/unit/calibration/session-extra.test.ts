@@ -28,6 +28,8 @@ function setup() {
     inference: undefined,
     pipeline: {
       settings: { smoothing: true, smoothingMs: 250 },
+      neutral: undefined,
+      rawTap: undefined,
       reset: () => {},
       detect: async () => ({ mode: 'video', startMs: 123, ids: [1] }) as unknown as Detection,
       classify: async () => frameOf(),

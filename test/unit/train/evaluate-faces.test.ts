@@ -124,6 +124,18 @@ describe('usage errors exit 2 before any browser work', () => {
     ['a missing folder', ['--faces', '/no/such/folder'], /\/no\/such\/folder is not a folder/],
     ['--out without .json', ['--faces', '.', '--out', 'result.txt'], /--out must name a \.json file/],
     ['a models folder without index.json', ['--faces', '.', '--models', tmpdir()], /index\.json not found/],
+    [
+      '--subject without --neutral-baseline',
+      ['--faces', '.', '--subject', '^(..)'],
+      /--subject .*add --neutral-baseline, or leave --subject out/,
+    ],
+    [
+      'a --subject that is no regular expression',
+      ['--faces', '.', '--neutral-baseline', '--subject', '^(..'],
+      /--subject "\^\(\.\." is not a regular expression/,
+    ],
+    ['a --subject without a group', ['--faces', '.', '--neutral-baseline', '--subject', '^..'], /--subject "\^\.\." has no capture group/],
+    ['--neutral-baseline with a value', ['--faces', '.', '--neutral-baseline=yes'], /--neutral-baseline takes no value/],
   ])('%s', async (_name, argv, message) => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {

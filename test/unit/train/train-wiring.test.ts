@@ -128,12 +128,24 @@ describe('publishing a model', () => {
     const committed = JSON.parse(await readFile(join(ROOT, 'models', 'index.json'), 'utf8')) as { models: ModelEntry[] };
     const cnn = committed.models.find((m) => m.id === 'fer-cnn')!;
     const draft: ModelEntryDraft = { id: cnn.id, name: cnn.name, kind: 'cnn', input: cnnInput({ size: 48, tta: 'hflip-mean' }) };
+    const lines: string[] = [];
     await publishModelDir(join(root, 'fer-cnn'), async (tmp) => writeFile(join(tmp, 'model.json'), '{}'), {
-      log: () => {},
+      log: (line) => lines.push(line),
       manifestEntry: draft,
     });
+    expect(lines.join('\n')).not.toMatch(/neutral reference/);
+    // Republished over an entry with a neutral reference: that reference goes, and the log says how to make the new one.
+    await writeFile(join(root, 'index.json'), serializeManifest({ $schema: './index.schema.json', models: [cnn] }));
+    await publishModelDir(join(root, 'fer-cnn'), async (tmp) => writeFile(join(tmp, 'model.json'), '{}'), {
+      log: (line) => lines.push(line),
+      manifestEntry: draft,
+    });
+    expect(lines.join('\n')).toMatch(/fer-cnn: its neutral reference .* was removed; npm run train -- neutral-reference --models fer-cnn/);
     const text = await readFile(join(root, 'index.json'), 'utf8');
-    expect(text).toBe(serializeManifest({ $schema: './index.schema.json', models: [cnn] }));
+    // A newly trained model has no neutral reference yet (the committed one's would be stale).
+    const { neutral, ...withoutReference } = cnn;
+    expect(neutral).toBeDefined();
+    expect(text).toBe(serializeManifest({ $schema: './index.schema.json', models: [withoutReference] }));
     await rm(root, { recursive: true, force: true });
   });
 });

@@ -1,0 +1,120 @@
+/**
+ * The live view's "my neutral face" step (src/core/neutral-baseline.ts): capture a person's neutral
+ * face over a couple of seconds, keep it in this browser (localStorage), and move the general
+ * models' readings by it. Only models whose manifest entry has a neutral reference take part.
+ */
+import type { ModelEntry } from '../../core/contracts/index.ts';
+import {
+  baselineOffsets,
+  NeutralCapture,
+  parseNeutralBaseline,
+  type NeutralBaseline,
+  type NeutralReference,
+} from '../../core/neutral-baseline.ts';
+import type { RawTap } from './pipeline.ts';
+
+export const NEUTRAL_STORAGE_KEY = 'emotion-lens.neutral-face.v1';
+/** Frames with exactly one face that a capture averages (~2 s at 15-30 FPS). */
+export const NEUTRAL_FRAMES = 30;
+/** A capture that has not got its frames by then fails and says why. */
+export const NEUTRAL_TIMEOUT_MS = 10_000;
+
+/** What the capture attaches to: the live pipeline. */
+export interface NeutralTarget {
+  neutral: ReadonlyMap<string, number[]> | undefined;
+  rawTap: RawTap | undefined;
+}
+
+/** The neutral references of the entries that have one, by id. */
+export function neutralReferences(entries: readonly ModelEntry[]): Map<string, NeutralReference> {
+  return new Map(entries.flatMap((e) => (e.neutral ? [[e.id, e.neutral] as const] : [])));
+}
+
+type Storage = Pick<globalThis.Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+/** The stored baseline; undefined when there is none or it cannot be read (then it is left as it is). */
+export function loadNeutralBaseline(storage: Storage | undefined): NeutralBaseline | undefined {
+  try {
+    const text = storage?.getItem(NEUTRAL_STORAGE_KEY);
+    return text ? parseNeutralBaseline(JSON.parse(text)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores (or with undefined forgets) the baseline; false when the browser refused to store it. */
+export function saveNeutralBaseline(storage: Storage | undefined, baseline: NeutralBaseline | undefined): boolean {
+  try {
+    if (baseline) storage?.setItem(NEUTRAL_STORAGE_KEY, JSON.stringify(baseline));
+    else storage?.removeItem(NEUTRAL_STORAGE_KEY);
+    return storage !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Sets the target's offsets from a baseline (none: off); returns the models it moves and the stale ones. */
+export function applyBaseline(
+  target: NeutralTarget,
+  baseline: NeutralBaseline | undefined,
+  references: ReadonlyMap<string, NeutralReference>,
+): { moved: string[]; stale: string[] } {
+  if (!baseline) {
+    target.neutral = undefined;
+    return { moved: [], stale: [] };
+  }
+  const { offsets, stale } = baselineOffsets(baseline, references);
+  target.neutral = offsets.size > 0 ? offsets : undefined;
+  return { moved: [...offsets.keys()], stale };
+}
+
+export interface CaptureOptions {
+  frames?: number;
+  timeoutMs?: number;
+  /** Frames captured so far. */
+  onProgress?: (frames: number, of: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Averages the raw readings of the next `frames` frames that show exactly one face. Rejects with a
+ * message for the user when no model has a reference, or the frames do not come in time.
+ */
+export function captureNeutral(
+  target: NeutralTarget,
+  references: ReadonlyMap<string, NeutralReference>,
+  o: CaptureOptions = {},
+): Promise<NeutralBaseline> {
+  const want = o.frames ?? NEUTRAL_FRAMES;
+  if (references.size === 0)
+    return Promise.reject(new Error('None of the loaded models has a neutral reference (npm run train -- neutral-reference adds them).'));
+  return new Promise((resolve, reject) => {
+    const capture = new NeutralCapture(references);
+    let several = 0;
+    let none = 0;
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      if (target.rawTap === tap) target.rawTap = undefined;
+      o.signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(capture.finish(new Date()));
+    };
+    const tap: RawTap = (faces) => {
+      if (faces.length === 0) none++;
+      else if (faces.length > 1) several++;
+      else capture.addFrame(faces[0]!.probs);
+      o.onProgress?.(capture.frames, want);
+      if (capture.frames >= want) finish();
+    };
+    const onAbort = () => finish(new Error('Neutral face capture cancelled.'));
+    const timer = setTimeout(() => {
+      const why =
+        several > none
+          ? 'more than one face was in view: be the only face in the picture'
+          : 'your face was not found in most frames: face the camera, whole face visible and lit from the front';
+      finish(new Error(`Only ${capture.frames} of ${want} frames could be used (${why}). Try again.`));
+    }, o.timeoutMs ?? NEUTRAL_TIMEOUT_MS);
+    o.signal?.addEventListener('abort', onAbort);
+    target.rawTap = tap;
+  });
+}

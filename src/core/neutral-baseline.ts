@@ -1,0 +1,165 @@
+/**
+ * A person's neutral face as a baseline for the general models. FER2013's faces show strong
+ * expressions; a real person's resting face often reads as mildly sad or angry, and their mild
+ * expressions as neutral. Capturing the person's neutral face once moves every model's output so
+ * that this face reads as FER2013's average neutral face does:
+ *
+ *   p'(k) = softmax(log p(k) + reference(k) - captured(k))
+ *
+ * where reference is the model's mean log-probability over FER2013 Training neutral faces (stored
+ * in its models/index.json entry, `npm run train -- neutral-reference`) and captured the mean over
+ * the person's neutral frames. For a CNN whose last layer is linear this is exactly the same as
+ * moving its penultimate features by (FER2013 neutral mean - the person's neutral mean), which
+ * `npm run probe:embeddings` measured; here it needs only the probabilities, so it works for every
+ * model kind. Pure TypeScript: the app, the library and the Node evaluation share it.
+ */
+import { isRecord } from './contracts/check.ts';
+import { NUM_CLASSES } from './labels.ts';
+
+/** Floor of a probability before its log (a softmax can round to 0; an SVM's pairwise estimate too). */
+export const NEUTRAL_EPS = 1e-4;
+
+/** What a model's manifest entry stores: its output on FER2013's neutral faces. */
+export interface NeutralReference {
+  /** Mean log-probability per class (EMOTIONS order, floored at NEUTRAL_EPS). */
+  logProbs: number[];
+  /** How many faces the mean is over. */
+  faces: number;
+}
+
+/** One model's part of a captured baseline. */
+export interface NeutralModelBaseline {
+  /** Mean log-probability over the person's neutral frames. */
+  captured: number[];
+  /** The reference it was captured against: a model whose reference has changed since is not moved. */
+  reference: number[];
+}
+
+/** A person's captured neutral face, as the app stores it. */
+export interface NeutralBaseline {
+  version: 1;
+  /** ISO time of the capture. */
+  capturedAt: string;
+  /** Frames (or photos) the means are over. */
+  frames: number;
+  models: Record<string, NeutralModelBaseline>;
+}
+
+function isClassVector(v: unknown): v is number[] {
+  return Array.isArray(v) && v.length === NUM_CLASSES && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+/** Validates a manifest entry's `neutral` field; `at` names it in the error. */
+export function parseNeutralReference(raw: unknown, at: string): NeutralReference {
+  const how = `{"logProbs": [${NUM_CLASSES} finite numbers], "faces": a positive integer}, as npm run train -- neutral-reference writes it`;
+  if (!isRecord(raw)) throw new Error(`${at} must be ${how}`);
+  const keys = Object.keys(raw).filter((k) => k !== 'logProbs' && k !== 'faces');
+  if (keys.length > 0) throw new Error(`${at} has an unknown field "${keys[0]}"; expected ${how}`);
+  if (!isClassVector(raw.logProbs) || raw.logProbs.some((x) => x > 0))
+    throw new Error(`${at}.logProbs must be ${NUM_CLASSES} log-probabilities (finite, <= 0)`);
+  if (!Number.isInteger(raw.faces) || (raw.faces as number) < 1) throw new Error(`${at}.faces must be a positive integer`);
+  return { logProbs: [...raw.logProbs], faces: raw.faces as number };
+}
+
+/** log(max(p, NEUTRAL_EPS)) per class. */
+export function logProbs(probs: ArrayLike<number>): number[] {
+  if (probs.length !== NUM_CLASSES) throw new RangeError(`expected ${NUM_CLASSES} probabilities, got ${probs.length}`);
+  return Array.from(probs, (p) => Math.log(Math.max(p, NEUTRAL_EPS)));
+}
+
+/** Sums log-probabilities row by row; `mean` gives their average. */
+export class LogProbMean {
+  private readonly sum = new Float64Array(NUM_CLASSES);
+  count = 0;
+
+  add(probs: ArrayLike<number>): void {
+    logProbs(probs).forEach((v, k) => (this.sum[k] = this.sum[k]! + v));
+    this.count++;
+  }
+
+  mean(): number[] {
+    if (this.count === 0) throw new Error('no rows to average');
+    return Array.from(this.sum, (s) => s / this.count);
+  }
+}
+
+/** reference - captured: what the baseline adds to a model's log-probabilities. */
+export function neutralOffsets(reference: ArrayLike<number>, captured: ArrayLike<number>): number[] {
+  if (reference.length !== NUM_CLASSES || captured.length !== NUM_CLASSES)
+    throw new RangeError(`expected ${NUM_CLASSES} values each, got ${reference.length} and ${captured.length}`);
+  return Array.from(reference, (r, k) => r - captured[k]!);
+}
+
+/** softmax(log p + offsets): the probabilities with the baseline applied. */
+export function applyNeutralOffsets(probs: ArrayLike<number>, offsets: ArrayLike<number>): number[] {
+  const z = logProbs(probs).map((v, k) => v + offsets[k]!);
+  const max = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - max));
+  const total = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / total);
+}
+
+/**
+ * The offsets a baseline gives each model under the current references: models without a
+ * reference, or whose reference differs from the one the capture used (the model was retrained),
+ * are left out and listed in `stale`.
+ */
+export function baselineOffsets(
+  baseline: NeutralBaseline,
+  references: ReadonlyMap<string, NeutralReference>,
+): { offsets: Map<string, number[]>; stale: string[] } {
+  const offsets = new Map<string, number[]>();
+  const stale: string[] = [];
+  for (const [id, m] of Object.entries(baseline.models)) {
+    const ref = references.get(id);
+    if (!ref) continue;
+    if (ref.logProbs.some((v, k) => Math.abs(v - m.reference[k]!) > 1e-9)) stale.push(id);
+    else offsets.set(id, neutralOffsets(ref.logProbs, m.captured));
+  }
+  return { offsets, stale };
+}
+
+/**
+ * Collects each model's raw probabilities over a person's neutral frames and makes the baseline.
+ * Only models with a reference take part.
+ */
+export class NeutralCapture {
+  private readonly means = new Map<string, LogProbMean>();
+  frames = 0;
+
+  constructor(private readonly references: ReadonlyMap<string, NeutralReference>) {}
+
+  /** One frame (or photo) of the face: every model's probabilities by id. */
+  addFrame(readings: Readonly<Record<string, ArrayLike<number>>>): void {
+    let used = false;
+    for (const [id, probs] of Object.entries(readings)) {
+      if (!this.references.has(id)) continue;
+      let mean = this.means.get(id);
+      if (!mean) this.means.set(id, (mean = new LogProbMean()));
+      mean.add(probs);
+      used = true;
+    }
+    if (used) this.frames++;
+  }
+
+  finish(capturedAt: Date): NeutralBaseline {
+    const models: Record<string, NeutralModelBaseline> = {};
+    for (const [id, mean] of this.means) models[id] = { captured: mean.mean(), reference: [...this.references.get(id)!.logProbs] };
+    return { version: 1, capturedAt: capturedAt.toISOString(), frames: this.frames, models };
+  }
+}
+
+/** Validates a stored baseline (e.g. from localStorage); throws an Error saying what is wrong. */
+export function parseNeutralBaseline(json: unknown): NeutralBaseline {
+  if (!isRecord(json) || json.version !== 1) throw new Error('not a neutral baseline of version 1');
+  if (typeof json.capturedAt !== 'string' || Number.isNaN(Date.parse(json.capturedAt))) throw new Error('capturedAt must be an ISO time');
+  if (!Number.isInteger(json.frames) || (json.frames as number) < 1) throw new Error('frames must be a positive integer');
+  if (!isRecord(json.models)) throw new Error('models must be an object');
+  const models: Record<string, NeutralModelBaseline> = {};
+  for (const [id, m] of Object.entries(json.models)) {
+    if (!isRecord(m) || !isClassVector(m.captured) || !isClassVector(m.reference))
+      throw new Error(`models["${id}"] must hold "captured" and "reference", ${NUM_CLASSES} numbers each`);
+    models[id] = { captured: [...m.captured], reference: [...m.reference] };
+  }
+  return { version: 1, capturedAt: json.capturedAt, frames: json.frames as number, models };
+}
