@@ -196,17 +196,29 @@ process.exitCode = await main().catch((error: Error) => {
 
 /**
  * models/real-faces.json (written by `npm run evaluate -- --faces DIR --out models/real-faces.json`)
- * as a "Real faces" section; empty when the file is absent. Figures are the file's, never retyped.
+ * as a "Real faces" section, and models/real-faces-neutral.json (the same with --neutral-baseline)
+ * below it; empty when absent. Figures are the files', never retyped.
  */
 async function realFacesSection(modelsDir: string): Promise<string> {
-  const file = join(modelsDir, 'real-faces.json');
-  if (!existsSync(file)) return '';
+  const plain = await readRealFaces(join(modelsDir, 'real-faces.json'), '');
+  const neutral = await readRealFaces(join(modelsDir, 'real-faces-neutral.json'), ' --neutral-baseline');
+  let text = plain ? `\n## Real faces\n\nModels trained on FER2013 meet other faces live. ${renderRealFacesTable(plain)}` : '';
+  if (neutral)
+    text +=
+      `\n### With each person's neutral face\n\nWhat the live view's "Set my neutral face" gives: every general model with a neutral ` +
+      `reference reads each photo against the same person's other neutral photos (never the photo itself). ${renderRealFacesTable(neutral)}`;
+  return text;
+}
+
+async function readRealFaces(file: string, option: string) {
+  if (!existsSync(file)) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}); rerun npm run evaluate -- --faces DIR --out ${file}`, { cause: e });
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); rerun npm run evaluate -- --faces DIR${option} --out ${file}`, {
+      cause: e,
+    });
   }
-  const result = parseRealFaces(json, file);
-  return `\n## Real faces\n\nModels trained on FER2013 meet other faces live. ${renderRealFacesTable(result)}`;
+  return parseRealFaces(json, file);
 }

@@ -135,6 +135,22 @@ describe('parseRealFaces', () => {
     expect(rf.models.length).toBeGreaterThan(0);
   });
 
+  it('reads the committed models/real-faces-neutral.json: the same photos, the general models moved, the in-sample ones as they were', () => {
+    const plain = parseRealFaces(JSON.parse(readFileSync(join(ROOT, 'models/real-faces.json'), 'utf8')));
+    const file = join(ROOT, 'models/real-faces-neutral.json');
+    const rf = parseRealFaces(JSON.parse(readFileSync(file, 'utf8')), file);
+    expect(rf.neutralBaseline).toBeDefined();
+    expect(rf.counts).toEqual(plain.counts);
+    const moved = new Set(rf.neutralBaseline!.models);
+    for (const m of rf.models) {
+      const before = plain.models.find((p) => p.id === m.id)!;
+      // In-sample models have no reference and are scored as they are.
+      if (!moved.has(m.id)) expect(m.accuracy, m.id).toBe(before.accuracy);
+      else expect(m.inSample, m.id).toBe(false);
+    }
+    expect(moved.size).toBeGreaterThanOrEqual(6);
+  });
+
   it('names the file and the field at fault, and how to fix it', () => {
     const ok = { version: 1, set: 'jaffe', counts: { labelled: 1, scored: 1, withFace: 1, noFace: 0 }, models: [], best: null, notes: [] };
     expect(parseRealFaces(ok, 'x.json').set).toBe('jaffe');
