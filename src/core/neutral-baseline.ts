@@ -163,3 +163,26 @@ export function parseNeutralBaseline(json: unknown): NeutralBaseline {
   }
   return { version: 1, capturedAt: json.capturedAt, frames: json.frames as number, models };
 }
+
+/** Above this mean share of happy or surprise, a capture does not look like a relaxed face. */
+export const EXPRESSIVE_CAPTURE_SHARE = 0.5;
+
+/**
+ * A capture that shows a smile or a surprised face rather than a relaxed one (the mean over its
+ * models of each model's normalised geometric-mean probability, happy or surprise, at least
+ * EXPRESSIVE_CAPTURE_SHARE); undefined otherwise. A resting face that reads as sad or angry is what
+ * the baseline is for, so only these two count.
+ */
+export function expressiveCapture(baseline: NeutralBaseline): { emotion: 'happy' | 'surprise'; share: number } | undefined {
+  const models = Object.values(baseline.models);
+  if (models.length === 0) return undefined;
+  const share = (k: number) =>
+    models.reduce((sum, m) => {
+      const e = m.captured.map(Math.exp);
+      return sum + e[k]! / e.reduce((a, b) => a + b, 0);
+    }, 0) / models.length;
+  const happy = share(3);
+  const surprise = share(5);
+  if (Math.max(happy, surprise) < EXPRESSIVE_CAPTURE_SHARE) return undefined;
+  return happy >= surprise ? { emotion: 'happy', share: happy } : { emotion: 'surprise', share: surprise };
+}

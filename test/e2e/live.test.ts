@@ -636,6 +636,9 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
           const moved = (await page.locator('[data-neutral-moved]').getAttribute('data-neutral-moved'))!.split(',');
           expect(moved.sort()).toEqual([...withReference].sort());
           for (const id of moved) await expect.poll(() => label(id), { timeout: 10_000 }).toBe('neutral');
+          expect(await page.locator('[data-face="0"] [data-neutral-mark]').count()).toBe(moved.length);
+          // A smile is not a relaxed face: the capture is kept but the user is told.
+          expect(await page.locator('[data-state="neutral-message"]').textContent()).toMatch(/You seemed to be smiling/);
           await page.screenshot({ path: join(artifacts, 'live-neutral-face.png') });
           const stored = await page.evaluate('localStorage.getItem("emotion-lens.neutral-face.v1")');
           expect(JSON.parse(stored as string)).toMatchObject({ version: 1, frames: 30 });

@@ -432,7 +432,7 @@ export class LivePipeline {
         const offsets = this.neutral?.get(id);
         const moved = offsets ? applyNeutralOffsets(raw, offsets) : raw;
         const p = smoothing ? this.smoother.update(`${trackId}/${id}`, moved, d.startMs) : moved;
-        return [{ modelId: id, probs: p, top: argmax(p) }];
+        return [{ modelId: id, probs: p, top: argmax(p), ...(offsets ? { neutral: true as const } : {}) }];
       });
       const crop = previews[f];
       const features = d.features?.values.subarray(f * d.features.dim, (f + 1) * d.features.dim);

@@ -21,6 +21,8 @@ export interface ModelReading {
   probs: number[];
   /** Index of the largest probability. */
   top: number;
+  /** Read against the person's neutral face (src/app/live/neutral-face.ts). */
+  neutral?: true;
 }
 
 export interface FaceResult {

@@ -129,6 +129,8 @@ describe('LivePipeline', () => {
     const moved = await pipeline.process(source, 'video', 640, 480);
     const p = moved.faces[0]!.readings[0]!.probs;
     expect(moved.faces[0]!.readings[0]!.top).toBe(4);
+    expect(moved.faces[0]!.readings[0]!.neutral).toBe(true);
+    expect(plain.faces[0]!.readings[0]!.neutral).toBeUndefined();
     expect(p[4]! / p[6]!).toBeCloseTo((0.3 * Math.E) / 0.45, 9);
     expect(tapped).toHaveLength(2);
     expect(tapped[1]![0]!.probs.cnn).toEqual(mild);

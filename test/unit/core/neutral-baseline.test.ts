@@ -3,6 +3,7 @@ import { parseManifest } from '../../../src/core/contracts/manifest.ts';
 import {
   applyNeutralOffsets,
   baselineOffsets,
+  expressiveCapture,
   LogProbMean,
   logProbs,
   NEUTRAL_EPS,
@@ -95,6 +96,21 @@ describe('NeutralCapture and stored baselines', () => {
     const same = baselineOffsets(b, references);
     expect(same.stale).toEqual([]);
     expect([...same.offsets.keys()].sort()).toEqual(['cnn', 'svm']);
+  });
+
+  it('flags a capture that shows a smile or a surprised face, not a resting face that reads sad', () => {
+    const captured = (probs: number[]) => {
+      const c = new NeutralCapture(references);
+      c.addFrame({ cnn: probs, svm: probs });
+      return c.finish(new Date());
+    };
+    expect(expressiveCapture(captured(sadLooking))).toBeUndefined();
+    expect(expressiveCapture(captured([0.02, 0.02, 0.02, 0.8, 0.04, 0.05, 0.05]))).toEqual({
+      emotion: 'happy',
+      share: expect.closeTo(0.8, 6),
+    });
+    expect(expressiveCapture(captured([0.02, 0.02, 0.15, 0.02, 0.04, 0.7, 0.05]))?.emotion).toBe('surprise');
+    expect(expressiveCapture(captured([0.02, 0.02, 0.02, 0.45, 0.04, 0.0, 0.45]))).toBeUndefined();
   });
 
   it('refuses stored baselines that are not one', () => {
