@@ -55,6 +55,11 @@ describe('npm run build:lib', () => {
       );
       const types = await readFile(join(out, 'types/lib/index.d.ts'), 'utf8');
       expect(types).toMatch(/createEmotionLens/);
+      expect(types).toMatch(/NeutralBaseline/);
+      // The neutral face step, as the app's (the same functions: src/app/live/neutral-face.ts).
+      const lens = await readFile(join(out, 'types/lib/emotion-lens.d.ts'), 'utf8');
+      expect(lens).toMatch(/captureNeutral\(options\?: \{[^}]*frames\?: number[^}]*\}\): Promise<NeutralBaseline>;/);
+      expect(lens).toMatch(/setNeutralBaseline\(baseline: NeutralBaseline \| undefined\): Promise<\{/);
       expect(await readFile(join(out, 'types/lib/config.d.ts'), 'utf8')).toMatch(/export interface EmotionLensConfig/);
     } finally {
       await rm(out, { recursive: true, force: true });
