@@ -187,7 +187,14 @@ describe.skipIf(skipReason !== undefined)(`design in Chromium${skipReason ? ` (s
           expect(m.settings.top).toBeGreaterThanOrEqual(Math.max(m.stage.bottom, m.panel.bottom));
           if (width > 700) {
             const middles = m.toolbar.map((t) => t.middle);
-            expect(m.toolbar.map((t) => t.key)).toEqual(['stop', 'camera', 'Open image or video…', 'record', 'snapshot']);
+            expect(m.toolbar.map((t) => t.key)).toEqual([
+              'stop',
+              'camera',
+              'Open image or video…',
+              'record',
+              'snapshot',
+              'neutral-capture',
+            ]);
             expect(
               Math.max(...middles) - Math.min(...middles),
               `${width} px: toolbar in one row ${JSON.stringify(m.toolbar)}`,
