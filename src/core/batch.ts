@@ -14,6 +14,11 @@ export interface BatchInitOptions {
   /** Only these manifest model ids (default: all). */
   modelIds?: string[];
   backend?: BatchBackend;
+  /**
+   * Per model id: a person's neutral-face offsets (src/core/neutral-baseline.ts), added to that
+   * model's log-probabilities before smoothing, as the live view does after "Set my neutral face".
+   */
+  neutral?: Record<string, number[]>;
 }
 
 export interface BatchInitResult {

@@ -28,6 +28,23 @@ describe('predict CLI usage', () => {
     expect(JSON.parse(r.stdout.trim())).toEqual({ file: 'does/not/exist.png', faces: [], error: 'does/not/exist.png does not exist' });
   });
 
+  it('names a --neutral path that does not exist or holds no photo', () => {
+    let r = run('--neutral', 'does/not/exist', 'x.png');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /--neutral does\/not\/exist does not exist; give a photo, or a folder of photos, of the person's relaxed face/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'predict-neutral-'));
+    try {
+      writeFileSync(join(dir, 'notes.txt'), 'not a photo');
+      r = run('--neutral', dir, 'x.png');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/holds no image file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('takes a models folder for --models, and names its missing or broken index.json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'predict-models-'));
     try {

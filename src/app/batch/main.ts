@@ -76,6 +76,7 @@ async function init(options: BatchInitOptions): Promise<BatchInitResult> {
     },
   );
   result.models = wanted.map((m) => ({ id: m.id, name: m.name, kind: m.kind, status: statuses.get(m.id) ?? 'unknown' }));
+  engine.pipeline.neutral = options.neutral ? new Map(Object.entries(options.neutral)) : undefined;
   return result;
 }
 

@@ -78,6 +78,7 @@ export class BatchPages {
           models: options.models,
           ...(options.backend ? { backend: options.backend } : {}),
           ...(options.modelIds ? { modelIds: options.modelIds } : {}),
+          ...(options.neutral ? { neutral: options.neutral } : {}),
         };
         init = await page.evaluate(
           ([name, o]) => (globalThis as unknown as Record<string, BatchApi>)[name as string]!.init(o as BatchInitOptions),

@@ -1,6 +1,6 @@
 /**
  * npm run predict -- <files or folders> [--json] [--models id,id|DIR] [--backend wasm|webgl|webgpu]
- *                    [--fps N] [--timeline FILE.jsonl|FILE.csv]
+ *                    [--fps N] [--timeline FILE.jsonl|FILE.csv] [--neutral PHOTO|FOLDER]
  *
  * Every model on every face of each image, and of video frames sampled at --fps, through the app's
  * pipeline in headless Chromium. A table on stdout, or one JSON object per image or video with
@@ -13,13 +13,15 @@ import { join, resolve } from 'node:path';
 import { BROWSER_BACKENDS, isBrowserBackend, type BrowserBackend } from '../../core/contracts/index.ts';
 import type { BatchInitResult } from '../../core/batch.ts';
 import { parseInteger, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
-import { CorruptModelError, manifestModelIds, predictImages, type PredictedImage } from '../predict/predict.ts';
+import type { ModelEntry } from '../../core/contracts/index.ts';
+import { collectImageFiles, CorruptModelError, manifestEntries, predictImages, type PredictedImage } from '../predict/predict.ts';
+import { neutralFromPhotos } from '../predict/neutral.ts';
 import { collectPredictFiles, predictVideos, TimelineWriter, VIDEO_EXTENSIONS, type VideoSummary } from '../predict/video.ts';
 
 const DEFAULT_FPS = 5;
 
 const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models id,id|DIR] [--backend wasm|webgl|webgpu] [--pages N]
-                          [--fps N] [--timeline FILE.jsonl|FILE.csv]
+                          [--fps N] [--timeline FILE.jsonl|FILE.csv] [--neutral PHOTO|FOLDER]
 
   Images (.jpg .png .webp ...) and videos (${[...VIDEO_EXTENSIONS].join(' ')}; the codecs Chromium decodes:
   VP8/VP9/AV1 WebM always, H.264 MP4/MOV only where the Chromium build has it).
@@ -31,7 +33,10 @@ const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models i
   --pages N     browser pages working in parallel on images (default 2)
   --fps N       video frames sampled per second of video (default ${DEFAULT_FPS}; 0.1 to 60)
   --timeline F  write every sampled video frame's faces to F: one row per frame, face and model
-                (video, t_s, face, model, label and the seven probabilities), JSON lines (.jsonl) or CSV (.csv)`;
+                (video, t_s, face, model, label and the seven probabilities), JSON lines (.jsonl) or CSV (.csv)
+  --neutral P   a photo, or a folder of photos, of the person's relaxed face: every general model with a
+                neutral reference then reads each face against it, as after the app's "Set my neutral face"
+                (one person: it moves every face read)`;
 
 function formatVideo(video: VideoSummary): string[] {
   if (!video.video) return [`${video.file}: ${video.error}`];
@@ -84,6 +89,7 @@ async function main(): Promise<number> {
         pages: { type: 'string' },
         fps: { type: 'string' },
         timeline: { type: 'string' },
+        neutral: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       true,
@@ -112,13 +118,14 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  let available: string[];
+  let entries: ModelEntry[];
   try {
-    available = await manifestModelIds(modelsDir);
+    entries = await manifestEntries(modelsDir);
   } catch (error) {
     console.error(`predict: ${(error as Error).message}`);
     return 1;
   }
+  const available = entries.map((e) => e.id);
   let models: string[] | undefined;
   if (values.models && !modelsDir) {
     models = values.models
@@ -147,6 +154,17 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  let neutralFiles: string[] | undefined;
+  if (values.neutral !== undefined) {
+    const found = await collectImageFiles([values.neutral]);
+    if (found.files.length === 0) {
+      const why = found.missing.length > 0 ? 'does not exist' : (found.skipped[0]?.reason ?? 'holds no image file');
+      console.error(`predict: --neutral ${values.neutral} ${why}; give a photo, or a folder of photos, of the person's relaxed face`);
+      await timeline?.close();
+      return 2;
+    }
+    neutralFiles = found.files;
+  }
   const { images: files, videos, missing, skipped } = await collectPredictFiles(positionals);
   const ids = models ?? available;
   const print = (image: PredictedImage): void => {
@@ -156,7 +174,37 @@ async function main(): Promise<number> {
   for (const m of missing) print({ file: m, faces: [], error: `${m} does not exist` });
   // Named and skipped, never opened: a FIFO would hang the run, a huge file exhaust memory.
   for (const s of skipped) print({ file: s.path, faces: [], error: `${s.path}: ${s.reason}` });
+  let neutral: Record<string, number[]> | undefined;
   try {
+    if (neutralFiles) {
+      console.error(
+        `reading the neutral face in ${values.neutral} (${neutralFiles.length} photo${neutralFiles.length === 1 ? '' : 's'})...`,
+      );
+      const found = await neutralFromPhotos(neutralFiles, entries, {
+        ...(models ? { models } : {}),
+        ...(modelsDir ? { modelsDir } : {}),
+        ...(backend ? { backend } : {}),
+      });
+      const moved = Object.keys(found.offsets);
+      if (found.withFace === 0) {
+        console.error(
+          `predict: --neutral ${values.neutral}: no face found in its ${found.photos} photo(s); give photos where the whole face is visible`,
+        );
+        return 1;
+      }
+      if (moved.length === 0) {
+        console.error(
+          `predict: --neutral: none of the models run has a neutral reference (${found.withoutReference.join(', ')}); ` +
+            'npm run train -- neutral-reference adds one to the general models',
+        );
+        return 2;
+      }
+      console.error(
+        `neutral face from ${found.withFace} of ${found.photos} photo(s): ${moved.join(', ')} read against it` +
+          (found.withoutReference.length ? `; as they are (no neutral reference): ${found.withoutReference.join(', ')}` : ''),
+      );
+      neutral = found.offsets;
+    }
     if (files.length === 0 && videos.length === 0) {
       if (missing.length === 0 && skipped.length === 0)
         console.error(
@@ -164,7 +212,7 @@ async function main(): Promise<number> {
         );
       return 0;
     }
-    if (files.length > 0) await predictStills(files, { models, modelsDir, backend, pages, print });
+    if (files.length > 0) await predictStills(files, { models, modelsDir, backend, pages, neutral, print });
     if (videos.length > 0) {
       console.error(`predicting ${videos.length} video${videos.length === 1 ? '' : 's'} at ${fps} fps...`);
       const started = Date.now();
@@ -175,6 +223,7 @@ async function main(): Promise<number> {
         ...(models ? { models } : {}),
         ...(modelsDir ? { modelsDir } : {}),
         ...(backend ? { backend } : {}),
+        ...(neutral ? { neutral } : {}),
         onReady: (init) => console.error(describeInit(init)),
         onRow: (row) => timeline?.write(row),
         onProgress: (file, done, total) => {
@@ -229,10 +278,11 @@ async function predictStills(
     modelsDir: string | undefined;
     backend: BrowserBackend | undefined;
     pages: number | undefined;
+    neutral: Record<string, number[]> | undefined;
     print: (image: PredictedImage) => void;
   },
 ): Promise<void> {
-  const { models, modelsDir, backend, pages, print } = o;
+  const { models, modelsDir, backend, pages, neutral, print } = o;
   let count = 0;
   const started = Date.now();
   console.error(`predicting ${files.length} image${files.length === 1 ? '' : 's'}...`);
@@ -241,6 +291,7 @@ async function predictStills(
     ...(modelsDir ? { modelsDir } : {}),
     ...(backend ? { backend } : {}),
     ...(pages ? { pages } : {}),
+    ...(neutral ? { neutral } : {}),
     onReady: (init) => console.error(describeInit(init)),
     onImage: (image) => {
       count++;

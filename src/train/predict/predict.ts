@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { parseManifest } from '../../core/contracts/index.ts';
+import { parseManifest, type ModelEntry } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import type { BatchBackend, BatchImageResult, BatchInitResult } from '../../core/batch.ts';
 import { BatchPages } from '../browser/batch-page.ts';
@@ -41,6 +41,8 @@ export interface PredictOptions {
   pages?: number;
   /** Serve models from this folder instead of ./models. */
   modelsDir?: string;
+  /** Per model id: a person's neutral-face offsets (neutral.ts), applied in the page. */
+  neutral?: Record<string, number[]>;
   /** Called once the page is ready (backend and model statuses). */
   onReady?: (init: BatchInitResult) => void;
   /** Called for each image as soon as it is done, in input order. */
@@ -120,6 +122,7 @@ export async function predictImages(files: string[], options: PredictOptions = {
     ...(options.models ? { modelIds: options.models } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
+    ...(options.neutral ? { neutral: options.neutral } : {}),
     pages: Math.min(options.pages ?? 2, Math.ceil(files.length / FILES_PER_CALL)),
     ...(options.onConsoleError ? { onConsoleError: options.onConsoleError } : {}),
   });
@@ -189,6 +192,11 @@ export async function predictImages(files: string[], options: PredictOptions = {
  * it (parseManifest); throws naming the file and the entry at fault.
  */
 export async function manifestModelIds(modelsDir = 'models'): Promise<string[]> {
+  return (await manifestEntries(modelsDir)).map((m) => m.id);
+}
+
+/** The entries of `modelsDir`/index.json; throws naming the file when it is not valid. */
+export async function manifestEntries(modelsDir = 'models'): Promise<ModelEntry[]> {
   const file = resolve(modelsDir, 'index.json');
   let json: unknown;
   try {
@@ -196,5 +204,5 @@ export async function manifestModelIds(modelsDir = 'models'): Promise<string[]> 
   } catch (e) {
     throw new Error(`${file} is not valid JSON (${(e as Error).message}); fix it, or restore it with git`, { cause: e });
   }
-  return parseManifest(json, file).models.map((m) => m.id);
+  return parseManifest(json, file).models;
 }

@@ -102,7 +102,7 @@ export interface VideoSummary {
   error?: string;
 }
 
-export interface VideoOptions extends Pick<PredictOptions, 'models' | 'backend' | 'modelsDir' | 'onReady' | 'onConsoleError'> {
+export interface VideoOptions extends Pick<PredictOptions, 'models' | 'backend' | 'modelsDir' | 'neutral' | 'onReady' | 'onConsoleError'> {
   /** Frames sampled per second of video. */
   fps: number;
   /** Called with each row of the timeline, in time order per video. */
@@ -148,6 +148,7 @@ export async function predictVideos(files: string[], options: VideoOptions): Pro
     ...(options.models ? { modelIds: options.models } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
+    ...(options.neutral ? { neutral: options.neutral } : {}),
     pages: 1,
     ...(options.onConsoleError ? { onConsoleError: options.onConsoleError } : {}),
   });

@@ -1,0 +1,67 @@
+/**
+ * npm run predict -- ... --neutral PHOTO with the committed models, in headless Chromium: the
+ * person's neutral face read from a photo moves the general models (the batch page applies the
+ * offsets), and the personal models are left as they are.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseManifest } from '../../src/core/contracts/index.ts';
+import { applyNeutralOffsets, logProbs, neutralOffsets } from '../../src/core/neutral-baseline.ts';
+import { findChromium } from '../../src/train/browser/browser.ts';
+import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
+
+const NEUTRAL = join(JAFFE_DIR, 'neutral/KA.NE2.27.png');
+const SAD = join(JAFFE_DIR, 'sad/KA.SA1.33.png');
+const skip = !findChromium()
+  ? 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)'
+  : missingShared(NEUTRAL) || missingShared(SAD) || undefined;
+
+type Line = { file: string; faces: { models: Record<string, { label: string; probs: number[] }> }[] };
+const predict = (...args: string[]): { lines: Line[]; stderr: string; status: number | null } => {
+  const r = spawnSync('npx', ['tsx', 'src/train/commands/predict.ts', '--json', ...args], { encoding: 'utf8', timeout: 180_000 });
+  return {
+    lines: r.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line),
+    stderr: r.stderr,
+    status: r.status,
+  };
+};
+
+describe.skipIf(skip !== undefined)(`predict --neutral${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it("reads a face against the person's neutral photo: that photo itself reads neutral for every moved model", { timeout: 300_000 }, () => {
+    const plain = predict(NEUTRAL, SAD);
+    const moved = predict(NEUTRAL, SAD, '--neutral', NEUTRAL);
+    expect(plain.status).toBe(0);
+    expect(moved.status).toBe(0);
+    const names = /neutral face from 1 of 1 photo\(s\): (.*) read against it; as they are \(no neutral reference\): (.*)/.exec(
+      moved.stderr,
+    );
+    expect(names, moved.stderr).not.toBeNull();
+    const movedIds = names![1]!.split(', ');
+    const personal = names![2]!.split(', ');
+    expect(movedIds).toContain('fusion-cnns-au');
+    expect(personal).toContain('fer-cnn-finetuned');
+    const [neutralPlain, sadPlain] = plain.lines.map((l) => l.faces[0]!.models);
+    const [neutralMoved, sadMoved] = moved.lines.map((l) => l.faces[0]!.models);
+    // The neutral photo moved onto FER2013's neutral reference, whose top class is neutral.
+    for (const id of movedIds) expect(neutralMoved![id]!.label, id).toBe('neutral');
+    // Personal models: unchanged.
+    for (const id of personal) expect(sadMoved![id]!.probs, id).toEqual(sadPlain![id]!.probs);
+    // The sad photo: each moved model's reading is its plain one moved by (reference - the neutral
+    // photo's log-probabilities), the formula of src/core/neutral-baseline.ts (the output is
+    // rounded to 4 decimals, hence the tolerance).
+    const manifest = parseManifest(JSON.parse(readFileSync(join(ROOT, 'models/index.json'), 'utf8')));
+    for (const id of movedIds) {
+      const reference = manifest.models.find((m) => m.id === id)!.neutral!.logProbs;
+      const expected = applyNeutralOffsets(sadPlain![id]!.probs, neutralOffsets(reference, logProbs(neutralPlain![id]!.probs)));
+      sadMoved![id]!.probs.forEach((p, k) => expect(Math.abs(p - expected[k]!), `${id}[${k}]`).toBeLessThan(0.01));
+      expect(sadMoved![id]!.probs, id).not.toEqual(sadPlain![id]!.probs);
+    }
+    expect(neutralPlain).toBeDefined();
+  });
+});
