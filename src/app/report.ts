@@ -9,11 +9,11 @@ import { EMOTIONS } from '../core/labels.ts';
 import type { ClassMetrics } from '../core/metrics.ts';
 
 import type { ComparisonJson } from '../core/contracts/comparison.ts';
-import type { RealFacesResult } from '../core/contracts/real-faces.ts';
+import { REAL_FACES_FILE, REAL_FACES_NEUTRAL_FILE, type RealFacesResult } from '../core/contracts/real-faces.ts';
 
 // models/report.json (the comparison) and models/real-faces.json have their types and parsers in src/core/contracts.
 export { COMPARISON_FILE, parseComparison, type ComparisonJson } from '../core/contracts/comparison.ts';
-export { REAL_FACES_FILE, parseRealFaces, type RealFacesResult } from '../core/contracts/real-faces.ts';
+export { REAL_FACES_FILE, REAL_FACES_NEUTRAL_FILE, parseRealFaces, type RealFacesResult } from '../core/contracts/real-faces.ts';
 
 export interface ReportView {
   accuracy?: number;
@@ -153,6 +153,8 @@ export interface SummaryInput {
   reports: Record<string, ReportView | undefined>;
   comparison?: ComparisonJson | null;
   realFaces?: RealFacesResult | null;
+  /** The same photos, each read against its person's neutral face (models/real-faces-neutral.json). */
+  realFacesNeutral?: RealFacesResult | null;
 }
 
 /**
@@ -209,9 +211,13 @@ export function summaryColumns(input: SummaryInput): SummaryColumn[] {
   // runs may differ in images, so none is named best unless the comparison named it.
   for (const col of fromReports) if (col.source !== 'models/report.json') for (const cell of Object.values(col.cells)) cell.best = false;
 
-  const rf = input.realFaces ?? null;
-  if (rf) {
-    const col = column(`Real faces: ${rf.set}`, 'models/real-faces.json');
+  const realFaceSets = [
+    [input.realFaces, (set: string) => `Real faces: ${set}`, `models/${REAL_FACES_FILE}`],
+    [input.realFacesNeutral, (set: string) => `Real faces: ${set}, own neutral face`, `models/${REAL_FACES_NEUTRAL_FILE}`],
+  ] as const;
+  for (const [rf, name, source] of realFaceSets) {
+    if (!rf) continue;
+    const col = column(name(rf.set), source);
     col.size = rf.counts.scored;
     for (const m of rf.models) {
       col.cells[m.id] = {

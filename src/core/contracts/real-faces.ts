@@ -114,6 +114,8 @@ export interface RealFacesResult {
 
 /** Where the README's command puts the real-face evaluation, relative to models/. */
 export const REAL_FACES_FILE = 'real-faces.json';
+/** The same evaluation with each person's neutral baseline (`--neutral-baseline`), beside it in models/. */
+export const REAL_FACES_NEUTRAL_FILE = 'real-faces-neutral.json';
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isFraction = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;

@@ -9,7 +9,14 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { parseManifest, parseRealFaces, parseReport, type ModelReport } from '../../core/contracts/index.ts';
+import {
+  parseManifest,
+  parseRealFaces,
+  parseReport,
+  REAL_FACES_FILE,
+  REAL_FACES_NEUTRAL_FILE,
+  type ModelReport,
+} from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../../core/metrics.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -200,8 +207,8 @@ process.exitCode = await main().catch((error: Error) => {
  * below it; empty when absent. Figures are the files', never retyped.
  */
 async function realFacesSection(modelsDir: string): Promise<string> {
-  const plain = await readRealFaces(join(modelsDir, 'real-faces.json'), '');
-  const neutral = await readRealFaces(join(modelsDir, 'real-faces-neutral.json'), ' --neutral-baseline');
+  const plain = await readRealFaces(join(modelsDir, REAL_FACES_FILE), '');
+  const neutral = await readRealFaces(join(modelsDir, REAL_FACES_NEUTRAL_FILE), ' --neutral-baseline');
   let text = plain ? `\n## Real faces\n\nModels trained on FER2013 meet other faces live. ${renderRealFacesTable(plain)}` : '';
   if (neutral)
     text +=

@@ -110,6 +110,17 @@ describe('summaryColumns with the comparison and the real-face evaluation', () =
     expect(byName['jaffe validation split']!.cells.tuned!.accuracy).toBe(0.89);
   });
 
+  it("the same photos read against each person's neutral face get a column of their own, after the plain one", () => {
+    const moved = { ...realFaces, models: realFaces.models.map((m) => (m.id === 'fer' ? { ...m, accuracy: 0.6 } : m)) };
+    const both = summaryColumns({ reports: {}, realFaces, realFacesNeutral: moved });
+    expect(both.map((c) => [c.name, c.source])).toEqual([
+      ['Real faces: jaffe', 'models/real-faces.json'],
+      ['Real faces: jaffe, own neutral face', 'models/real-faces-neutral.json'],
+    ]);
+    expect(both[1]!.cells.fer).toMatchObject({ accuracy: 0.6, best: true });
+    expect(both[0]!.cells.fer!.accuracy).toBe(0.52);
+  });
+
   it('the real-face column marks in-sample models and never names one best', () => {
     const rf = byName['Real faces: jaffe']!;
     expect(rf.cells.tuned).toMatchObject({ accuracy: 0.95, inSample: true, best: false, note: 'trained on jaffe' });
