@@ -89,6 +89,38 @@ describe.skipIf(skipReason !== undefined)(`calibration in Chromium${skipReason ?
     if (work) await rm(work, { recursive: true, force: true });
   });
 
+  it("the calibration's neutral step also sets the page's neutral face", async () => {
+    const context: BrowserContext = await browser!.newContext({ viewport: { width: 1200, height: 1000 } });
+    const foreign = await blockForeignRequests(context, app!.url);
+    const page = await context.newPage();
+    try {
+      await page.goto(`${app!.url}/`);
+      await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 90_000 });
+      await page.waitForSelector('[data-neutral-state="none"]');
+      await page.click('[data-action="start"]');
+      await waitForReadings(page, ['fixture-cnn']);
+      await page.click('[data-action="calibrate"]');
+      await page.click('[data-action="calibration-start"]');
+      // Skip every emotion before neutral, then let neutral's countdown and capture run.
+      for (const e of ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise']) {
+        await page.waitForSelector(`[data-emotion="${e}"] [data-countdown]`);
+        await page.click('[data-action="calibration-skip"]');
+      }
+      await page.waitForSelector('[data-emotion="neutral"] [data-capturing]', { timeout: 10_000 });
+      await page.waitForSelector('[data-calibration-step="review"]', { timeout: 20_000 });
+      await page.waitForSelector('[data-state="calibration-neutral-set"]');
+      // The toolbar shows it, the fixture CNN (the one model with a reference) is read against it, and it is stored.
+      await page.waitForSelector('[data-neutral-state="set"][data-neutral-moved="fixture-cnn"]');
+      await page.waitForSelector('[data-face="0"] [data-model="fixture-cnn"] [data-neutral-mark]');
+      expect(await page.evaluate('localStorage.getItem("emotion-lens.neutral-face.v1")')).toMatch(/"version":1/);
+      await page.click('[data-action="neutral-clear"]');
+      await page.waitForSelector('[data-neutral-state="none"]');
+      expect(foreign).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('captures two emotions, trains, runs personal models live as "Yours" (recorded too), keeps them over a reload, exports, forgets and imports them; nothing leaves localhost', async () => {
     const url = app!.url;
     const context: BrowserContext = await browser!.newContext({ viewport: { width: 1200, height: 1000 }, acceptDownloads: true });

@@ -118,3 +118,56 @@ export function captureNeutral(
     target.rawTap = tap;
   });
 }
+
+/** What the views show of the neutral face. */
+export interface NeutralFaceState {
+  baseline: NeutralBaseline | undefined;
+  /** Models read against it, and those whose reference changed since the capture (not moved). */
+  moved: string[];
+  stale: string[];
+}
+
+/**
+ * The one neutral face of the page, shared by the toolbar control and the calibration (Svelte store
+ * contract): setting it stores it (localStorage) and applies it to the session.
+ */
+export class NeutralFaceStore {
+  private state: NeutralFaceState;
+  private readonly listeners = new Set<(state: NeutralFaceState) => void>();
+
+  constructor(
+    private readonly storage: Storage | undefined,
+    /** Applies a baseline (undefined: none) and says which models it moves (LiveSession.setNeutralBaseline). */
+    private readonly apply: (baseline: NeutralBaseline | undefined) => { moved: string[]; stale: string[] },
+  ) {
+    const baseline = loadNeutralBaseline(storage);
+    this.state = { baseline, ...apply(baseline) };
+  }
+
+  subscribe(listener: (state: NeutralFaceState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  get current(): NeutralFaceState {
+    return this.state;
+  }
+
+  /** Stores and applies `baseline` (undefined: forgets it); false when the browser would not store it. */
+  set(baseline: NeutralBaseline | undefined): boolean {
+    const stored = saveNeutralBaseline(this.storage, baseline);
+    this.update(baseline);
+    return stored;
+  }
+
+  /** Applies the current baseline again (the models have loaded: which ones it moves is known now). */
+  refresh(): void {
+    this.update(this.state.baseline);
+  }
+
+  private update(baseline: NeutralBaseline | undefined): void {
+    this.state = { baseline, ...this.apply(baseline) };
+    for (const listener of this.listeners) listener(this.state);
+  }
+}

@@ -114,6 +114,9 @@ export async function makeFixtureModels(options: FixtureOptions = {}): Promise<s
     await damaged('fixture-overflow', 'Fixture overflowing weights', 1e30);
     await damaged('fixture-truncated', 'Fixture truncated weights', undefined);
   }
+  // A neutral reference (as npm run train -- neutral-reference writes it) on the first CNN, so the
+  // neutral-face step has a model to move: FER2013's neutral faces read as neutral.
+  Object.assign(models[0]!, { neutral: { logProbs: [-2.5, -4, -2.5, -3, -2, -3.5, -1], faces: 1 } });
   await writeFile(join(dir, 'index.json'), JSON.stringify({ models }, null, 2));
   // The model comparison (npm run report's models/report.json), from fixture figures.
   const fixtureReport = (accuracy: number) => ({

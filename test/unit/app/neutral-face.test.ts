@@ -1,14 +1,16 @@
 /** The live view's neutral-face step: capture through the pipeline's raw tap, storage, applying. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ModelEntry } from '../../../src/core/contracts/index.ts';
-import { logProbs, type NeutralReference } from '../../../src/core/neutral-baseline.ts';
+import { logProbs, type NeutralBaseline, type NeutralReference } from '../../../src/core/neutral-baseline.ts';
 import {
   applyBaseline,
   captureNeutral,
   loadNeutralBaseline,
   NEUTRAL_STORAGE_KEY,
+  NeutralFaceStore,
   neutralReferences,
   saveNeutralBaseline,
+  type NeutralFaceState,
   type NeutralTarget,
 } from '../../../src/app/live/neutral-face.ts';
 
@@ -123,5 +125,35 @@ describe('stored baselines', () => {
       { id: 'personal', kind: 'cnn' },
     ] as unknown as ModelEntry[];
     expect([...neutralReferences(entries).keys()]).toEqual(['cnn']);
+  });
+});
+
+describe('NeutralFaceStore', () => {
+  it('loads what is stored, stores and applies what is set, tells its subscribers, and forgets on undefined', async () => {
+    const storage = memoryStorage();
+    const target: NeutralTarget = { neutral: undefined, rawTap: undefined };
+    const done = captureNeutral(target, refs, { frames: 1 });
+    target.rawTap!([face(sadLooking)]);
+    const baseline = await done;
+    storage.setItem(NEUTRAL_STORAGE_KEY, JSON.stringify(baseline));
+    const applied: (NeutralBaseline | undefined)[] = [];
+    const store = new NeutralFaceStore(storage, (b) => {
+      applied.push(b);
+      return applyBaseline(target, b, refs);
+    });
+    expect(store.current).toEqual({ baseline, moved: ['cnn'], stale: [] });
+    expect(target.neutral?.has('cnn')).toBe(true);
+    const seen: NeutralFaceState[] = [];
+    const stop = store.subscribe((s) => seen.push(s));
+    expect(store.set(undefined)).toBe(true);
+    expect(storage.data.has(NEUTRAL_STORAGE_KEY)).toBe(false);
+    expect(target.neutral).toBeUndefined();
+    store.set(baseline);
+    expect(loadNeutralBaseline(storage)).toEqual(baseline);
+    store.refresh();
+    stop();
+    store.set(undefined);
+    expect(seen.map((s) => s.moved)).toEqual([['cnn'], [], ['cnn'], ['cnn']]);
+    expect(applied).toEqual([baseline, undefined, baseline, baseline, undefined]);
   });
 });
