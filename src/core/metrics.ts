@@ -103,6 +103,13 @@ export function classificationReport(cm: number[][], labels: readonly string[]):
   return { accuracy: div(correct, total), perClass, macroAvg, weightedAvg };
 }
 
+/** Index of the largest value (the first one on a tie). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
 /** Row-wise argmax of a flat (n * numClasses) score array; ties go to the lowest index. */
 export function argmaxRows(probs: Float32Array | number[], numClasses: number): Int32Array {
   if (!Number.isInteger(numClasses) || numClasses <= 0) throw new RangeError(`argmaxRows: bad numClasses ${numClasses}`);

@@ -71,8 +71,4 @@ export function rowsOf(data: ArrayLike<number>, n: number, classes = NUM_CLASSES
   return out;
 }
 
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
-}
+export { argmax } from '../../core/metrics.ts';

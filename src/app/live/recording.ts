@@ -18,6 +18,7 @@
  * recorded frame has all its rows.
  */
 import { EMOTIONS } from '../../core/labels.ts';
+import { argmax } from '../../core/metrics.ts';
 import type { FrameResult } from './types.ts';
 
 export const RECORDING_COLUMNS = ['t_ms', 'face', 'model', 'label', ...EMOTIONS] as const;
@@ -166,12 +167,6 @@ export class Recording {
     this.models = grow(this.models, (n) => new Uint16Array(n));
     this.probs = grow(this.probs, (n) => new Float32Array(n), N);
   }
-}
-
-function argmax(values: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
 }
 
 function rowFields(row: RecordingRow): (string | number)[] {

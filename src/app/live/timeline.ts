@@ -12,6 +12,7 @@
  *
  * In both modes at most `maxFaces` faces are kept (the least recently seen goes first).
  */
+import { argmax } from '../../core/metrics.ts';
 
 /** The part of a frame result the timeline reads (FrameResult fits). */
 export interface TimelineFrame {
@@ -258,12 +259,6 @@ export function labelSpans(points: readonly TimelinePoint[], options: LabelSpanO
     else out.push({ from, to, label, uncertain });
   }
   return out;
-}
-
-function argmax(v: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
-  return best;
 }
 
 /**

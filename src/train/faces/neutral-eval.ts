@@ -14,6 +14,7 @@
  */
 import { EMOTIONS, type Emotion } from '../../core/labels.ts';
 import { applyNeutralOffsets, LogProbMean, neutralOffsets } from '../../core/neutral-baseline.ts';
+import { argmax } from '../../core/metrics.ts';
 import { UsageError } from './deps.ts';
 
 /** JAFFE's names: "KA.AN1.39.png" is person "KA". */
@@ -73,12 +74,6 @@ export function personOf(file: string, subject: RegExp): string | undefined {
   subject.lastIndex = 0;
   const person = subject.exec(base)?.[1];
   return person === undefined || person === '' ? undefined : person;
-}
-
-function argmax(p: readonly number[]): number {
-  let top = 0;
-  p.forEach((v, k) => (v > p[top]! ? (top = k) : undefined));
-  return top;
 }
 
 /**

@@ -8,6 +8,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
+import { argmax } from '../../core/metrics.ts';
 import { sampleTimes } from '../../core/batch-video.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import { BatchPages } from '../browser/batch-page.ts';
@@ -114,12 +115,6 @@ export interface VideoOptions extends Pick<PredictOptions, 'models' | 'backend' 
 }
 
 const round = (v: number): number => Math.round(v * 1e4) / 1e4;
-
-function argmax(values: number[]): number {
-  let top = 0;
-  values.forEach((v, i) => (v > values[top]! ? (top = i) : undefined));
-  return top;
-}
 
 /** Share of rows per label per model; labels with no row are left out; shares sum to 1 per model. */
 export function summarize(rows: Pick<TimelineRow, 'model' | 'label'>[]): Record<string, Record<string, number>> {
