@@ -14,11 +14,16 @@ export interface BatchInitOptions {
   /** Only these manifest model ids (default: all). */
   modelIds?: string[];
   backend?: BatchBackend;
-  /**
-   * Per model id: a person's neutral-face offsets (src/core/neutral-baseline.ts), added to that
-   * model's log-probabilities before smoothing, as the live view does after "Set my neutral face".
-   */
-  neutral?: Record<string, number[]>;
+  /** A person's neutral face, applied as the live view does after "Set my neutral face". */
+  neutral?: BatchNeutral;
+}
+
+/** A person's neutral face as the batch page applies it (src/core/neutral-baseline.ts). */
+export interface BatchNeutral {
+  /** Per model id: offsets added to its log-probabilities. */
+  offsets: Record<string, number[]>;
+  /** Per model id: a shift added to the AU-style features it reads (a model moved at its input). */
+  featureShifts: Record<string, number[]>;
 }
 
 export interface BatchInitResult {

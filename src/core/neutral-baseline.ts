@@ -11,9 +11,19 @@
  * the person's neutral frames. For a CNN whose last layer is linear this is exactly the same as
  * moving its penultimate features by (FER2013 neutral mean - the person's neutral mean), which
  * `npm run probe:embeddings` measured; here it needs only the probabilities, so it works for every
- * model kind. Pure TypeScript: the app, the library and the Node evaluation share it.
+ * model kind.
+ *
+ * A model that reads the AU-style features through a non-linear kernel (an RBF SVM) is moved at
+ * its input instead, where the person's resting geometry is:
+ *
+ *   features' = features + reference features - captured features
+ *
+ * (its reference then also holds FER2013's mean neutral features). On JAFFE, leave-one-out,
+ * `svm-au` reads 0.635 this way and 0.427 with its output moved (docs/models.md). Pure TypeScript:
+ * the app, the library and the Node evaluation share it.
  */
 import { isRecord } from './contracts/check.ts';
+import { FEATURE_COUNT } from './features/index.ts';
 import { NUM_CLASSES } from './labels.ts';
 
 /** Floor of a probability before its log (a softmax can round to 0; an SVM's pairwise estimate too). */
@@ -25,14 +35,29 @@ export interface NeutralReference {
   logProbs: number[];
   /** How many faces the mean is over. */
   faces: number;
+  /**
+   * Mean AU-style feature vector (FEATURE_NAMES order) over the same faces: present for a model
+   * that reads the features and is moved at its input rather than its output.
+   */
+  features?: number[];
 }
 
 /** One model's part of a captured baseline. */
 export interface NeutralModelBaseline {
-  /** Mean log-probability over the person's neutral frames. */
+  /** Mean log-probability over the person's neutral frames (with input 'features': mean feature vector). */
   captured: number[];
   /** The reference it was captured against: a model whose reference has changed since is not moved. */
   reference: number[];
+  /** 'features': the model's input features are moved (captured and reference are feature vectors). */
+  input?: 'features';
+}
+
+/** How a baseline moves one model: its log-probabilities (offsets) or its input features (shift). */
+export interface NeutralMoves {
+  /** Per model id: reference - captured, added to its log-probabilities. */
+  offsets: Map<string, number[]>;
+  /** Per model id: reference features - captured features, added to its input features. */
+  featureShifts: Map<string, number[]>;
 }
 
 /** A person's captured neutral face, as the app stores it. */
@@ -45,20 +70,30 @@ export interface NeutralBaseline {
   models: Record<string, NeutralModelBaseline>;
 }
 
-function isClassVector(v: unknown): v is number[] {
-  return Array.isArray(v) && v.length === NUM_CLASSES && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+function isVector(v: unknown, length: number): v is number[] {
+  return Array.isArray(v) && v.length === length && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 }
+
+const isClassVector = (v: unknown): v is number[] => isVector(v, NUM_CLASSES);
 
 /** Validates a manifest entry's `neutral` field; `at` names it in the error. */
 export function parseNeutralReference(raw: unknown, at: string): NeutralReference {
-  const how = `{"logProbs": [${NUM_CLASSES} finite numbers], "faces": a positive integer}, as npm run train -- neutral-reference writes it`;
+  const how = `{"logProbs": [${NUM_CLASSES} finite numbers], "faces": a positive integer, optionally "features": [${FEATURE_COUNT} finite numbers]}, as npm run train -- neutral-reference writes it`;
   if (!isRecord(raw)) throw new Error(`${at} must be ${how}`);
-  const keys = Object.keys(raw).filter((k) => k !== 'logProbs' && k !== 'faces');
+  const keys = Object.keys(raw).filter((k) => k !== 'logProbs' && k !== 'faces' && k !== 'features');
   if (keys.length > 0) throw new Error(`${at} has an unknown field "${keys[0]}"; expected ${how}`);
   if (!isClassVector(raw.logProbs) || raw.logProbs.some((x) => x > 0))
     throw new Error(`${at}.logProbs must be ${NUM_CLASSES} log-probabilities (finite, <= 0)`);
   if (!Number.isInteger(raw.faces) || (raw.faces as number) < 1) throw new Error(`${at}.faces must be a positive integer`);
-  return { logProbs: [...raw.logProbs], faces: raw.faces as number };
+  if (raw.features !== undefined && !isVector(raw.features, FEATURE_COUNT))
+    throw new Error(
+      `${at}.features must be ${FEATURE_COUNT} finite numbers (the mean AU-style feature vector); remake it with npm run train -- neutral-reference`,
+    );
+  return {
+    logProbs: [...raw.logProbs],
+    faces: raw.faces as number,
+    ...(raw.features !== undefined ? { features: [...raw.features] } : {}),
+  };
 }
 
 /** log(max(p, NEUTRAL_EPS)) per class. */
@@ -99,38 +134,80 @@ export function applyNeutralOffsets(probs: ArrayLike<number>, offsets: ArrayLike
   return e.map((v) => v / total);
 }
 
+/** reference features - captured features: what the baseline adds to a model's input features. */
+export function featureShift(reference: ArrayLike<number>, captured: ArrayLike<number>): number[] {
+  if (reference.length !== captured.length)
+    throw new RangeError(`expected two feature vectors of one length, got ${reference.length} and ${captured.length}`);
+  return Array.from(reference, (r, k) => r - captured[k]!);
+}
+
+/** `features` moved by `shift` (a new array). */
+export function shiftFeatures(features: ArrayLike<number>, shift: ArrayLike<number>): Float32Array {
+  if (features.length !== shift.length) throw new RangeError(`${features.length} features, a shift of ${shift.length}`);
+  return Float32Array.from(features, (v, k) => v + shift[k]!);
+}
+
+const sameVector = (a: readonly number[] | undefined, b: readonly number[]) =>
+  a !== undefined && a.length === b.length && a.every((v, k) => Math.abs(v - b[k]!) <= 1e-9);
+
 /**
- * The offsets a baseline gives each model under the current references: models without a
- * reference, or whose reference differs from the one the capture used (the model was retrained),
- * are left out and listed in `stale`.
+ * How a baseline moves each model under the current references: models without a reference, or
+ * whose reference differs from the one the capture used (the model was retrained), are left out
+ * and listed in `stale`. A model captured at its output keeps being moved there even when its
+ * reference has since gained features (a capture made before): recapturing moves its input.
  */
 export function baselineOffsets(
   baseline: NeutralBaseline,
   references: ReadonlyMap<string, NeutralReference>,
-): { offsets: Map<string, number[]>; stale: string[] } {
+): NeutralMoves & { stale: string[] } {
   const offsets = new Map<string, number[]>();
+  const featureShifts = new Map<string, number[]>();
   const stale: string[] = [];
   for (const [id, m] of Object.entries(baseline.models)) {
     const ref = references.get(id);
     if (!ref) continue;
-    if (ref.logProbs.some((v, k) => Math.abs(v - m.reference[k]!) > 1e-9)) stale.push(id);
-    else offsets.set(id, neutralOffsets(ref.logProbs, m.captured));
+    if (m.input === 'features') {
+      if (sameVector(ref.features, m.reference)) featureShifts.set(id, featureShift(ref.features!, m.captured));
+      else stale.push(id);
+    } else if (sameVector(ref.logProbs, m.reference)) offsets.set(id, neutralOffsets(ref.logProbs, m.captured));
+    else stale.push(id);
   }
-  return { offsets, stale };
+  return { offsets, featureShifts, stale };
+}
+
+/** Sums feature vectors; `mean` gives their average. */
+export class FeatureMean {
+  private sum: Float64Array | undefined;
+  count = 0;
+
+  add(features: ArrayLike<number>): void {
+    const sum = (this.sum ??= new Float64Array(features.length));
+    if (features.length !== sum.length) throw new RangeError(`expected ${sum.length} features, got ${features.length}`);
+    for (let k = 0; k < sum.length; k++) sum[k] = sum[k]! + features[k]!;
+    this.count++;
+  }
+
+  mean(): number[] {
+    if (!this.sum || this.count === 0) throw new Error('no rows to average');
+    return Array.from(this.sum, (s) => s / this.count);
+  }
 }
 
 /**
- * Collects each model's raw probabilities over a person's neutral frames and makes the baseline.
- * Only models with a reference take part.
+ * Collects each model's raw probabilities over a person's neutral frames (and the face's features,
+ * for the models moved at their input) and makes the baseline. Only models with a reference take
+ * part; a model whose reference has features but whose frames came without them is moved at its
+ * output.
  */
 export class NeutralCapture {
   private readonly means = new Map<string, LogProbMean>();
+  private readonly features = new FeatureMean();
   frames = 0;
 
   constructor(private readonly references: ReadonlyMap<string, NeutralReference>) {}
 
-  /** One frame (or photo) of the face: every model's probabilities by id. */
-  addFrame(readings: Readonly<Record<string, ArrayLike<number>>>): void {
+  /** One frame (or photo) of the face: every model's probabilities by id, and the face's AU-style features. */
+  addFrame(readings: Readonly<Record<string, ArrayLike<number>>>, features?: ArrayLike<number>): void {
     let used = false;
     for (const [id, probs] of Object.entries(readings)) {
       if (!this.references.has(id)) continue;
@@ -139,12 +216,22 @@ export class NeutralCapture {
       mean.add(probs);
       used = true;
     }
-    if (used) this.frames++;
+    if (!used) return;
+    this.frames++;
+    if (features && features.length === FEATURE_COUNT && this.features.count === this.frames - 1) this.features.add(features);
   }
 
   finish(capturedAt: Date): NeutralBaseline {
     const models: Record<string, NeutralModelBaseline> = {};
-    for (const [id, mean] of this.means) models[id] = { captured: mean.mean(), reference: [...this.references.get(id)!.logProbs] };
+    // Features count only when every frame gave them: the mean is then over the same frames.
+    const features = this.features.count > 0 && this.features.count === this.frames ? this.features.mean() : undefined;
+    for (const [id, mean] of this.means) {
+      const ref = this.references.get(id)!;
+      models[id] =
+        ref.features && features
+          ? { captured: features, reference: [...ref.features], input: 'features' }
+          : { captured: mean.mean(), reference: [...ref.logProbs] };
+    }
     return { version: 1, capturedAt: capturedAt.toISOString(), frames: this.frames, models };
   }
 }
@@ -157,9 +244,16 @@ export function parseNeutralBaseline(json: unknown): NeutralBaseline {
   if (!isRecord(json.models)) throw new Error('models must be an object');
   const models: Record<string, NeutralModelBaseline> = {};
   for (const [id, m] of Object.entries(json.models)) {
-    if (!isRecord(m) || !isClassVector(m.captured) || !isClassVector(m.reference))
-      throw new Error(`models["${id}"] must hold "captured" and "reference", ${NUM_CLASSES} numbers each`);
-    models[id] = { captured: [...m.captured], reference: [...m.reference] };
+    if (!isRecord(m) || (m.input !== undefined && m.input !== 'features'))
+      throw new Error(`models["${id}"].input must be "features" or absent`);
+    const length = m.input === 'features' ? FEATURE_COUNT : NUM_CLASSES;
+    if (!isVector(m.captured, length) || !isVector(m.reference, length))
+      throw new Error(`models["${id}"] must hold "captured" and "reference", ${length} numbers each`);
+    models[id] = {
+      captured: [...m.captured],
+      reference: [...m.reference],
+      ...(m.input === 'features' ? { input: 'features' as const } : {}),
+    };
   }
   return { version: 1, capturedAt: json.capturedAt, frames: json.frames as number, models };
 }
@@ -174,7 +268,8 @@ export const EXPRESSIVE_CAPTURE_SHARE = 0.5;
  * the baseline is for, so only these two count.
  */
 export function expressiveCapture(baseline: NeutralBaseline): { emotion: 'happy' | 'surprise'; share: number } | undefined {
-  const models = Object.values(baseline.models);
+  // Models moved at their input captured features, not probabilities.
+  const models = Object.values(baseline.models).filter((m) => m.input !== 'features');
   if (models.length === 0) return undefined;
   const share = (k: number) =>
     models.reduce((sum, m) => {

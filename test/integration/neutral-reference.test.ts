@@ -59,6 +59,10 @@ describe('committed neutral references', () => {
         const got = refs.get(m.id)!;
         expect(got.faces, m.id).toBe(m.neutral!.faces);
         got.logProbs.forEach((v, k) => expect(v, `${m.id}[${k}]`).toBeCloseTo(m.neutral!.logProbs[k]!, 4));
+        // Feature means: for the SVMs on the AU-style features only (moved at their input).
+        expect(got.features !== undefined, m.id).toBe(m.kind === 'svm' && m.input.type === 'au-features');
+        expect(m.neutral!.features !== undefined, m.id).toBe(got.features !== undefined);
+        got.features?.forEach((v, k) => expect(v, `${m.id}.features[${k}]`).toBeCloseTo(m.neutral!.features![k]!, 5));
       }
     });
   });

@@ -1,15 +1,19 @@
 /**
  * npm run predict -- ... --neutral PHOTO with the committed models, in headless Chromium: the
  * person's neutral face read from a photo moves the general models (the batch page applies the
- * offsets), and the personal models are left as they are.
+ * offsets, or for an SVM on the AU-style features the feature shift), and the personal models are
+ * left as they are.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/core/contracts/index.ts';
-import { applyNeutralOffsets, logProbs, neutralOffsets } from '../../src/core/neutral-baseline.ts';
+import { applyNeutralOffsets, featureShift, logProbs, neutralOffsets, shiftFeatures } from '../../src/core/neutral-baseline.ts';
+import { parseSvmInput, predictSvm, svmInputOf } from '../../src/core/svm/index.ts';
 import { findChromium } from '../../src/train/browser/browser.ts';
+import { predictImages } from '../../src/train/predict/predict.ts';
+import { readSvmModel } from '../../src/train/svm/export.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
 const NEUTRAL = join(JAFFE_DIR, 'neutral/KA.NE2.27.png');
@@ -56,7 +60,9 @@ describe.skipIf(skip !== undefined)(`predict --neutral${skip ? ` (skipped: ${ski
     // photo's log-probabilities), the formula of src/core/neutral-baseline.ts (the output is
     // rounded to 4 decimals, hence the tolerance).
     const manifest = parseManifest(JSON.parse(readFileSync(join(ROOT, 'models/index.json'), 'utf8')));
-    for (const id of movedIds) {
+    const atInput = movedIds.filter((id) => manifest.models.find((m) => m.id === id)!.neutral!.features);
+    expect(atInput).toContain('svm-au');
+    for (const id of movedIds.filter((m) => !atInput.includes(m))) {
       const reference = manifest.models.find((m) => m.id === id)!.neutral!.logProbs;
       const expected = applyNeutralOffsets(sadPlain![id]!.probs, neutralOffsets(reference, logProbs(neutralPlain![id]!.probs)));
       sadMoved![id]!.probs.forEach((p, k) => expect(Math.abs(p - expected[k]!), `${id}[${k}]`).toBeLessThan(0.01));
@@ -64,4 +70,23 @@ describe.skipIf(skip !== undefined)(`predict --neutral${skip ? ` (skipped: ${ski
     }
     expect(neutralPlain).toBeDefined();
   });
+
+  it(
+    "moves an SVM on the AU-style features at its input: the sad photo read on its features + reference - the neutral photo's",
+    { timeout: 300_000 },
+    async () => {
+      const moved = predict(SAD, '--neutral', NEUTRAL, '--models', 'svm-au');
+      expect(moved.status, moved.stderr).toBe(0);
+      const [neutralFace, sadFace] = (await predictImages([NEUTRAL, SAD], { models: ['svm-au'], withFeatures: true })).map(
+        (im) => im.faces[0]!,
+      );
+      const entry = parseManifest(JSON.parse(readFileSync(join(ROOT, 'models/index.json'), 'utf8'))).models.find((m) => m.id === 'svm-au')!;
+      const model = await readSvmModel(join(ROOT, 'models', entry.path, '..'));
+      const shifted = shiftFeatures(sadFace!.features!, featureShift(entry.neutral!.features!, neutralFace!.features!));
+      const expected = predictSvm(model, svmInputOf(parseSvmInput(model.input), [], shifted)).probs;
+      const got = moved.lines[0]!.faces[0]!.models['svm-au']!.probs;
+      got.forEach((p, k) => expect(Math.abs(p - expected[k]!), `svm-au[${k}]`).toBeLessThan(0.01));
+      expect(got).not.toEqual(sadFace!.models['svm-au']!.probs);
+    },
+  );
 });

@@ -76,7 +76,10 @@ async function init(options: BatchInitOptions): Promise<BatchInitResult> {
     },
   );
   result.models = wanted.map((m) => ({ id: m.id, name: m.name, kind: m.kind, status: statuses.get(m.id) ?? 'unknown' }));
-  engine.pipeline.neutral = options.neutral ? new Map(Object.entries(options.neutral)) : undefined;
+  const moves = (record: Record<string, number[]> | undefined) =>
+    record && Object.keys(record).length > 0 ? new Map(Object.entries(record)) : undefined;
+  engine.pipeline.neutral = moves(options.neutral?.offsets);
+  engine.pipeline.neutralFeatures = moves(options.neutral?.featureShifts);
   return result;
 }
 

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FEATURE_COUNT } from '../../core/features/index.ts';
+import { shiftFeatures } from '../../core/neutral-baseline.ts';
 import type { ModelEntry } from '../manifest.ts';
 import { DEFAULT_ASSETS, type AssetUrls } from './assets.ts';
 import { chooseBackend } from './backend.ts';
@@ -27,6 +28,12 @@ function split(batch: CropBatch): Float32Array[] {
 function splitFeatures(batch: FeatureBatch | undefined): Float32Array[] {
   if (!batch) return [];
   return Array.from({ length: batch.count }, (_, i) => batch.values.subarray(i * batch.dim, (i + 1) * batch.dim));
+}
+
+/** The features one model reads: moved by its shift when the batch gives it one. */
+function featuresFor(id: string, features: Float32Array[], batch: FeatureBatch | undefined): Float32Array[] {
+  const shift = batch?.shifts?.[id];
+  return shift ? features.map((f) => shiftFeatures(f, shift)) : features;
 }
 
 /** What the pipeline must compute per face for a loaded model. */
@@ -87,7 +94,11 @@ export class InferenceEngine {
     for (const runner of this.running()) {
       const start = performance.now();
       if (runner.needsFeatures && features.length === 0) continue;
-      probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], features, memo);
+      probs[runner.entry.id] = await runner.predict(
+        crops.get(runner.cropSize) ?? [],
+        featuresFor(runner.entry.id, features, featureBatch),
+        memo,
+      );
       times[runner.entry.id] = performance.now() - start;
     }
     return this.reported({ probs, times });
@@ -130,7 +141,11 @@ export class InferenceEngine {
     for (const runner of this.running()) {
       if (!runner.needsFeatures) continue;
       const start = performance.now();
-      probs[runner.entry.id] = await runner.predict(crops.get(runner.cropSize) ?? [], features, memo);
+      probs[runner.entry.id] = await runner.predict(
+        crops.get(runner.cropSize) ?? [],
+        featuresFor(runner.entry.id, features, featureBatch),
+        memo,
+      );
       times[runner.entry.id] = performance.now() - start;
     }
     return this.reported({ probs, times });

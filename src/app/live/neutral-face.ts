@@ -22,6 +22,7 @@ export const NEUTRAL_TIMEOUT_MS = 10_000;
 /** What the capture attaches to: the live pipeline. */
 export interface NeutralTarget {
   neutral: ReadonlyMap<string, number[]> | undefined;
+  neutralFeatures: ReadonlyMap<string, number[]> | undefined;
   rawTap: RawTap | undefined;
 }
 
@@ -53,7 +54,7 @@ export function saveNeutralBaseline(storage: Storage | undefined, baseline: Neut
   }
 }
 
-/** Sets the target's offsets from a baseline (none: off); returns the models it moves and the stale ones. */
+/** Sets the target's offsets and feature shifts from a baseline (none: off); returns the models it moves and the stale ones. */
 export function applyBaseline(
   target: NeutralTarget,
   baseline: NeutralBaseline | undefined,
@@ -61,11 +62,13 @@ export function applyBaseline(
 ): { moved: string[]; stale: string[] } {
   if (!baseline) {
     target.neutral = undefined;
+    target.neutralFeatures = undefined;
     return { moved: [], stale: [] };
   }
-  const { offsets, stale } = baselineOffsets(baseline, references);
+  const { offsets, featureShifts, stale } = baselineOffsets(baseline, references);
   target.neutral = offsets.size > 0 ? offsets : undefined;
-  return { moved: [...offsets.keys()], stale };
+  target.neutralFeatures = featureShifts.size > 0 ? featureShifts : undefined;
+  return { moved: [...references.keys()].filter((id) => offsets.has(id) || featureShifts.has(id)), stale };
 }
 
 export interface CaptureOptions {
@@ -102,7 +105,7 @@ export function captureNeutral(
     const tap: RawTap = (faces) => {
       if (faces.length === 0) none++;
       else if (faces.length > 1) several++;
-      else capture.addFrame(faces[0]!.probs);
+      else capture.addFrame(faces[0]!.probs, faces[0]!.features);
       o.onProgress?.(capture.frames, want);
       if (capture.frames >= want) finish();
     };

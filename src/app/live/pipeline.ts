@@ -36,7 +36,7 @@ import type { CropBatch, FeatureBatch } from './protocol.ts';
 import type { FaceResult, FrameResult, ModelReading, RawFace } from './types.ts';
 
 /** Each face's raw readings of one frame, by model id. */
-export type RawTap = (faces: readonly { trackId: number; probs: Readonly<Record<string, number[]>> }[]) => void;
+export type RawTap = (faces: readonly { trackId: number; probs: Readonly<Record<string, number[]>>; features?: Float32Array }[]) => void;
 
 /** Anything the detector and the crop reader both read. */
 export type FrameSource = HTMLVideoElement | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap;
@@ -153,7 +153,12 @@ export class LivePipeline {
   private landmarked: Landmarked | undefined;
   /** Per model id: the person's neutral-face offsets (src/core/neutral-baseline.ts), applied before smoothing. */
   neutral: ReadonlyMap<string, number[]> | undefined;
-  /** Given every classified frame's raw readings, before the neutral baseline and smoothing (the neutral capture). */
+  /** Per model id: the shift a model that is moved at its input adds to every face's features (neutral-baseline.ts). */
+  neutralFeatures: ReadonlyMap<string, number[]> | undefined;
+  /**
+   * Given every classified frame's readings before the output offsets and smoothing, and each face's
+   * own features (the neutral capture); a model moved at its input has read moved features.
+   */
   rawTap: RawTap | undefined;
 
   constructor(
@@ -399,7 +404,8 @@ export class LivePipeline {
     let times: Record<string, number> = {};
     if (this.inference && this.inference.models.length > 0 && d.ids.length > 0) {
       // The features go as a copy: a worker's transfer would empty the ones the results keep.
-      const features = d.features ? { ...d.features, values: d.features.values.slice() } : undefined;
+      const shifts = this.neutralFeatures && this.neutralFeatures.size > 0 ? Object.fromEntries(this.neutralFeatures) : undefined;
+      const features = d.features ? { ...d.features, values: d.features.values.slice(), ...(shifts ? { shifts } : {}) } : undefined;
       const ahead = this.inference.ahead;
       if (d.ahead && ahead) {
         const { rows, frame } = d.ahead;
@@ -421,7 +427,11 @@ export class LivePipeline {
     }
     const now = performance.now();
     this.rawTap?.(
-      d.ids.map((trackId, f) => ({ trackId, probs: Object.fromEntries(Object.entries(probs).map(([id, rows]) => [id, rows[f]!])) })),
+      d.ids.map((trackId, f) => ({
+        trackId,
+        probs: Object.fromEntries(Object.entries(probs).map(([id, rows]) => [id, rows[f]!])),
+        ...(d.features ? { features: d.features.values.subarray(f * d.features.dim, (f + 1) * d.features.dim) } : {}),
+      })),
     );
     const smoothing = this.settings.smoothing && d.mode === 'video';
     this.smoother.tauMs = smoothing ? this.settings.smoothingMs : 0;
@@ -432,7 +442,8 @@ export class LivePipeline {
         const offsets = this.neutral?.get(id);
         const moved = offsets ? applyNeutralOffsets(raw, offsets) : raw;
         const p = smoothing ? this.smoother.update(`${trackId}/${id}`, moved, d.startMs) : moved;
-        return [{ modelId: id, probs: p, top: argmax(p), ...(offsets ? { neutral: true as const } : {}) }];
+        const neutral = offsets !== undefined || this.neutralFeatures?.has(id) === true;
+        return [{ modelId: id, probs: p, top: argmax(p), ...(neutral ? { neutral: true as const } : {}) }];
       });
       const crop = previews[f];
       const features = d.features?.values.subarray(f * d.features.dim, (f + 1) * d.features.dim);

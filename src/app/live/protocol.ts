@@ -16,6 +16,8 @@ export interface FeatureBatch {
   count: number;
   dim: number;
   values: Float32Array;
+  /** Per model id: added to every face's features before that model reads them (the person's neutral face, neutral-face.ts). */
+  shifts?: Record<string, number[]>;
 }
 
 export type ToWorker =

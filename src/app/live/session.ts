@@ -56,7 +56,10 @@ export interface SessionState {
 export interface SessionEngine {
   readonly landmarker: Pick<Landmarker, 'setNumFaces'>;
   readonly inference: Pick<Inference, 'where' | 'lanes' | 'memory' | 'ahead' | 'skip'> | undefined;
-  readonly pipeline: Pick<LivePipeline, 'detect' | 'classify' | 'process' | 'reset' | 'settings' | 'neutral' | 'rawTap'>;
+  readonly pipeline: Pick<
+    LivePipeline,
+    'detect' | 'classify' | 'process' | 'reset' | 'settings' | 'neutral' | 'neutralFeatures' | 'rawTap'
+  >;
   close(): void;
 }
 

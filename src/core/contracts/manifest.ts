@@ -91,11 +91,21 @@ function parseEntry(raw: unknown, at: string): ModelEntry {
     ...(report !== undefined ? { report: report as string } : {}),
     ...(neutral !== undefined ? { neutral: parseNeutralReference(neutral, `${where}.neutral`) } : {}),
   };
+  if (kind === 'svm') {
+    const svmInput = parseStoredSvmInput(input, `${where}.input`);
+    if (base.neutral?.features && svmInput.type !== 'au-features')
+      throw new Error(
+        `${where}.neutral.features is only for an SVM that reads the AU-style features, and this one reads ${svmInput.type}; remove it or remake the reference with npm run train -- neutral-reference`,
+      );
+    return { ...base, kind: 'svm', input: svmInput };
+  }
+  if (base.neutral?.features)
+    throw new Error(
+      `${where}.neutral.features is only for an SVM that reads the AU-style features (it moves that input); remove it or remake the reference with npm run train -- neutral-reference`,
+    );
   if (kind === 'fusion')
     return { ...base, kind, members: parseMembers(members, id, where), input: parseFusionInput(input, `${where}.input`) };
-  return kind === 'cnn'
-    ? { ...base, kind, input: parseCnnInput(input, `${where}.input`) }
-    : { ...base, kind: 'svm', input: parseStoredSvmInput(input, `${where}.input`) };
+  return { ...base, kind: 'cnn', input: parseCnnInput(input, `${where}.input`) };
 }
 
 function parseMembers(members: unknown, id: string, where: string): string[] {

@@ -11,7 +11,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BROWSER_BACKENDS, isBrowserBackend, type BrowserBackend } from '../../core/contracts/index.ts';
-import type { BatchInitResult } from '../../core/batch.ts';
+import type { BatchInitResult, BatchNeutral } from '../../core/batch.ts';
 import { parseInteger, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
 import type { ModelEntry } from '../../core/contracts/index.ts';
 import { collectImageFiles, CorruptModelError, manifestEntries, predictImages, type PredictedImage } from '../predict/predict.ts';
@@ -174,7 +174,7 @@ async function main(): Promise<number> {
   for (const m of missing) print({ file: m, faces: [], error: `${m} does not exist` });
   // Named and skipped, never opened: a FIFO would hang the run, a huge file exhaust memory.
   for (const s of skipped) print({ file: s.path, faces: [], error: `${s.path}: ${s.reason}` });
-  let neutral: Record<string, number[]> | undefined;
+  let neutral: BatchNeutral | undefined;
   try {
     if (neutralFiles) {
       console.error(
@@ -185,7 +185,7 @@ async function main(): Promise<number> {
         ...(modelsDir ? { modelsDir } : {}),
         ...(backend ? { backend } : {}),
       });
-      const moved = Object.keys(found.offsets);
+      const moved = found.moved;
       if (found.withFace === 0) {
         console.error(
           `predict: --neutral ${values.neutral}: no face found in its ${found.photos} photo(s); give photos where the whole face is visible`,
@@ -203,7 +203,7 @@ async function main(): Promise<number> {
         `neutral face from ${found.withFace} of ${found.photos} photo(s): ${moved.join(', ')} read against it` +
           (found.withoutReference.length ? `; as they are (no neutral reference): ${found.withoutReference.join(', ')}` : ''),
       );
-      neutral = found.offsets;
+      neutral = found.moves;
     }
     if (files.length === 0 && videos.length === 0) {
       if (missing.length === 0 && skipped.length === 0)
@@ -278,7 +278,7 @@ async function predictStills(
     modelsDir: string | undefined;
     backend: BrowserBackend | undefined;
     pages: number | undefined;
-    neutral: Record<string, number[]> | undefined;
+    neutral: BatchNeutral | undefined;
     print: (image: PredictedImage) => void;
   },
 ): Promise<void> {

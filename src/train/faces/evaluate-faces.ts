@@ -23,12 +23,14 @@ import {
   type NeutralBaselineRun,
   type RealFacesResult,
   type TrainedOn,
+  type ModelEntry,
 } from '../../core/contracts/index.ts';
 import { LABEL_ALIASES } from '../../core/label-aliases.ts';
 import { EMOTIONS, type Emotion } from '../../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../../core/metrics.ts';
-import { openFolder, predictImages, UsageError, type FileItem, type PredictedImage } from './deps.ts';
-import { neutralBaselineAnswers, parseSubject } from './neutral-eval.ts';
+import { parseSvmInput, predictSvm, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
+import { openFolder, predictImages, readSvmModel, UsageError, type FileItem, type PredictedImage } from './deps.ts';
+import { neutralBaselineAnswers, parseSubject, type ReadMoved } from './neutral-eval.ts';
 
 /** The confusion matrix's extra column: photos with no face (or no prediction), all counted wrong. */
 export const NO_FACE = 'no face';
@@ -165,6 +167,25 @@ export function scoreModel(
   };
 }
 
+/**
+ * The SVMs moved at their input features (--neutral-baseline), read in Node by the app's own SVM
+ * inference (src/core/svm) on moved features; the page computed those features.
+ */
+async function svmReaders(modelsDir: string, entries: readonly ModelEntry[]): Promise<ReadMoved | undefined> {
+  if (entries.length === 0) return undefined;
+  const models = new Map<string, { model: SvmModel; input: SvmInputSpec }>();
+  for (const e of entries) {
+    if (e.kind !== 'svm') throw new Error(`${e.id}: only an SVM on the AU-style features is moved at its input`);
+    const model = await readSvmModel(join(modelsDir, e.path, '..'));
+    models.set(e.id, { model, input: parseSvmInput(model.input) });
+  }
+  return (id, features) => {
+    const m = models.get(id);
+    if (!m) throw new Error(`model "${id}" is not an SVM moved at its input`);
+    return predictSvm(m.model, svmInputOf(m.input, [], features)).probs;
+  };
+}
+
 /** The best out-of-sample model: highest accuracy, then macro F1; in-sample and unknown ones never. */
 export function bestOutOfSample(models: readonly Pick<ModelScore, 'id' | 'inSample' | 'accuracy' | 'macroF1'>[]): string | null {
   let best: (typeof models)[number] | undefined;
@@ -257,6 +278,8 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
       modelsDir,
       models: manifest.models.map((m) => m.id),
       ...(options.pages !== undefined ? { pages: options.pages } : {}),
+      // Models moved at their input are read again on each photo's moved features.
+      withFeatures: subject !== undefined,
       onReady: (init) => {
         backend = init.backend ?? null;
         statuses = init.models.map((m) => ({ id: m.id, status: m.status }));
@@ -274,16 +297,20 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   const ready = new Set(statuses.filter((s) => s.status === 'ready').map((s) => s.id));
   let neutralBaseline: NeutralBaselineRun | undefined;
   if (subject) {
-    const references = new Map(manifest.models.flatMap((m) => (ready.has(m.id) && m.neutral ? [[m.id, m.neutral.logProbs] as const] : [])));
+    const references = new Map(manifest.models.flatMap((m) => (ready.has(m.id) && m.neutral ? [[m.id, m.neutral] as const] : [])));
     const moved = neutralBaselineAnswers(
       images.map((im, i) => {
         const face = predicted[i]!.faces[0];
         const probs =
           im.outcome === 'face' && face ? Object.fromEntries(Object.entries(face.models).map(([id, m]) => [id, m.probs])) : null;
-        return { file: im.file, label: im.label, probs };
+        return { file: im.file, label: im.label, probs, features: im.outcome === 'face' ? (face?.features ?? null) : null };
       }),
       references,
       subject,
+      await svmReaders(
+        modelsDir,
+        manifest.models.filter((m) => references.get(m.id)?.features),
+      ),
     );
     images.forEach((im, i) => {
       if (im.outcome !== 'face') return;

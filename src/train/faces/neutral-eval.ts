@@ -10,10 +10,20 @@
  * person's remaining neutral photos only). The person is the first capture group of a regular
  * expression on the file's base name. A photo stays as the model gave it when its name names no
  * person, when that person has no other neutral photo with a face, or for a model without a
- * reference. Pure: no browser, no files.
+ * reference. A model whose reference has features (an SVM on the AU-style features) is moved at its
+ * input as the app moves it: the photo's features + reference features - the mean features of the
+ * same other photos, then read again by `readMoved`. Pure: no browser, no files.
  */
 import { EMOTIONS, type Emotion } from '../../core/labels.ts';
-import { applyNeutralOffsets, LogProbMean, neutralOffsets } from '../../core/neutral-baseline.ts';
+import {
+  applyNeutralOffsets,
+  FeatureMean,
+  featureShift,
+  LogProbMean,
+  neutralOffsets,
+  shiftFeatures,
+  type NeutralReference,
+} from '../../core/neutral-baseline.ts';
 import { argmax } from '../../core/metrics.ts';
 import { UsageError } from './deps.ts';
 
@@ -28,7 +38,12 @@ export interface NeutralEvalPhoto {
   file: string;
   label: Emotion;
   probs: Readonly<Record<string, ArrayLike<number>>> | null;
+  /** The face's AU-style features (needed for models moved at their input). */
+  features?: ArrayLike<number> | null;
 }
+
+/** A model moved at its input, run again on moved features: its probabilities. */
+export type ReadMoved = (id: string, features: Float32Array) => ArrayLike<number>;
 
 export interface NeutralEvalResult {
   /** Per photo: the moved answer of each model that was moved (absent: the photo or model was not moved). */
@@ -78,12 +93,14 @@ export function personOf(file: string, subject: RegExp): string | undefined {
 
 /**
  * Each photo's answers with its person's neutral baseline, leave-one-out. `references`: each
- * model's mean log-probabilities on FER2013's neutral faces (models not in it are never moved).
+ * model's neutral reference (models not in it are never moved); `readMoved` reads the photos of the
+ * models whose reference has features.
  */
 export function neutralBaselineAnswers(
   photos: readonly NeutralEvalPhoto[],
-  references: ReadonlyMap<string, readonly number[]>,
+  references: ReadonlyMap<string, NeutralReference>,
   subject: RegExp,
+  readMoved?: ReadMoved,
 ): NeutralEvalResult {
   const persons = photos.map((p) => personOf(p.file, subject));
   // The neutral photos with a face, by person.
@@ -125,13 +142,27 @@ export function neutralBaselineAnswers(
     for (const [id, reference] of references) {
       const probs = photo.probs[id];
       if (probs === undefined) continue;
+      if (reference.features) {
+        if (!readMoved) throw new Error(`model "${id}" is moved at its input features: give readMoved`);
+        const own = photo.features;
+        const mean = new FeatureMean();
+        for (const j of others) {
+          const theirs = photos[j]!.features;
+          if (theirs) mean.add(theirs);
+        }
+        if (!own || mean.count === 0) continue;
+        const shifted = shiftFeatures(own, featureShift(reference.features, mean.mean()));
+        result.predicted[i]![id] = EMOTIONS[argmax(readMoved(id, shifted))]!;
+        moved = true;
+        continue;
+      }
       const mean = new LogProbMean();
       for (const j of others) {
         const theirs = photos[j]!.probs![id];
         if (theirs !== undefined) mean.add(theirs);
       }
       if (mean.count === 0) continue;
-      result.predicted[i]![id] = EMOTIONS[argmax(applyNeutralOffsets(probs, neutralOffsets(reference, mean.mean())))]!;
+      result.predicted[i]![id] = EMOTIONS[argmax(applyNeutralOffsets(probs, neutralOffsets(reference.logProbs, mean.mean())))]!;
       moved = true;
     }
     if (moved) {

@@ -2,14 +2,15 @@
  * The neutral reference of each general model (src/core/neutral-baseline.ts): its mean
  * log-probabilities over the FER2013 Training neutral faces the app's pipeline found (the extraction
  * cache: the app's own crops and features), each model run as the app runs it (TTA as its entry
- * says, a fusion model on its members' outputs).
+ * says, a fusion model on its members' outputs); for an SVM on the AU-style features also the mean
+ * feature vector over those faces (it is moved at its input).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelEntry } from '../../core/contracts/index.ts';
 import { parseFusionModel, predictFusion } from '../../core/fusion.ts';
 import { EMOTIONS, IMAGE_PIXELS, NUM_CLASSES } from '../../core/labels.ts';
-import { LogProbMean, type NeutralReference } from '../../core/neutral-baseline.ts';
+import { FeatureMean, LogProbMean, type NeutralReference } from '../../core/neutral-baseline.ts';
 import { parseSvmInput, predictSvm, svmInputOf } from '../../core/svm/index.ts';
 import { currentFeatures, decodeFace, readMeta, type ExtractChunk } from '../extract/cache.ts';
 import { cacheDirFor } from '../extract/extract.ts';
@@ -138,5 +139,18 @@ export async function neutralReferences(
   log: (line: string) => void,
 ): Promise<Map<string, NeutralReference>> {
   const outputs = await outputsOn(entries, all, modelsDir, faces, log);
-  return new Map(entries.map((e) => [e.id, referenceOf(outputs.get(e.id)!, faces.count)]));
+  // An SVM on the AU-style features is moved at its input: its reference also holds their mean.
+  let features: number[] | undefined;
+  const featuresMean = () => {
+    if (features) return features;
+    const mean = new FeatureMean();
+    for (const f of faces.features) mean.add(f);
+    return (features = mean.mean().map((v) => Number(v.toFixed(6))));
+  };
+  return new Map(
+    entries.map((e) => {
+      const ref = referenceOf(outputs.get(e.id)!, faces.count);
+      return [e.id, e.kind === 'svm' && e.input.type === 'au-features' ? { ...ref, features: featuresMean() } : ref];
+    }),
+  );
 }

@@ -1,17 +1,21 @@
 /**
  * `npm run predict -- ... --neutral PHOTOS`: a person's neutral face from photos of their relaxed
  * face, as the live view's "Set my neutral face" takes it from the camera. Each photo's largest face
- * is run through the app's pipeline (unmoved); each model with a neutral reference in the manifest
- * gets the offsets reference - mean log-probability over those faces (src/core/neutral-baseline.ts),
- * which the batch page then applies to every face it reads.
+ * is run through the app's pipeline (unmoved) and captured as the live view captures frames
+ * (NeutralCapture, src/core/neutral-baseline.ts): each model with a neutral reference gets offsets
+ * for its log-probabilities, or a shift for its input features, which the batch page then applies
+ * to every face it reads.
  */
+import type { BatchNeutral } from '../../core/batch.ts';
 import type { ModelEntry } from '../../core/contracts/index.ts';
-import { LogProbMean, neutralOffsets } from '../../core/neutral-baseline.ts';
+import { baselineOffsets, NeutralCapture, type NeutralReference } from '../../core/neutral-baseline.ts';
 import { predictImages, type PredictOptions } from './predict.ts';
 
 export interface NeutralFromPhotos {
-  /** Per model id: the offsets to give the batch page. */
-  offsets: Record<string, number[]>;
+  /** What to give the batch page. */
+  moves: BatchNeutral;
+  /** Models moved, in manifest order. */
+  moved: string[];
   /** Photos given, and those in which a face was found (the ones averaged). */
   photos: number;
   withFace: number;
@@ -19,28 +23,29 @@ export interface NeutralFromPhotos {
   withoutReference: string[];
 }
 
-/** Mean log-probabilities per model over each photo's largest face, and the offsets they give. */
+/** The neutral baseline over each photo's largest face, and how it moves each model. */
 export async function neutralFromPhotos(
   files: string[],
   entries: readonly ModelEntry[],
   options: Pick<PredictOptions, 'models' | 'modelsDir' | 'backend' | 'pages' | 'onConsoleError'>,
 ): Promise<NeutralFromPhotos> {
   const run = entries.filter((e) => !options.models || options.models.includes(e.id));
-  const means = new Map<string, LogProbMean>();
+  const references = new Map<string, NeutralReference>(run.flatMap((e) => (e.neutral ? [[e.id, e.neutral] as const] : [])));
+  const capture = new NeutralCapture(references);
   let withFace = 0;
-  for (const image of await predictImages(files, options)) {
+  for (const image of await predictImages(files, { ...options, withFeatures: true })) {
     const face = image.faces[0];
     if (!face) continue;
     withFace++;
-    for (const [id, m] of Object.entries(face.models)) {
-      if (!means.has(id)) means.set(id, new LogProbMean());
-      means.get(id)!.add(m.probs);
-    }
+    capture.addFrame(Object.fromEntries(Object.entries(face.models).map(([id, m]) => [id, m.probs])), face.features);
   }
-  const offsets: Record<string, number[]> = {};
-  for (const e of run) {
-    const mean = means.get(e.id);
-    if (e.neutral && mean) offsets[e.id] = neutralOffsets(e.neutral.logProbs, mean.mean());
-  }
-  return { offsets, photos: files.length, withFace, withoutReference: run.filter((e) => !e.neutral).map((e) => e.id) };
+  const { offsets, featureShifts } =
+    capture.frames > 0 ? baselineOffsets(capture.finish(new Date()), references) : { offsets: new Map(), featureShifts: new Map() };
+  return {
+    moves: { offsets: Object.fromEntries(offsets), featureShifts: Object.fromEntries(featureShifts) },
+    moved: run.filter((e) => offsets.has(e.id) || featureShifts.has(e.id)).map((e) => e.id),
+    photos: files.length,
+    withFace,
+    withoutReference: run.filter((e) => !e.neutral).map((e) => e.id),
+  };
 }

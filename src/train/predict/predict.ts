@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parseManifest, type ModelEntry } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
-import type { BatchBackend, BatchImageResult, BatchInitResult } from '../../core/batch.ts';
+import { base64ToFloat32, type BatchBackend, type BatchImageResult, type BatchInitResult, type BatchNeutral } from '../../core/batch.ts';
 import { BatchPages } from '../browser/batch-page.ts';
 import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
 import { checkFile, readFileChecked, scanFiles, UnreadableFileError, type SkippedPath } from '../data/file-scan.ts';
@@ -20,6 +20,8 @@ export interface PredictedFace {
   /** x, y, width, height in image pixels. */
   box: [number, number, number, number];
   models: Record<string, ModelPrediction>;
+  /** The face's AU-style features (src/core/features), with PredictOptions.withFeatures only. */
+  features?: Float32Array;
 }
 
 export interface PredictedImage {
@@ -41,8 +43,10 @@ export interface PredictOptions {
   pages?: number;
   /** Serve models from this folder instead of ./models. */
   modelsDir?: string;
-  /** Per model id: a person's neutral-face offsets (neutral.ts), applied in the page. */
-  neutral?: Record<string, number[]>;
+  /** A person's neutral face (neutral.ts), applied in the page. */
+  neutral?: BatchNeutral;
+  /** Keep each face's AU-style features (PredictedFace.features); off for the printed output. */
+  withFeatures?: boolean;
   /** Called once the page is ready (backend and model statuses). */
   onReady?: (init: BatchInitResult) => void;
   /** Called for each image as soon as it is done, in input order. */
@@ -80,7 +84,7 @@ export async function collectImageFiles(paths: string[]): Promise<{ files: strin
 
 const round = (v: number): number => Math.round(v * 1e4) / 1e4;
 
-export function toPredictedImage(file: string, r: BatchImageResult): PredictedImage {
+export function toPredictedImage(file: string, r: BatchImageResult, withFeatures = false): PredictedImage {
   if (r.status !== 'ok') return { file, faces: [], error: r.error ?? 'could not be read as an image' };
   return {
     file,
@@ -93,6 +97,7 @@ export function toPredictedImage(file: string, r: BatchImageResult): PredictedIm
           return [id, { label: EMOTIONS[top]!, probs: probs.map(round) }];
         }),
       ),
+      ...(withFeatures ? { features: base64ToFloat32(f.features) } : {}),
     })),
   };
 }
@@ -174,7 +179,7 @@ export async function predictImages(files: string[], options: PredictOptions = {
             return;
           }
           const r = out[k++]!;
-          results[start + i] = toPredictedImage(l.file, r);
+          results[start + i] = toPredictedImage(l.file, r, options.withFeatures);
           if (r.modelMs && r.faces.length > 0) options.onTimings?.({ faces: r.faces.length, modelMs: r.modelMs });
         });
         emit();

@@ -1,6 +1,7 @@
 /** The live view's neutral-face step: capture through the pipeline's raw tap, storage, applying. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ModelEntry } from '../../../src/core/contracts/index.ts';
+import { FEATURE_COUNT } from '../../../src/core/features/index.ts';
 import { logProbs, type NeutralBaseline, type NeutralReference } from '../../../src/core/neutral-baseline.ts';
 import {
   applyBaseline,
@@ -33,7 +34,7 @@ afterEach(() => vi.useRealTimers());
 
 describe('captureNeutral', () => {
   it('averages frames with exactly one face, then detaches from the pipeline', async () => {
-    const target: NeutralTarget = { neutral: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
     const progress: number[] = [];
     const done = captureNeutral(target, refs, { frames: 3, onProgress: (n) => progress.push(n) });
     expect(target.rawTap).toBeDefined();
@@ -54,9 +55,26 @@ describe('captureNeutral', () => {
     expect(offsets[4]).toBeCloseTo(Math.log(0.1) - Math.log(0.5), 9);
   });
 
+  it("captures the face's features for a model moved at its input, and applying sets that model's feature shift", async () => {
+    const ferFeatures = Array.from({ length: FEATURE_COUNT }, (_, k) => k / 1000);
+    const both = new Map<string, NeutralReference>([...refs, ['svm-au', { ...ferNeutral, features: ferFeatures }]]);
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
+    const done = captureNeutral(target, both, { frames: 2 });
+    const features = new Float32Array(FEATURE_COUNT).fill(0.5);
+    target.rawTap!([{ trackId: 1, probs: { cnn: sadLooking, 'svm-au': sadLooking }, features }]);
+    target.rawTap!([{ trackId: 1, probs: { cnn: sadLooking, 'svm-au': sadLooking }, features }]);
+    const baseline = await done;
+    expect(baseline.models['svm-au']!.input).toBe('features');
+    expect(applyBaseline(target, baseline, both)).toEqual({ moved: ['cnn', 'svm-au'], stale: [] });
+    expect([...target.neutral!.keys()]).toEqual(['cnn']);
+    target.neutralFeatures!.get('svm-au')!.forEach((v, k) => expect(v).toBeCloseTo(ferFeatures[k]! - 0.5, 9));
+    applyBaseline(target, undefined, both);
+    expect(target.neutralFeatures).toBeUndefined();
+  });
+
   it('fails with a reason when the frames do not come in time', async () => {
     vi.useFakeTimers();
-    const target: NeutralTarget = { neutral: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
     const done = captureNeutral(target, refs, { frames: 3, timeoutMs: 1000 });
     target.rawTap!([face(sadLooking), face(sadLooking)]);
     target.rawTap!([face(sadLooking), face(sadLooking)]);
@@ -70,7 +88,7 @@ describe('captureNeutral', () => {
   });
 
   it('refuses when no model has a reference, and can be cancelled', async () => {
-    const target: NeutralTarget = { neutral: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
     await expect(captureNeutral(target, new Map())).rejects.toThrow(/neutral-reference/);
     const abort = new AbortController();
     const done = captureNeutral(target, refs, { signal: abort.signal });
@@ -84,7 +102,7 @@ describe('stored baselines', () => {
   it('round-trips through storage and ignores what it cannot read', async () => {
     const storage = memoryStorage();
     expect(loadNeutralBaseline(storage)).toBeUndefined();
-    const target: NeutralTarget = { neutral: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
     const done = captureNeutral(target, refs, { frames: 1 });
     target.rawTap!([face(sadLooking)]);
     const baseline = await done;
@@ -106,7 +124,7 @@ describe('stored baselines', () => {
   });
 
   it('applies only to models whose reference is unchanged, and turns off with none', async () => {
-    const target: NeutralTarget = { neutral: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
     const done = captureNeutral(target, refs, { frames: 1 });
     target.rawTap!([face(sadLooking)]);
     const baseline = await done;
@@ -131,7 +149,7 @@ describe('stored baselines', () => {
 describe('NeutralFaceStore', () => {
   it('loads what is stored, stores and applies what is set, tells its subscribers, and forgets on undefined', async () => {
     const storage = memoryStorage();
-    const target: NeutralTarget = { neutral: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
     const done = captureNeutral(target, refs, { frames: 1 });
     target.rawTap!([face(sadLooking)]);
     const baseline = await done;

@@ -140,6 +140,27 @@ describe('LivePipeline', () => {
     expect((await pipeline.process(source, 'video', 640, 480)).faces[0]!.readings[0]!.probs).toEqual(mild);
   });
 
+  it("sends a model moved at its input its feature shift with the frame's features, and taps each face's own features", async () => {
+    const { pipeline, featureBatches } = setup(
+      () => [mesh(0.5, 0.5)],
+      () => HAPPY,
+      false,
+      true,
+    );
+    const tapped: { features?: Float32Array }[] = [];
+    pipeline.rawTap = (faces) => void tapped.push(faces[0]!);
+    await pipeline.process(source, 'video', 640, 480);
+    expect(featureBatches[0]!.shifts).toBeUndefined();
+    const shift = Array<number>(FEATURE_COUNT).fill(0.25);
+    pipeline.neutralFeatures = new Map([['cnn', shift]]);
+    const moved = await pipeline.process(source, 'video', 640, 480);
+    expect(featureBatches[1]!.shifts).toEqual({ cnn: shift });
+    // The pipeline leaves the moving to the models' side: the values it sends and taps are the face's own.
+    expect([...featureBatches[1]!.values]).toEqual([...featureBatches[0]!.values]);
+    expect([...tapped[1]!.features!]).toEqual([...featureBatches[0]!.values]);
+    expect(moved.faces[0]!.readings[0]!.neutral).toBe(true);
+  });
+
   it('drops a face that cannot be framed instead of failing the frame, and skips models with no face', async () => {
     const { pipeline, batches } = setup(
       () => [mesh(0.5, 0.5, true)],

@@ -136,4 +136,19 @@ describe('InferenceEngine halves', () => {
     await expect(engine.predictRest(2, [0], { count: 1, dim: 1, values: new Float32Array(1) })).rejects.toThrow(/not read ahead/);
     await expect(engine.predictRest(6, [0], { count: 1, dim: 1, values: new Float32Array(1) })).resolves.toBeDefined();
   });
+
+  it("gives a model with a feature shift its moved features, in both halves and in a whole frame, and the others the face's own", async () => {
+    const { engine } = engineWith();
+    const crops = () => [{ size: 2, count: 1, pixels: new Float32Array([0.1, 0, 0, 0]) }];
+    const values = new Float32Array([0.5, 0.25]);
+    const whole = await engine.predict(crops(), { count: 1, dim: 2, values, shifts: { fusion: [0.25, 0] } });
+    expect(whole.probs.fusion![0]![1]).toBeCloseTo(0.75, 6);
+    // The batch's own values are left as they were (the page keeps them for the results).
+    expect([...values]).toEqual([0.5, 0.25]);
+    await engine.predictAhead(3, crops());
+    const rest = await engine.predictRest(3, [0], { count: 1, dim: 2, values, shifts: { fusion: [-0.5, 0] } });
+    expect(rest.probs.fusion![0]![1]).toBeCloseTo(0, 6);
+    const other = await engine.predict(crops(), { count: 1, dim: 2, values, shifts: { cnn: [1, 1] } });
+    expect(other.probs.fusion![0]![1]).toBeCloseTo(0.5, 6);
+  });
 });

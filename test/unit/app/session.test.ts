@@ -34,6 +34,7 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
   const pipeline: SessionEngine['pipeline'] = {
     settings: { smoothing: true, smoothingMs: 250 },
     neutral: undefined,
+    neutralFeatures: undefined,
     rawTap: undefined,
     reset: () => void log.push('reset'),
     detect: async (source, mode, width, height) => {

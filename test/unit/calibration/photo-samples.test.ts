@@ -175,6 +175,7 @@ describe('LiveSession.detectStill', () => {
       pipeline: {
         settings: { smoothing: true, smoothingMs: 250 },
         neutral: undefined,
+        neutralFeatures: undefined,
         rawTap: undefined,
         reset: () => void resets++,
         detect: async (_s, mode) => {

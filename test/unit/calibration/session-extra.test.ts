@@ -29,6 +29,7 @@ function setup() {
     pipeline: {
       settings: { smoothing: true, smoothingMs: 250 },
       neutral: undefined,
+      neutralFeatures: undefined,
       rawTap: undefined,
       reset: () => {},
       detect: async () => ({ mode: 'video', startMs: 123, ids: [1] }) as unknown as Detection,

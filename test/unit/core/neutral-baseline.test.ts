@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../../src/core/contracts/manifest.ts';
+import { FEATURE_COUNT } from '../../../src/core/features/index.ts';
 import {
   applyNeutralOffsets,
   baselineOffsets,
   expressiveCapture,
+  FeatureMean,
+  featureShift,
   LogProbMean,
   logProbs,
   NEUTRAL_EPS,
@@ -11,6 +14,7 @@ import {
   neutralOffsets,
   parseNeutralBaseline,
   parseNeutralReference,
+  shiftFeatures,
   type NeutralReference,
 } from '../../../src/core/neutral-baseline.ts';
 
@@ -146,5 +150,90 @@ describe('the manifest\'s "neutral" field', () => {
     expect(() => parseManifest(entry({ logProbs: Array(7).fill(-1), faces: 0 }))).toThrow(/neutral\.faces must be a positive integer/);
     expect(() => parseManifest(entry({ logProbs: Array(7).fill(-1), faces: 3, extra: 1 }))).toThrow(/unknown field "extra"/);
     expect(() => parseNeutralReference('x', 'here')).toThrow(/^here must be/);
+  });
+});
+
+describe('models moved at their input features', () => {
+  const ferFeatures = Array.from({ length: FEATURE_COUNT }, (_, k) => k / FEATURE_COUNT);
+  /** A person whose resting face has every feature 0.25 higher than FER2013's neutral mean. */
+  const theirs = ferFeatures.map((v) => v + 0.25);
+  const references = new Map<string, NeutralReference>([
+    ['cnn', ref(ferNeutral)],
+    ['svm-au', { ...ref(logProbs(uniform)), features: ferFeatures }],
+  ]);
+
+  it('captures the mean features for a reference with features, log-probabilities for the rest', () => {
+    const c = new NeutralCapture(references);
+    c.addFrame(
+      { cnn: sadLooking, 'svm-au': uniform },
+      theirs.map((v) => v + 0.1),
+    );
+    c.addFrame(
+      { cnn: sadLooking, 'svm-au': uniform },
+      theirs.map((v) => v - 0.1),
+    );
+    const b = c.finish(new Date('2026-12-02T10:00:00Z'));
+    expect(b.models['svm-au']!.input).toBe('features');
+    b.models['svm-au']!.captured.forEach((v, k) => expect(v).toBeCloseTo(theirs[k]!, 9));
+    expect(b.models.cnn!.input).toBeUndefined();
+    expect(parseNeutralBaseline(JSON.parse(JSON.stringify(b)))).toEqual(b);
+    // The resting face itself is moved exactly onto FER2013's neutral mean.
+    const { offsets, featureShifts, stale } = baselineOffsets(b, references);
+    expect(stale).toEqual([]);
+    expect([...offsets.keys()]).toEqual(['cnn']);
+    shiftFeatures(theirs, featureShifts.get('svm-au')!).forEach((v, k) => expect(v).toBeCloseTo(ferFeatures[k]!, 6));
+    // Smiles and surprise are judged on the models that captured probabilities only.
+    expect(expressiveCapture(b)).toBeUndefined();
+  });
+
+  it('falls back to the output when a frame came without features', () => {
+    const c = new NeutralCapture(references);
+    c.addFrame({ 'svm-au': sadLooking }, theirs);
+    c.addFrame({ 'svm-au': sadLooking });
+    const b = c.finish(new Date());
+    expect(b.models['svm-au']!.input).toBeUndefined();
+    expect(baselineOffsets(b, references).offsets.has('svm-au')).toBe(true);
+  });
+
+  it('is stale when the reference features changed, and a baseline captured before features still moves the output', () => {
+    const c = new NeutralCapture(references);
+    c.addFrame({ 'svm-au': uniform }, theirs);
+    const b = c.finish(new Date());
+    const retrained = new Map([['svm-au', { ...ref(logProbs(uniform)), features: ferFeatures.map((v) => v + 1) }]]);
+    expect(baselineOffsets(b, retrained)).toMatchObject({ stale: ['svm-au'] });
+    const old = { ...b, models: { 'svm-au': { captured: logProbs(sadLooking), reference: logProbs(uniform) } } };
+    const moves = baselineOffsets(old, references);
+    expect([...moves.offsets.keys()]).toEqual(['svm-au']);
+    expect(moves.featureShifts.size).toBe(0);
+  });
+
+  it('checks vector lengths', () => {
+    expect(() => featureShift([1, 2], [1])).toThrow(RangeError);
+    expect(() => shiftFeatures([1, 2], [1])).toThrow(RangeError);
+    const m = new FeatureMean();
+    m.add([1, 2]);
+    expect(() => m.add([1])).toThrow(RangeError);
+    expect(m.mean()).toEqual([1, 2]);
+    expect(() => new FeatureMean().mean()).toThrow(/no rows/);
+    expect(() =>
+      parseNeutralBaseline({
+        version: 1,
+        capturedAt: '2026-12-02T10:00:00Z',
+        frames: 3,
+        models: { 'svm-au': { captured: Array(7).fill(0), reference: Array(7).fill(0), input: 'features' } },
+      }),
+    ).toThrow(/168 numbers each/);
+  });
+
+  it('the manifest allows reference features only on an SVM that reads the AU-style features', () => {
+    const neutral = { logProbs: Array(7).fill(-2), faces: 5, features: ferFeatures };
+    const au = { id: 'svm-au', kind: 'svm', path: 'svm-au/model.json', input: { type: 'au-features', featureVersion: 1 }, neutral };
+    expect(parseManifest({ models: [au] }).models[0]!.neutral?.features).toHaveLength(FEATURE_COUNT);
+    expect(() => parseManifest({ models: [{ id: 'fer-cnn', kind: 'cnn', path: 'fer-cnn/model.json', neutral }] })).toThrow(
+      /fer-cnn\)\.neutral\.features is only for an SVM that reads the AU-style features/,
+    );
+    expect(() => parseManifest({ models: [{ ...au, neutral: { ...neutral, features: [1, 2] } }] })).toThrow(
+      /neutral\.features must be 168/,
+    );
   });
 });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRealFaces } from '../../../src/core/contracts/index.ts';
 import { EMOTIONS, type Emotion } from '../../../src/core/labels.ts';
-import { applyNeutralOffsets, logProbs, neutralOffsets } from '../../../src/core/neutral-baseline.ts';
+import { applyNeutralOffsets, logProbs, neutralOffsets, type NeutralReference } from '../../../src/core/neutral-baseline.ts';
 import { defaultFacesOut } from '../../../src/train/faces/command.ts';
 import {
   DEFAULT_SUBJECT,
@@ -30,7 +30,7 @@ const argmaxLabel = (p: readonly number[]): Emotion => EMOTIONS[p.indexOf(Math.m
 // A reference that strongly favours neutral, as FER2013's neutral faces give: with it, putting a
 // photo into its own baseline changes the answer (with a uniform reference it would only sharpen
 // or soften the same argmax).
-const REFERENCE = logProbs(probs({ neutral: 0.7 }));
+const REFERENCE: NeutralReference = { logProbs: logProbs(probs({ neutral: 0.7 })), faces: 100 };
 const subject = new RegExp(DEFAULT_SUBJECT);
 
 const photo = (file: string, label: Emotion, m: number[] | null, other?: number[]): NeutralEvalPhoto => ({
@@ -54,7 +54,7 @@ describe('neutralBaselineAnswers', () => {
     const r = neutralBaselineAnswers(photos, new Map([['m', REFERENCE]]), subject);
     const moved = (p: number[], others: number[][]) => {
       const captured = others.map(logProbs).reduce((s, l) => s.map((v, k) => v + l[k]! / others.length), new Array<number>(7).fill(0));
-      return argmaxLabel(applyNeutralOffsets(p, neutralOffsets(REFERENCE, captured)));
+      return argmaxLabel(applyNeutralOffsets(p, neutralOffsets(REFERENCE.logProbs, captured)));
     };
     expect(r.predicted[0]).toEqual({ m: moved(ne1, [ne2]) });
     expect(r.predicted[1]).toEqual({ m: moved(ne2, [ne1]) });
@@ -180,5 +180,38 @@ describe('the result of a --neutral-baseline run', () => {
   it("goes to its own file by default, never the plain run's", () => {
     expect(defaultFacesOut('../shared/data/faces/jaffe')).toBe('runs/faces/jaffe.json');
     expect(defaultFacesOut('../shared/data/faces/jaffe', true)).toBe('runs/faces/jaffe-neutral.json');
+  });
+
+  it('moves a model with reference features at its input: own features + reference - the mean of the OTHER neutral photos', () => {
+    const withFeatures: NeutralReference = { ...REFERENCE, features: [0, 0] };
+    const at = (file: string, label: Emotion, features: number[]): NeutralEvalPhoto => ({
+      file,
+      label,
+      probs: { svm: probs({}) },
+      features,
+    });
+    const photos = [
+      at('neutral/KA.NE1.26.png', 'neutral', [1, 1]),
+      at('neutral/KA.NE2.27.png', 'neutral', [3, 1]),
+      at('angry/KA.AN1.39.png', 'angry', [2, 5]),
+      { file: 'sad/KA.SA1.33.png', label: 'sad' as const, probs: { svm: probs({}) }, features: null },
+    ];
+    const seen: number[][] = [];
+    // A stand-in model: angry when the second moved feature is above 2, else neutral.
+    const readMoved = (_id: string, f: Float32Array) => {
+      seen.push([...f]);
+      return probs(f[1]! > 2 ? { angry: 0.9 } : { neutral: 0.9 });
+    };
+    const r = neutralBaselineAnswers(photos, new Map([['svm', withFeatures]]), subject, readMoved);
+    // NE1 by NE2 alone, NE2 by NE1 alone, the angry photo by their mean [2, 1].
+    expect(seen).toEqual([
+      [-2, 0],
+      [2, 0],
+      [0, 4],
+    ]);
+    expect(r.predicted.slice(0, 3)).toEqual([{ svm: 'neutral' }, { svm: 'neutral' }, { svm: 'angry' }]);
+    // A face without features cannot be moved at its input: left as it is.
+    expect(r.predicted[3]).toEqual({});
+    expect(() => neutralBaselineAnswers(photos, new Map([['svm', withFeatures]]), subject)).toThrow(/give readMoved/);
   });
 });
