@@ -32,6 +32,11 @@ export interface EvaluatedImage {
 export interface NeutralBaselineRun {
   /** The regular expression on each file's base name whose first group names the person. */
   subject: string;
+  /**
+   * 'auto' (`--auto-neutral`): no label used, each person's baseline is the most relaxed share of
+   * their other photos (src/core/auto-neutral.ts); absent: their other photos labelled neutral.
+   */
+  pick?: 'auto';
   /** Persons among the photos with a face. */
   people: number;
   /** Photos with a face moved; left as they were (noSubject + noOtherNeutral + no model with a reference answered). */
@@ -155,12 +160,13 @@ export function parseRealFaces(json: unknown, file = `models/${REAL_FACES_FILE}`
     if (
       !isRecord(nb) ||
       typeof nb.subject !== 'string' ||
+      (nb.pick !== undefined && nb.pick !== 'auto') ||
       !['people', 'moved', 'unmoved', 'noSubject', 'noOtherNeutral'].every((k) => isCount(nb[k])) ||
       !isIds(nb.models) ||
       !isIds(nb.withoutReference)
     )
       fail(
-        '"neutralBaseline" must hold "subject", whole numbers people, moved, unmoved, noSubject and noOtherNeutral, and the id lists "models" and "withoutReference"',
+        '"neutralBaseline" must hold "subject", whole numbers people, moved, unmoved, noSubject and noOtherNeutral, the id lists "models" and "withoutReference", and "pick" only as "auto"',
       );
   }
   return json as unknown as RealFacesResult;

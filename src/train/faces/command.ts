@@ -1,5 +1,5 @@
 /**
- * npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR] [--neutral-baseline [--subject REGEX]]
+ * npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR] [--neutral-baseline [--auto-neutral] [--subject REGEX]]
  *
  * The real-face evaluation (evaluate-faces.ts) from the command line: prints the table, every
  * model's confusion matrix and what was skipped, and writes the JSON result atomically.
@@ -13,19 +13,22 @@ import { evaluateFaces, type RealFacesResult } from './evaluate-faces.ts';
 import { DEFAULT_SUBJECT, parseSubject } from './neutral-eval.ts';
 import { renderConfusion, renderRealFacesTable } from './render.ts';
 
-export const FACES_USAGE = `usage: npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR] [--neutral-baseline [--subject REGEX]]
+export const FACES_USAGE = `usage: npm run evaluate -- --faces DIR [--out FILE.json] [--models DIR] [--neutral-baseline [--auto-neutral] [--subject REGEX]]
 
   --faces DIR    labelled photos, DIR/<emotion>/* (folder names as for finetune, any case: happy/,
                  Happiness/, anger/, ...); unknown/ and other folders are skipped and listed.
                  Every model runs through the app's pipeline (as npm run predict); a photo with
                  no face counts as wrong; a model trained on this folder is marked in-sample.
   --out FILE     JSON result (default: runs/faces/<folder name>.json, with --neutral-baseline
-                 runs/faces/<folder name>-neutral.json)
+                 runs/faces/<folder name>-neutral.json, with --auto-neutral -neutral-auto.json)
   --models DIR   models folder with index.json (default: models)
   --neutral-baseline
                  what a user's captured neutral face would give: every photo's answers moved by
                  the mean of the same person's OTHER neutral photos (leave-one-out), as the app
                  moves them; models without a neutral reference in index.json stay as they are
+  --auto-neutral with --neutral-baseline: no label used; each person's neutral face is the most
+                 relaxed 10 % of their OTHER photos (highest mean p(neutral) over the models with a
+                 reference), as the app's automatic neutral face picks frames
   --subject REGEX
                  with --neutral-baseline: the person of a photo is the first group of REGEX on
                  its file name (default ${DEFAULT_SUBJECT}, as JAFFE's KA.AN1.39.png: KA); photos
@@ -37,17 +40,17 @@ const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s
  * The default output file for a photo folder: runs/faces/<folder name>.json, and
  * runs/faces/<folder name>-neutral.json with the neutral baseline (never the plain run's file).
  */
-export function defaultFacesOut(dir: string, neutralBaseline = false): string {
+export function defaultFacesOut(dir: string, neutralBaseline = false, auto = false): string {
   const name = basename(resolve(dir)).replace(/[^A-Za-z0-9_.-]+/g, '_') || 'faces';
-  return `runs/faces/${name}${neutralBaseline ? '-neutral' : ''}.json`;
+  return `runs/faces/${name}${neutralBaseline ? (auto ? '-neutral-auto' : '-neutral') : ''}.json`;
 }
 
 interface FacesArgs {
   dir: string;
   out: string;
   models: string;
-  /** The --subject pattern when --neutral-baseline is on. */
-  neutralBaseline?: { subject: string };
+  /** The --subject pattern when --neutral-baseline is on, and 'auto' with --auto-neutral. */
+  neutralBaseline?: { subject: string; pick?: 'auto' };
 }
 
 function parse(argv: readonly string[]): FacesArgs {
@@ -56,6 +59,7 @@ function parse(argv: readonly string[]): FacesArgs {
     out: { type: 'string' },
     models: { type: 'string' },
     'neutral-baseline': { type: 'boolean' },
+    'auto-neutral': { type: 'boolean' },
     subject: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -66,11 +70,19 @@ function parse(argv: readonly string[]): FacesArgs {
     throw new UsageError(
       '--subject names the person in each file name for --neutral-baseline: add --neutral-baseline, or leave --subject out',
     );
+  const auto = values['auto-neutral'] === true;
+  if (auto && !neutral)
+    throw new UsageError("--auto-neutral picks each person's neutral face for --neutral-baseline without labels: add --neutral-baseline");
   const subject = values.subject ?? DEFAULT_SUBJECT;
   if (neutral) parseSubject(subject);
-  const out = values.out ?? defaultFacesOut(values.faces, neutral);
+  const out = values.out ?? defaultFacesOut(values.faces, neutral, auto);
   if (!out.toLowerCase().endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${out}"`);
-  return { dir: values.faces, out, models: values.models ?? 'models', ...(neutral ? { neutralBaseline: { subject } } : {}) };
+  return {
+    dir: values.faces,
+    out,
+    models: values.models ?? 'models',
+    ...(neutral ? { neutralBaseline: { subject, ...(auto ? { pick: 'auto' as const } : {}) } } : {}),
+  };
 }
 
 function printResult(result: RealFacesResult): void {

@@ -25,12 +25,13 @@ import {
   type TrainedOn,
   type ModelEntry,
 } from '../../core/contracts/index.ts';
+import { AUTO_NEUTRAL_SHARE } from '../../core/auto-neutral.ts';
 import { LABEL_ALIASES } from '../../core/label-aliases.ts';
 import { EMOTIONS, type Emotion } from '../../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../../core/metrics.ts';
 import { parseSvmInput, predictSvm, svmInputOf, type SvmInputSpec, type SvmModel } from '../../core/svm/index.ts';
 import { openFolder, predictImages, readSvmModel, UsageError, type FileItem, type PredictedImage } from './deps.ts';
-import { neutralBaselineAnswers, parseSubject, type ReadMoved } from './neutral-eval.ts';
+import { neutralBaselineAnswers, parseSubject, type NeutralPick, type ReadMoved } from './neutral-eval.ts';
 
 /** The confusion matrix's extra column: photos with no face (or no prediction), all counted wrong. */
 export const NO_FACE = 'no face';
@@ -58,7 +59,7 @@ export interface EvaluateFacesOptions {
    * Move every answer by its person's neutral baseline (leave-one-out); `subject` is the regular
    * expression whose first group names the person in a file's base name (neutral-eval.ts).
    */
-  neutralBaseline?: { subject: string };
+  neutralBaseline?: { subject: string; pick?: NeutralPick };
 }
 
 const acceptedNames = (): string => EMOTIONS.map((e) => LABEL_ALIASES[e].join('/')).join(', ');
@@ -311,6 +312,7 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
         modelsDir,
         manifest.models.filter((m) => references.get(m.id)?.features),
       ),
+      options.neutralBaseline!.pick,
     );
     images.forEach((im, i) => {
       if (im.outcome !== 'face') return;
@@ -320,6 +322,7 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
     });
     neutralBaseline = {
       subject: options.neutralBaseline!.subject,
+      ...(options.neutralBaseline!.pick === 'auto' ? { pick: 'auto' as const } : {}),
       people: moved.people,
       moved: moved.moved,
       unmoved: moved.unmoved,
@@ -363,10 +366,10 @@ export async function evaluateFaces(options: EvaluateFacesOptions): Promise<Real
   if (neutralBaseline) {
     const nb = neutralBaseline;
     notes.push(
-      `With each person's neutral baseline (leave-one-out): every photo moved by the mean of the same person's other neutral photos ` +
+      `With each person's neutral baseline (leave-one-out): every photo moved by the mean of ${nb.pick === 'auto' ? `the most relaxed ${AUTO_NEUTRAL_SHARE * 100} % of the same person's other photos, picked without labels by the models' own p(neutral)` : "the same person's other neutral photos"} ` +
         `(person: the first group of /${nb.subject}/ on the file name); ${nb.moved} of ${scored.length - noFace.length} photos with a face moved ` +
         `(${nb.people} people), ${nb.unmoved} left as the models gave them (${nb.noSubject} name${nb.noSubject === 1 ? '' : 's'} naming no person, ` +
-        `${nb.noOtherNeutral} whose person has no other neutral photo). Models moved: ${nb.models.join(', ') || 'none'}.`,
+        `${nb.noOtherNeutral} whose person has no other ${nb.pick === 'auto' ? '' : 'neutral '}photo). Models moved: ${nb.models.join(', ') || 'none'}.`,
     );
     if (nb.withoutReference.length)
       notes.push(

@@ -12,8 +12,12 @@
  * person, when that person has no other neutral photo with a face, or for a model without a
  * reference. A model whose reference has features (an SVM on the AU-style features) is moved at its
  * input as the app moves it: the photo's features + reference features - the mean features of the
- * same other photos, then read again by `readMoved`. Pure: no browser, no files.
+ * same other photos, then read again by `readMoved`. With pick 'auto' (`--auto-neutral`) no label
+ * is used: the baseline is the most relaxed AUTO_NEUTRAL_SHARE of the same person's other photos,
+ * as the live view's automatic neutral face takes it (src/core/auto-neutral.ts). Pure: no browser,
+ * no files.
  */
+import { mostRelaxed, relaxedCount, relaxedScore } from '../../core/auto-neutral.ts';
 import { EMOTIONS, type Emotion } from '../../core/labels.ts';
 import {
   applyNeutralOffsets,
@@ -41,6 +45,9 @@ export interface NeutralEvalPhoto {
   /** The face's AU-style features (needed for models moved at their input). */
   features?: ArrayLike<number> | null;
 }
+
+/** Where each person's neutral face comes from: their photos labelled neutral, or without labels (auto-neutral.ts). */
+export type NeutralPick = 'labelled' | 'auto';
 
 /** A model moved at its input, run again on moved features: its probabilities. */
 export type ReadMoved = (id: string, features: Float32Array) => ArrayLike<number>;
@@ -101,17 +108,29 @@ export function neutralBaselineAnswers(
   references: ReadonlyMap<string, NeutralReference>,
   subject: RegExp,
   readMoved?: ReadMoved,
+  /** 'auto': no labels; the baseline is the most relaxed AUTO_NEUTRAL_SHARE of the person's other photos (auto-neutral.ts). */
+  pick: NeutralPick = 'labelled',
 ): NeutralEvalResult {
   const persons = photos.map((p) => personOf(p.file, subject));
-  // The neutral photos with a face, by person.
+  // The candidate photos with a face, by person: those labelled neutral, or with 'auto' all of them.
   const neutralByPerson = new Map<string, number[]>();
   photos.forEach((p, i) => {
     const person = persons[i];
-    if (person === undefined || p.probs === null || p.label !== NEUTRAL) return;
+    if (person === undefined || p.probs === null || (pick === 'labelled' && p.label !== NEUTRAL)) return;
     const list = neutralByPerson.get(person) ?? [];
     list.push(i);
     neutralByPerson.set(person, list);
   });
+  const scores = photos.map((p) => (p.probs === null ? -1 : (relaxedScore(p.probs, references) ?? -1)));
+  /** The photos whose mean moves photo i: never itself; with 'auto', the most relaxed share of the rest. */
+  const baselineFor = (i: number, person: string): number[] => {
+    const others = (neutralByPerson.get(person) ?? []).filter((j) => j !== i);
+    if (pick === 'labelled') return others;
+    return mostRelaxed(
+      others.map((j) => scores[j]!),
+      relaxedCount(others.length),
+    ).map((k) => others[k]!);
+  };
 
   const result: NeutralEvalResult = {
     predicted: photos.map(() => ({})),
@@ -132,7 +151,7 @@ export function neutralBaselineAnswers(
       result.unmoved++;
       return;
     }
-    const others = (neutralByPerson.get(person) ?? []).filter((j) => j !== i);
+    const others = baselineFor(i, person);
     if (others.length === 0) {
       result.noOtherNeutral++;
       result.unmoved++;

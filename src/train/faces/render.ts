@@ -21,13 +21,13 @@ export function renderRealFacesTable(result: RealFacesResult): string {
   const c = result.counts;
   const nb = result.neutralBaseline;
   const caption =
-    `**${result.set}**${nb ? " with each person's neutral baseline (leave-one-out)" : ''}: ${c.scored} labelled photos through the app's pipeline; no face found in ${c.noFace} (counted wrong for every model)` +
+    `**${result.set}**${nb ? ` with each person's neutral baseline (leave-one-out${nb.pick === 'auto' ? ', picked without labels' : ''})` : ''}: ${c.scored} labelled photos through the app's pipeline; no face found in ${c.noFace} (counted wrong for every model)` +
     `${c.unreadable ? `; ${c.unreadable} unreadable file${c.unreadable === 1 ? '' : 's'} left out` : ''}. ` +
     `Per-emotion columns are recall (photos per emotion: ${EMOTIONS.map((e) => `${e} ${result.support[e]}`).join(', ')}). ` +
     (result.best ? `Best out-of-sample model: **${result.best}**.` : 'No out-of-sample model to name best.') +
     (nb
-      ? ` Each photo moved by the mean of the same person's other neutral photos: ${nb.moved} of ${c.withFace} photos with a face moved` +
-        ` (${nb.people} people; ${nb.noSubject} name${nb.noSubject === 1 ? '' : 's'} naming no person, ${nb.noOtherNeutral} without another neutral photo of the person)` +
+      ? ` Each photo moved by the mean of ${nb.pick === 'auto' ? "the most relaxed of the same person's other photos (by the models' p(neutral), no labels)" : "the same person's other neutral photos"}: ${nb.moved} of ${c.withFace} photos with a face moved` +
+        ` (${nb.people} people; ${nb.noSubject} name${nb.noSubject === 1 ? '' : 's'} naming no person, ${nb.noOtherNeutral} without another ${nb.pick === 'auto' ? '' : 'neutral '}photo of the person)` +
         `${nb.withoutReference.length ? `; no neutral reference, scored as they are: ${nb.withoutReference.join(', ')}` : ''}.`
       : '');
   const header = `| model | kind | accuracy | macro F1 | ${EMOTIONS.join(' | ')} | in-sample |`;

@@ -130,6 +130,11 @@ describe('usage errors exit 2 before any browser work', () => {
       /--subject .*add --neutral-baseline, or leave --subject out/,
     ],
     [
+      '--auto-neutral without --neutral-baseline',
+      ['--faces', '.', '--auto-neutral'],
+      /--auto-neutral .*add --neutral-baseline/,
+    ],
+    [
       'a --subject that is no regular expression',
       ['--faces', '.', '--neutral-baseline', '--subject', '^(..'],
       /--subject "\^\(\.\." is not a regular expression/,

@@ -215,3 +215,54 @@ describe('the result of a --neutral-baseline run', () => {
     expect(() => neutralBaselineAnswers(photos, new Map([['svm', withFeatures]]), subject)).toThrow(/give readMoved/);
   });
 });
+
+describe('--auto-neutral: the baseline picked without labels', () => {
+  it("moves each photo by the most relaxed 10 % of the same person's OTHER photos, whatever their labels", () => {
+    // KA: eleven photos; the most relaxed other photo (highest p(neutral)) is a "sad" one, by design.
+    const relaxed = probs({ neutral: 0.9 });
+    const angry = probs({ neutral: 0.05, angry: 0.8 });
+    const photos = [
+      photo('sad/KA.SA1.33.png', 'sad', relaxed),
+      ...Array.from({ length: 9 }, (_, k) => photo(`happy/KA.HA${k}.1.png`, 'happy', probs({ happy: 0.5, neutral: 0.1 + k / 100 }))),
+      photo('angry/KA.AN1.39.png', 'angry', angry),
+      photo('angry/KM.AN1.1.png', 'angry', angry),
+    ];
+    const r = neutralBaselineAnswers(photos, new Map([['m', REFERENCE]]), subject, undefined, 'auto');
+    // 10 others each: round(10 * 0.1) = 1 photo, the most relaxed one that is not the photo itself.
+    expect(r.baselineOf[10]).toEqual(['sad/KA.SA1.33.png']);
+    expect(r.baselineOf[0]).toEqual(['happy/KA.HA8.1.png']);
+    // KM has no other photo: left as it is.
+    expect(r.baselineOf[11]).toEqual([]);
+    expect(r).toMatchObject({ moved: 11, unmoved: 1, noOtherNeutral: 1 });
+    const labelled = neutralBaselineAnswers(photos, new Map([['m', REFERENCE]]), subject);
+    expect(labelled).toMatchObject({ moved: 0, noOtherNeutral: 12 });
+  });
+
+  it('writes to its own file and records the pick, which the parser accepts only as "auto"', () => {
+    expect(defaultFacesOut('../shared/data/faces/jaffe', true, true)).toBe('runs/faces/jaffe-neutral-auto.json');
+    const base = {
+      version: 1,
+      set: 'jaffe',
+      counts: { labelled: 1, scored: 1, withFace: 1, noFace: 0 },
+      models: [],
+      best: null,
+      notes: [],
+      neutralBaseline: {
+        subject: DEFAULT_SUBJECT,
+        people: 1,
+        moved: 1,
+        unmoved: 0,
+        noSubject: 0,
+        noOtherNeutral: 0,
+        models: [],
+        withoutReference: [],
+      },
+    };
+    expect(parseRealFaces({ ...base, neutralBaseline: { ...base.neutralBaseline, pick: 'auto' } }, 'x.json').neutralBaseline?.pick).toBe(
+      'auto',
+    );
+    expect(() => parseRealFaces({ ...base, neutralBaseline: { ...base.neutralBaseline, pick: 'labels' } }, 'x.json')).toThrow(
+      /"pick" only as "auto"/,
+    );
+  });
+});
