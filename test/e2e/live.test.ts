@@ -660,4 +660,43 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
       }
     },
   );
+
+  it.skipIf(!hasRealCnn)(
+    `Auto: the neutral face learnt from the frames, without a capture, and the choice kept across a reload${hasRealCnn ? '' : ' (skipped: models/fer-cnn not trained yet)'}`,
+    async () => {
+      const real = await serveApp(outDir, realModels);
+      try {
+        const { page, foreign } = await openApp(browser, real.url);
+        const label = (id: string) => page.locator(`[data-face="0"] [data-model="${id}"]`).getAttribute('data-label');
+        try {
+          await page.click('[data-action="start"]');
+          await expect.poll(() => label('fer-cnn'), { timeout: 60_000 }).toBe('happy');
+          // The fake webcam shows one smiling face on every frame: its most relaxed frames are that
+          // face, so once learnt it reads as neutral, as after a capture, with nothing stored.
+          await page.check('[data-action="neutral-auto"]');
+          await page.waitForSelector('[data-neutral-state="auto"]', { timeout: 60_000 });
+          expect(await page.locator('[data-action="neutral-capture"]').textContent()).toContain('Neutral face: auto');
+          const moved = (await page.locator('[data-neutral-moved]').getAttribute('data-neutral-moved'))!.split(',');
+          expect(moved).toContain('svm-au');
+          for (const id of moved) await expect.poll(() => label(id), { timeout: 10_000 }).toBe('neutral');
+          expect(await page.evaluate('localStorage.getItem("emotion-lens.neutral-face.v1")')).toBeNull();
+          expect(await page.evaluate('localStorage.getItem("emotion-lens.neutral-auto.v1")')).toBe('1');
+          await page.screenshot({ path: join(artifacts, 'live-neutral-auto.png') });
+          await page.reload();
+          await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 90_000 });
+          expect(await page.isChecked('[data-action="neutral-auto"]')).toBe(true);
+          await page.click('[data-action="start"]');
+          await page.waitForSelector('[data-neutral-state="auto"]', { timeout: 60_000 });
+          await page.uncheck('[data-action="neutral-auto"]');
+          await page.waitForSelector('[data-neutral-state="none"]');
+          await expect.poll(() => label('fer-cnn'), { timeout: 10_000 }).toBe('happy');
+          expect(foreign).toEqual([]);
+        } finally {
+          await page.close();
+        }
+      } finally {
+        await real.close();
+      }
+    },
+  );
 });

@@ -1,9 +1,11 @@
 /**
  * The live view's "my neutral face" step (src/core/neutral-baseline.ts): capture a person's neutral
  * face over a couple of seconds, keep it in this browser (localStorage), and move the general
- * models' readings by it. Only models whose manifest entry has a neutral reference take part.
+ * models' readings by it; or learn it automatically from the most relaxed recent frames
+ * (src/core/auto-neutral.ts). Only models whose manifest entry has a neutral reference take part.
  */
 import type { ModelEntry } from '../../core/contracts/index.ts';
+import { AutoNeutral, type AutoNeutralOptions } from '../../core/auto-neutral.ts';
 import {
   baselineOffsets,
   NeutralCapture,
@@ -14,6 +16,10 @@ import {
 import type { RawTap } from './pipeline.ts';
 
 export const NEUTRAL_STORAGE_KEY = 'emotion-lens.neutral-face.v1';
+/** Whether the neutral face is learnt automatically ('1') or not. */
+export const AUTO_NEUTRAL_STORAGE_KEY = 'emotion-lens.neutral-auto.v1';
+/** Frames between two updates of the automatic neutral face (~1-2 s). */
+export const AUTO_NEUTRAL_EVERY = 30;
 /** Frames with exactly one face that a capture averages (~2 s at 15-30 FPS). */
 export const NEUTRAL_FRAMES = 30;
 /** A capture that has not got its frames by then fails and says why. */
@@ -23,7 +29,7 @@ export const NEUTRAL_TIMEOUT_MS = 10_000;
 export interface NeutralTarget {
   neutral: ReadonlyMap<string, number[]> | undefined;
   neutralFeatures: ReadonlyMap<string, number[]> | undefined;
-  rawTap: RawTap | undefined;
+  readonly rawTaps: Set<RawTap>;
 }
 
 /** The neutral references of the entries that have one, by id. */
@@ -97,7 +103,7 @@ export function captureNeutral(
     let none = 0;
     const finish = (error?: Error) => {
       clearTimeout(timer);
-      if (target.rawTap === tap) target.rawTap = undefined;
+      target.rawTaps.delete(tap);
       o.signal?.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolve(capture.finish(new Date()));
@@ -118,16 +124,42 @@ export function captureNeutral(
       finish(new Error(`Only ${capture.frames} of ${want} frames could be used (${why}). Try again.`));
     }, o.timeoutMs ?? NEUTRAL_TIMEOUT_MS);
     o.signal?.addEventListener('abort', onAbort);
-    target.rawTap = tap;
+    target.rawTaps.add(tap);
   });
+}
+
+/**
+ * A tap that learns the neutral face from the frames showing exactly one face and reports a new
+ * baseline every `every` frames once it has enough (src/core/auto-neutral.ts).
+ */
+export function autoNeutralTap(
+  references: ReadonlyMap<string, NeutralReference>,
+  onBaseline: (baseline: NeutralBaseline) => void,
+  o: AutoNeutralOptions & { every?: number } = {},
+): RawTap {
+  const auto = new AutoNeutral(references, o);
+  const every = o.every ?? AUTO_NEUTRAL_EVERY;
+  let frames = 0;
+  return (faces) => {
+    if (faces.length !== 1) return;
+    auto.addFrame(faces[0]!.probs, faces[0]!.features);
+    if (++frames % every !== 0) return;
+    const baseline = auto.baseline(new Date());
+    if (baseline) onBaseline(baseline);
+  };
 }
 
 /** What the views show of the neutral face. */
 export interface NeutralFaceState {
+  /** The baseline applied: the captured one, else (with auto) the learnt one. */
   baseline: NeutralBaseline | undefined;
   /** Models read against it, and those whose reference changed since the capture (not moved). */
   moved: string[];
   stale: string[];
+  /** Learning it automatically is on. */
+  auto: boolean;
+  /** The baseline applied is the learnt one (none captured). */
+  learnt: boolean;
 }
 
 /**
@@ -137,14 +169,26 @@ export interface NeutralFaceState {
 export class NeutralFaceStore {
   private state: NeutralFaceState;
   private readonly listeners = new Set<(state: NeutralFaceState) => void>();
+  private captured: NeutralBaseline | undefined;
+  private auto = false;
+  private learnt: NeutralBaseline | undefined;
 
   constructor(
     private readonly storage: Storage | undefined,
     /** Applies a baseline (undefined: none) and says which models it moves (LiveSession.setNeutralBaseline). */
     private readonly apply: (baseline: NeutralBaseline | undefined) => { moved: string[]; stale: string[] },
+    /** Starts (a listener) or stops (undefined) learning the neutral face from the live frames (LiveSession.setAutoNeutral). */
+    private readonly watch: (onBaseline: ((baseline: NeutralBaseline) => void) | undefined) => void = () => undefined,
   ) {
-    const baseline = loadNeutralBaseline(storage);
-    this.state = { baseline, ...apply(baseline) };
+    this.captured = loadNeutralBaseline(storage);
+    this.state = { baseline: this.captured, ...apply(this.captured), auto: false, learnt: false };
+    let auto = false;
+    try {
+      auto = storage?.getItem(AUTO_NEUTRAL_STORAGE_KEY) === '1';
+    } catch {
+      // Unreadable storage: off.
+    }
+    if (auto) this.setAuto(true);
   }
 
   subscribe(listener: (state: NeutralFaceState) => void): () => void {
@@ -157,20 +201,46 @@ export class NeutralFaceStore {
     return this.state;
   }
 
-  /** Stores and applies `baseline` (undefined: forgets it); false when the browser would not store it. */
+  /** Stores and applies a captured `baseline` (undefined: forgets it); false when the browser would not store it. */
   set(baseline: NeutralBaseline | undefined): boolean {
     const stored = saveNeutralBaseline(this.storage, baseline);
-    this.update(baseline);
+    this.captured = baseline;
+    this.update();
     return stored;
+  }
+
+  /**
+   * Learn the neutral face from the live frames (kept in memory, never stored), used while none is
+   * captured; the choice itself is stored.
+   */
+  setAuto(on: boolean): void {
+    this.auto = on;
+    try {
+      if (on) this.storage?.setItem(AUTO_NEUTRAL_STORAGE_KEY, '1');
+      else this.storage?.removeItem(AUTO_NEUTRAL_STORAGE_KEY);
+    } catch {
+      // Not stored: it lasts until the page is closed.
+    }
+    if (!on) this.learnt = undefined;
+    this.watch(
+      on
+        ? (baseline) => {
+            this.learnt = baseline;
+            if (!this.captured) this.update();
+          }
+        : undefined,
+    );
+    this.update();
   }
 
   /** Applies the current baseline again (the models have loaded: which ones it moves is known now). */
   refresh(): void {
-    this.update(this.state.baseline);
+    this.update();
   }
 
-  private update(baseline: NeutralBaseline | undefined): void {
-    this.state = { baseline, ...this.apply(baseline) };
+  private update(): void {
+    const baseline = this.captured ?? (this.auto ? this.learnt : undefined);
+    this.state = { baseline, ...this.apply(baseline), auto: this.auto, learnt: baseline !== undefined && baseline !== this.captured };
     for (const listener of this.listeners) listener(this.state);
   }
 }

@@ -159,7 +159,7 @@ export class LivePipeline {
    * Given every classified frame's readings before the output offsets and smoothing, and each face's
    * own features (the neutral capture); a model moved at its input has read moved features.
    */
-  rawTap: RawTap | undefined;
+  readonly rawTaps = new Set<RawTap>();
 
   constructor(
     private readonly landmarker: Pick<Landmarker, 'detectVideo' | 'detectImage'>,
@@ -426,13 +426,14 @@ export class LivePipeline {
       }
     }
     const now = performance.now();
-    this.rawTap?.(
-      d.ids.map((trackId, f) => ({
+    if (this.rawTaps.size > 0) {
+      const raw = d.ids.map((trackId, f) => ({
         trackId,
         probs: Object.fromEntries(Object.entries(probs).map(([id, rows]) => [id, rows[f]!])),
         ...(d.features ? { features: d.features.values.subarray(f * d.features.dim, (f + 1) * d.features.dim) } : {}),
-      })),
-    );
+      }));
+      for (const tap of this.rawTaps) tap(raw);
+    }
     const smoothing = this.settings.smoothing && d.mode === 'video';
     this.smoother.tauMs = smoothing ? this.settings.smoothingMs : 0;
     const faces: FaceResult[] = d.ids.map((trackId, f) => {

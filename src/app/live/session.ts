@@ -14,10 +14,10 @@ import type { EngineEvents, EngineOptions } from './engine.ts';
 import { ImageSizeError } from './image-cap.ts';
 import type { Inference, ModelsWhere } from './inference-client.ts';
 import { DetectorError, type Landmarker } from './landmarker.ts';
-import { STILL_REUSE, type Detection, type FrameSource, type LivePipeline, type PipelineSettings } from './pipeline.ts';
+import { STILL_REUSE, type Detection, type FrameSource, type LivePipeline, type PipelineSettings, type RawTap } from './pipeline.ts';
 import type { ModelStatus } from './runner.ts';
 import { FrameStats } from './stats.ts';
-import { applyBaseline, captureNeutral, neutralReferences, type CaptureOptions } from './neutral-face.ts';
+import { applyBaseline, autoNeutralTap, captureNeutral, neutralReferences, type CaptureOptions } from './neutral-face.ts';
 import type { NeutralBaseline } from '../../core/neutral-baseline.ts';
 import type { BackendChoice, BackendName, FrameResult } from './types.ts';
 
@@ -58,7 +58,7 @@ export interface SessionEngine {
   readonly inference: Pick<Inference, 'where' | 'lanes' | 'memory' | 'ahead' | 'skip'> | undefined;
   readonly pipeline: Pick<
     LivePipeline,
-    'detect' | 'classify' | 'process' | 'reset' | 'settings' | 'neutral' | 'neutralFeatures' | 'rawTap'
+    'detect' | 'classify' | 'process' | 'reset' | 'settings' | 'neutral' | 'neutralFeatures' | 'rawTaps'
   >;
   close(): void;
 }
@@ -188,6 +188,9 @@ export class LiveSession {
   private stills: Promise<unknown> = Promise.resolve();
   /** The person's neutral face, applied to the general models that have a reference (neutral-face.ts). */
   private neutralBaseline: NeutralBaseline | undefined;
+  /** Learning the neutral face automatically: who gets it, and the tap on the pipeline. */
+  private autoNeutral: ((baseline: NeutralBaseline) => void) | undefined;
+  private autoTap: RawTap | undefined;
 
   constructor(
     private readonly options: SessionOptions,
@@ -279,6 +282,7 @@ export class LiveSession {
       this.engine = engine;
       engine.pipeline.settings = { ...this.smoothing };
       applyBaseline(engine.pipeline, this.neutralBaseline, neutralReferences(this.generalEntries));
+      this.attachAutoNeutral();
       if (this.hidden.length > 0) engine.inference?.skip(this.hidden);
       // maxFaces may have changed while loading.
       if (this.maxFaces !== this.options.maxFaces) await engine.landmarker.setNumFaces(this.maxFaces).catch(() => undefined);
@@ -349,6 +353,24 @@ export class LiveSession {
     if (kind === 'image') void this.processStill();
     else if (kind === 'video' && this.surface?.paused()) void this.classifyAgain();
     return result;
+  }
+
+  /**
+   * Learns the neutral face from the frames of the camera or video (neutral-face.ts autoNeutralTap):
+   * `onBaseline` gets each new one; undefined stops. Started again once the models have loaded.
+   */
+  setAutoNeutral(onBaseline: ((baseline: NeutralBaseline) => void) | undefined): void {
+    this.autoNeutral = onBaseline;
+    this.attachAutoNeutral();
+  }
+
+  private attachAutoNeutral(): void {
+    if (this.autoTap) this.engine?.pipeline.rawTaps.delete(this.autoTap);
+    this.autoTap = undefined;
+    const references = neutralReferences(this.generalEntries);
+    if (!this.engine || !this.autoNeutral || references.size === 0) return;
+    this.autoTap = autoNeutralTap(references, this.autoNeutral);
+    this.engine.pipeline.rawTaps.add(this.autoTap);
   }
 
   /** Captures the neutral face of the one face in view of the running camera or video (neutral-face.ts). */

@@ -5,6 +5,8 @@ import { FEATURE_COUNT } from '../../../src/core/features/index.ts';
 import { logProbs, type NeutralBaseline, type NeutralReference } from '../../../src/core/neutral-baseline.ts';
 import {
   applyBaseline,
+  AUTO_NEUTRAL_STORAGE_KEY,
+  autoNeutralTap,
   captureNeutral,
   loadNeutralBaseline,
   NEUTRAL_STORAGE_KEY,
@@ -14,11 +16,21 @@ import {
   type NeutralFaceState,
   type NeutralTarget,
 } from '../../../src/app/live/neutral-face.ts';
+import type { RawTap } from '../../../src/app/live/pipeline.ts';
 
 const ferNeutral: NeutralReference = { logProbs: logProbs([0.05, 0.02, 0.05, 0.03, 0.1, 0.05, 0.7]), faces: 100 };
 const refs = new Map([['cnn', ferNeutral]]);
 const face = (probs: number[]) => ({ trackId: 1, probs: { cnn: probs, personal: probs } });
 const sadLooking = [0.05, 0.02, 0.05, 0.03, 0.5, 0.05, 0.3];
+/** More neutral than sadLooking. */
+const uniformish = [0.05, 0.05, 0.05, 0.05, 0.1, 0.1, 0.6];
+/** A baseline captured from one frame of `probs`. */
+const captured = (probs: number[]): NeutralBaseline => ({
+  version: 1,
+  capturedAt: '2026-12-02T10:00:00.000Z',
+  frames: 1,
+  models: { cnn: { captured: logProbs(probs), reference: [...ferNeutral.logProbs] } },
+});
 
 function memoryStorage() {
   const data = new Map<string, string>();
@@ -32,19 +44,25 @@ function memoryStorage() {
 
 afterEach(() => vi.useRealTimers());
 
+/** The one tap attached to the target. */
+const tapOf = (target: NeutralTarget): RawTap => {
+  expect(target.rawTaps.size).toBe(1);
+  return [...target.rawTaps][0]!;
+};
+
 describe('captureNeutral', () => {
   it('averages frames with exactly one face, then detaches from the pipeline', async () => {
-    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTaps: new Set<RawTap>() };
     const progress: number[] = [];
     const done = captureNeutral(target, refs, { frames: 3, onProgress: (n) => progress.push(n) });
-    expect(target.rawTap).toBeDefined();
-    target.rawTap!([face(sadLooking)]);
-    target.rawTap!([face(sadLooking), face(sadLooking)]); // two faces: not used
-    target.rawTap!([]); // none: not used
-    target.rawTap!([face(sadLooking)]);
-    target.rawTap!([face(sadLooking)]);
+    expect(target.rawTaps.size).toBe(1);
+    tapOf(target)([face(sadLooking)]);
+    tapOf(target)([face(sadLooking), face(sadLooking)]); // two faces: not used
+    tapOf(target)([]); // none: not used
+    tapOf(target)([face(sadLooking)]);
+    tapOf(target)([face(sadLooking)]);
     const baseline = await done;
-    expect(target.rawTap).toBeUndefined();
+    expect(target.rawTaps.size).toBe(0);
     expect(progress).toEqual([1, 1, 1, 2, 3]);
     expect(baseline.frames).toBe(3);
     expect(Object.keys(baseline.models)).toEqual(['cnn']);
@@ -58,11 +76,11 @@ describe('captureNeutral', () => {
   it("captures the face's features for a model moved at its input, and applying sets that model's feature shift", async () => {
     const ferFeatures = Array.from({ length: FEATURE_COUNT }, (_, k) => k / 1000);
     const both = new Map<string, NeutralReference>([...refs, ['svm-au', { ...ferNeutral, features: ferFeatures }]]);
-    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTaps: new Set<RawTap>() };
     const done = captureNeutral(target, both, { frames: 2 });
     const features = new Float32Array(FEATURE_COUNT).fill(0.5);
-    target.rawTap!([{ trackId: 1, probs: { cnn: sadLooking, 'svm-au': sadLooking }, features }]);
-    target.rawTap!([{ trackId: 1, probs: { cnn: sadLooking, 'svm-au': sadLooking }, features }]);
+    tapOf(target)([{ trackId: 1, probs: { cnn: sadLooking, 'svm-au': sadLooking }, features }]);
+    tapOf(target)([{ trackId: 1, probs: { cnn: sadLooking, 'svm-au': sadLooking }, features }]);
     const baseline = await done;
     expect(baseline.models['svm-au']!.input).toBe('features');
     expect(applyBaseline(target, baseline, both)).toEqual({ moved: ['cnn', 'svm-au'], stale: [] });
@@ -74,27 +92,27 @@ describe('captureNeutral', () => {
 
   it('fails with a reason when the frames do not come in time', async () => {
     vi.useFakeTimers();
-    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTaps: new Set<RawTap>() };
     const done = captureNeutral(target, refs, { frames: 3, timeoutMs: 1000 });
-    target.rawTap!([face(sadLooking), face(sadLooking)]);
-    target.rawTap!([face(sadLooking), face(sadLooking)]);
+    tapOf(target)([face(sadLooking), face(sadLooking)]);
+    tapOf(target)([face(sadLooking), face(sadLooking)]);
     vi.advanceTimersByTime(1001);
     await expect(done).rejects.toThrow(/Only 0 of 3 frames .*more than one face/);
-    expect(target.rawTap).toBeUndefined();
+    expect(target.rawTaps.size).toBe(0);
     const none = captureNeutral(target, refs, { frames: 3, timeoutMs: 1000 });
-    target.rawTap!([]);
+    tapOf(target)([]);
     vi.advanceTimersByTime(1001);
     await expect(none).rejects.toThrow(/your face was not found/);
   });
 
   it('refuses when no model has a reference, and can be cancelled', async () => {
-    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTaps: new Set<RawTap>() };
     await expect(captureNeutral(target, new Map())).rejects.toThrow(/neutral-reference/);
     const abort = new AbortController();
     const done = captureNeutral(target, refs, { signal: abort.signal });
     abort.abort();
     await expect(done).rejects.toThrow(/cancelled/);
-    expect(target.rawTap).toBeUndefined();
+    expect(target.rawTaps.size).toBe(0);
   });
 });
 
@@ -102,9 +120,9 @@ describe('stored baselines', () => {
   it('round-trips through storage and ignores what it cannot read', async () => {
     const storage = memoryStorage();
     expect(loadNeutralBaseline(storage)).toBeUndefined();
-    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTaps: new Set<RawTap>() };
     const done = captureNeutral(target, refs, { frames: 1 });
-    target.rawTap!([face(sadLooking)]);
+    tapOf(target)([face(sadLooking)]);
     const baseline = await done;
     expect(saveNeutralBaseline(storage, baseline)).toBe(true);
     expect(loadNeutralBaseline(storage)).toEqual(baseline);
@@ -124,9 +142,9 @@ describe('stored baselines', () => {
   });
 
   it('applies only to models whose reference is unchanged, and turns off with none', async () => {
-    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTaps: new Set<RawTap>() };
     const done = captureNeutral(target, refs, { frames: 1 });
-    target.rawTap!([face(sadLooking)]);
+    tapOf(target)([face(sadLooking)]);
     const baseline = await done;
     expect(applyBaseline(target, baseline, refs)).toEqual({ moved: ['cnn'], stale: [] });
     const retrained = new Map([['cnn', { ...ferNeutral, logProbs: ferNeutral.logProbs.map((v) => v - 0.5) }]]);
@@ -149,9 +167,9 @@ describe('stored baselines', () => {
 describe('NeutralFaceStore', () => {
   it('loads what is stored, stores and applies what is set, tells its subscribers, and forgets on undefined', async () => {
     const storage = memoryStorage();
-    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTap: undefined };
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTaps: new Set<RawTap>() };
     const done = captureNeutral(target, refs, { frames: 1 });
-    target.rawTap!([face(sadLooking)]);
+    tapOf(target)([face(sadLooking)]);
     const baseline = await done;
     storage.setItem(NEUTRAL_STORAGE_KEY, JSON.stringify(baseline));
     const applied: (NeutralBaseline | undefined)[] = [];
@@ -159,7 +177,7 @@ describe('NeutralFaceStore', () => {
       applied.push(b);
       return applyBaseline(target, b, refs);
     });
-    expect(store.current).toEqual({ baseline, moved: ['cnn'], stale: [] });
+    expect(store.current).toEqual({ baseline, moved: ['cnn'], stale: [], auto: false, learnt: false });
     expect(target.neutral?.has('cnn')).toBe(true);
     const seen: NeutralFaceState[] = [];
     const stop = store.subscribe((s) => seen.push(s));
@@ -173,5 +191,63 @@ describe('NeutralFaceStore', () => {
     store.set(undefined);
     expect(seen.map((s) => s.moved)).toEqual([['cnn'], [], ['cnn'], ['cnn']]);
     expect(applied).toEqual([baseline, undefined, baseline, baseline, undefined]);
+  });
+
+  it('with Auto, applies the learnt baseline while none is captured, stores only the choice, and stops learning when turned off', () => {
+    const storage = memoryStorage();
+    const target: NeutralTarget = { neutral: undefined, neutralFeatures: undefined, rawTaps: new Set<RawTap>() };
+    let listener: ((b: NeutralBaseline) => void) | undefined;
+    const store = new NeutralFaceStore(
+      storage,
+      (b) => applyBaseline(target, b, refs),
+      (l) => (listener = l),
+    );
+    expect(listener).toBeUndefined();
+    store.setAuto(true);
+    expect(storage.data.get(AUTO_NEUTRAL_STORAGE_KEY)).toBe('1');
+    expect(store.current).toMatchObject({ auto: true, learnt: false, baseline: undefined });
+    // The session reports a learnt baseline: applied, never stored.
+    const learnt = captured(sadLooking);
+    listener!(learnt);
+    expect(store.current).toMatchObject({ auto: true, learnt: true, baseline: learnt, moved: ['cnn'] });
+    expect(storage.data.has(NEUTRAL_STORAGE_KEY)).toBe(false);
+    // A captured baseline wins over the learnt one; clearing it falls back to the learnt one.
+    const mine = captured(uniformish);
+    store.set(mine);
+    listener!(learnt);
+    expect(store.current).toMatchObject({ learnt: false, baseline: mine });
+    store.set(undefined);
+    expect(store.current).toMatchObject({ learnt: true, baseline: learnt });
+    store.setAuto(false);
+    expect(listener).toBeUndefined();
+    expect(storage.data.has(AUTO_NEUTRAL_STORAGE_KEY)).toBe(false);
+    expect(store.current).toMatchObject({ auto: false, learnt: false, baseline: undefined });
+    expect(target.neutral).toBeUndefined();
+    // The stored choice is taken up by the next page.
+    storage.setItem(AUTO_NEUTRAL_STORAGE_KEY, '1');
+    let started = false;
+    const next = new NeutralFaceStore(
+      storage,
+      (b) => applyBaseline(target, b, refs),
+      (l) => (started = l !== undefined),
+    );
+    expect(started).toBe(true);
+    expect(next.current.auto).toBe(true);
+  });
+});
+
+describe('autoNeutralTap', () => {
+  it('learns from frames with exactly one face and reports a baseline every `every` frames once it has enough', () => {
+    const reported: NeutralBaseline[] = [];
+    const tap = autoNeutralTap(refs, (b) => reported.push(b), { every: 5, minFrames: 10, window: 100 });
+    for (let i = 0; i < 9; i++) tap([face(sadLooking)]);
+    tap([face(sadLooking), face(sadLooking)]); // two faces: not learnt from
+    tap([]);
+    expect(reported).toHaveLength(0);
+    tap([face(uniformish)]); // the 10th frame learnt from: the most relaxed one
+    expect(reported).toHaveLength(1);
+    // 10 % of 10 frames: the single most neutral frame.
+    expect(reported[0]!.frames).toBe(1);
+    reported[0]!.models.cnn!.captured.forEach((v, k) => expect(v).toBeCloseTo(Math.log(uniformish[k]!), 9));
   });
 });

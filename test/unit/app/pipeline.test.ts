@@ -121,7 +121,7 @@ describe('LivePipeline', () => {
       () => mild,
     );
     const tapped: { trackId: number; probs: Readonly<Record<string, number[]>> }[][] = [];
-    pipeline.rawTap = (faces) => void tapped.push([...faces]);
+    pipeline.rawTaps.add((faces) => void tapped.push([...faces]));
     const plain = await pipeline.process(source, 'video', 640, 480);
     expect(plain.faces[0]!.readings[0]!.top).toBe(6);
     // This person's neutral face reads as sad-ish: a sad offset of +1 in log space makes this face sad.
@@ -148,7 +148,7 @@ describe('LivePipeline', () => {
       true,
     );
     const tapped: { features?: Float32Array }[] = [];
-    pipeline.rawTap = (faces) => void tapped.push(faces[0]!);
+    pipeline.rawTaps.add((faces) => void tapped.push(faces[0]!));
     await pipeline.process(source, 'video', 640, 480);
     expect(featureBatches[0]!.shifts).toBeUndefined();
     const shift = Array<number>(FEATURE_COUNT).fill(0.25);

@@ -35,7 +35,7 @@ function world(options: { where?: 'page' | 'worker' | 'split' } = {}) {
     settings: { smoothing: true, smoothingMs: 250 },
     neutral: undefined,
     neutralFeatures: undefined,
-    rawTap: undefined,
+    rawTaps: new Set(),
     reset: () => void log.push('reset'),
     detect: async (source, mode, width, height) => {
       log.push(`detect ${(source as unknown as { name: string }).name} ${mode} ${width}x${height}`);

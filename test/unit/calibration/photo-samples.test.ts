@@ -176,7 +176,7 @@ describe('LiveSession.detectStill', () => {
         settings: { smoothing: true, smoothingMs: 250 },
         neutral: undefined,
         neutralFeatures: undefined,
-        rawTap: undefined,
+        rawTaps: new Set(),
         reset: () => void resets++,
         detect: async (_s, mode) => {
           calls.push(mode);

@@ -30,7 +30,7 @@ function setup() {
       settings: { smoothing: true, smoothingMs: 250 },
       neutral: undefined,
       neutralFeatures: undefined,
-      rawTap: undefined,
+      rawTaps: new Set(),
       reset: () => {},
       detect: async () => ({ mode: 'video', startMs: 123, ids: [1] }) as unknown as Detection,
       classify: async () => frameOf(),
