@@ -129,11 +129,7 @@ describe('usage errors exit 2 before any browser work', () => {
       ['--faces', '.', '--subject', '^(..)'],
       /--subject .*add --neutral-baseline, or leave --subject out/,
     ],
-    [
-      '--auto-neutral without --neutral-baseline',
-      ['--faces', '.', '--auto-neutral'],
-      /--auto-neutral .*add --neutral-baseline/,
-    ],
+    ['--auto-neutral without --neutral-baseline', ['--faces', '.', '--auto-neutral'], /--auto-neutral .*add --neutral-baseline/],
     [
       'a --subject that is no regular expression',
       ['--faces', '.', '--neutral-baseline', '--subject', '^(..'],
