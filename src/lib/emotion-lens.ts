@@ -6,7 +6,8 @@
 import { ACTION_UNITS } from '../core/features/index.ts';
 import { EMOTIONS, emotionName } from '../core/labels.ts';
 import { loadEngine, type Engine } from '../app/live/engine.ts';
-import { applyBaseline, captureNeutral, neutralReferences } from '../app/live/neutral-face.ts';
+import { applyBaseline, autoNeutralTap, captureNeutral, neutralReferences } from '../app/live/neutral-face.ts';
+import type { RawTap } from '../app/live/pipeline.ts';
 import { parseNeutralBaseline, type NeutralBaseline } from '../core/neutral-baseline.ts';
 import type { ModelEntry } from '../app/manifest.ts';
 import type { ModelStatus } from '../app/live/runner.ts';
@@ -46,6 +47,13 @@ export interface EmotionLens {
    * changed since the capture (not moved). Loads first if needed.
    */
   setNeutralBaseline(baseline: NeutralBaseline | undefined): Promise<{ moved: string[]; stale: string[] }>;
+  /**
+   * Learns the neutral face from the detect() calls on a video, without a capture: the most relaxed
+   * 10 % of the last 900 frames with exactly one face, updated every 30 frames once 90 are in
+   * (src/core/auto-neutral.ts). Applied while no baseline is set with setNeutralBaseline;
+   * `onBaseline` gets each new one. `false` stops and forgets it. Loads first if needed.
+   */
+  setAutoNeutral(on: boolean, onBaseline?: (baseline: NeutralBaseline) => void): Promise<void>;
   /** Forgets face tracks and smoothing (call when a video source changes). */
   reset(): void;
   /** Frees the landmarker, the models and the worker; the lens cannot be used afterwards. */
@@ -65,6 +73,10 @@ class Lens implements EmotionLens {
   private entries = new Map<string, ModelEntry>();
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /** Set by setNeutralBaseline; the learnt one (setAutoNeutral) applies while there is none. */
+  private chosen: NeutralBaseline | undefined;
+  private learnt: NeutralBaseline | undefined;
+  private autoTap: RawTap | undefined;
 
   constructor(readonly config: Readonly<EmotionLensConfig>) {}
 
@@ -168,7 +180,29 @@ class Lens implements EmotionLens {
 
   async setNeutralBaseline(baseline: NeutralBaseline | undefined): Promise<{ moved: string[]; stale: string[] }> {
     await this.load();
-    return applyBaseline(this.engine!.pipeline, baseline && parseNeutralBaseline(baseline), neutralReferences(this.engine!.entries));
+    this.chosen = baseline && parseNeutralBaseline(baseline);
+    return this.applyNeutral();
+  }
+
+  async setAutoNeutral(on: boolean, onBaseline?: (baseline: NeutralBaseline) => void): Promise<void> {
+    await this.load();
+    const pipeline = this.engine!.pipeline;
+    if (this.autoTap) pipeline.rawTaps.delete(this.autoTap);
+    this.autoTap = undefined;
+    this.learnt = undefined;
+    if (on) {
+      this.autoTap = autoNeutralTap(neutralReferences(this.engine!.entries), (baseline) => {
+        this.learnt = baseline;
+        if (!this.chosen) this.applyNeutral();
+        onBaseline?.(baseline);
+      });
+      pipeline.rawTaps.add(this.autoTap);
+    }
+    this.applyNeutral();
+  }
+
+  private applyNeutral(): { moved: string[]; stale: string[] } {
+    return applyBaseline(this.engine!.pipeline, this.chosen ?? this.learnt, neutralReferences(this.engine!.entries));
   }
 
   reset(): void {

@@ -60,6 +60,7 @@ describe('npm run build:lib', () => {
       const lens = await readFile(join(out, 'types/lib/emotion-lens.d.ts'), 'utf8');
       expect(lens).toMatch(/captureNeutral\(options\?: \{[^}]*frames\?: number[^}]*\}\): Promise<NeutralBaseline>;/);
       expect(lens).toMatch(/setNeutralBaseline\(baseline: NeutralBaseline \| undefined\): Promise<\{/);
+      expect(lens).toMatch(/setAutoNeutral\(on: boolean, onBaseline\?: \(baseline: NeutralBaseline\) => void\): Promise<void>;/);
       expect(await readFile(join(out, 'types/lib/config.d.ts'), 'utf8')).toMatch(/export interface EmotionLensConfig/);
     } finally {
       await rm(out, { recursive: true, force: true });
