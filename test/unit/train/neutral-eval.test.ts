@@ -177,6 +177,14 @@ describe('the result of a --neutral-baseline run', () => {
     expect(() => parseRealFaces({ ...base, neutralBaseline: { ...neutralBaseline, models: 'm' } }, 'x.json')).toThrow(/"neutralBaseline"/);
   });
 
+  it('records an --auto-neutral pick, which the parser accepts only as "auto", and writes it to its own file', () => {
+    expect(parseRealFaces({ ...base, neutralBaseline: { ...neutralBaseline, pick: 'auto' } }, 'x.json').neutralBaseline?.pick).toBe('auto');
+    expect(() => parseRealFaces({ ...base, neutralBaseline: { ...neutralBaseline, pick: 'labels' } }, 'x.json')).toThrow(
+      /"pick" only as "auto"/,
+    );
+    expect(defaultFacesOut('../shared/data/faces/jaffe', true, true)).toBe('runs/faces/jaffe-neutral-auto.json');
+  });
+
   it("goes to its own file by default, never the plain run's", () => {
     expect(defaultFacesOut('../shared/data/faces/jaffe')).toBe('runs/faces/jaffe.json');
     expect(defaultFacesOut('../shared/data/faces/jaffe', true)).toBe('runs/faces/jaffe-neutral.json');
@@ -236,33 +244,5 @@ describe('--auto-neutral: the baseline picked without labels', () => {
     expect(r).toMatchObject({ moved: 11, unmoved: 1, noOtherNeutral: 1 });
     const labelled = neutralBaselineAnswers(photos, new Map([['m', REFERENCE]]), subject);
     expect(labelled).toMatchObject({ moved: 0, noOtherNeutral: 12 });
-  });
-
-  it('writes to its own file and records the pick, which the parser accepts only as "auto"', () => {
-    expect(defaultFacesOut('../shared/data/faces/jaffe', true, true)).toBe('runs/faces/jaffe-neutral-auto.json');
-    const base = {
-      version: 1,
-      set: 'jaffe',
-      counts: { labelled: 1, scored: 1, withFace: 1, noFace: 0 },
-      models: [],
-      best: null,
-      notes: [],
-      neutralBaseline: {
-        subject: DEFAULT_SUBJECT,
-        people: 1,
-        moved: 1,
-        unmoved: 0,
-        noSubject: 0,
-        noOtherNeutral: 0,
-        models: [],
-        withoutReference: [],
-      },
-    };
-    expect(parseRealFaces({ ...base, neutralBaseline: { ...base.neutralBaseline, pick: 'auto' } }, 'x.json').neutralBaseline?.pick).toBe(
-      'auto',
-    );
-    expect(() => parseRealFaces({ ...base, neutralBaseline: { ...base.neutralBaseline, pick: 'labels' } }, 'x.json')).toThrow(
-      /"pick" only as "auto"/,
-    );
   });
 });
