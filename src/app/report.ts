@@ -9,11 +9,22 @@ import { EMOTIONS } from '../core/labels.ts';
 import type { ClassMetrics } from '../core/metrics.ts';
 
 import type { ComparisonJson } from '../core/contracts/comparison.ts';
-import { REAL_FACES_FILE, REAL_FACES_NEUTRAL_FILE, type RealFacesResult } from '../core/contracts/real-faces.ts';
+import {
+  REAL_FACES_FILE,
+  REAL_FACES_NEUTRAL_AUTO_FILE,
+  REAL_FACES_NEUTRAL_FILE,
+  type RealFacesResult,
+} from '../core/contracts/real-faces.ts';
 
 // models/report.json (the comparison) and models/real-faces.json have their types and parsers in src/core/contracts.
 export { COMPARISON_FILE, parseComparison, type ComparisonJson } from '../core/contracts/comparison.ts';
-export { REAL_FACES_FILE, REAL_FACES_NEUTRAL_FILE, parseRealFaces, type RealFacesResult } from '../core/contracts/real-faces.ts';
+export {
+  REAL_FACES_FILE,
+  REAL_FACES_NEUTRAL_AUTO_FILE,
+  REAL_FACES_NEUTRAL_FILE,
+  parseRealFaces,
+  type RealFacesResult,
+} from '../core/contracts/real-faces.ts';
 
 export interface ReportView {
   accuracy?: number;
@@ -155,6 +166,8 @@ export interface SummaryInput {
   realFaces?: RealFacesResult | null;
   /** The same photos, each read against its person's neutral face (models/real-faces-neutral.json). */
   realFacesNeutral?: RealFacesResult | null;
+  /** The same, each person's neutral face picked without labels (models/real-faces-neutral-auto.json). */
+  realFacesNeutralAuto?: RealFacesResult | null;
 }
 
 /**
@@ -214,6 +227,11 @@ export function summaryColumns(input: SummaryInput): SummaryColumn[] {
   const realFaceSets = [
     [input.realFaces, (set: string) => `Real faces: ${set}`, `models/${REAL_FACES_FILE}`],
     [input.realFacesNeutral, (set: string) => `Real faces: ${set}, own neutral face`, `models/${REAL_FACES_NEUTRAL_FILE}`],
+    [
+      input.realFacesNeutralAuto,
+      (set: string) => `Real faces: ${set}, own neutral face, no labels`,
+      `models/${REAL_FACES_NEUTRAL_AUTO_FILE}`,
+    ],
   ] as const;
   for (const [rf, name, source] of realFaceSets) {
     if (!rf) continue;

@@ -121,6 +121,8 @@ export interface RealFacesResult {
 export const REAL_FACES_FILE = 'real-faces.json';
 /** The same evaluation with each person's neutral baseline (`--neutral-baseline`), beside it in models/. */
 export const REAL_FACES_NEUTRAL_FILE = 'real-faces-neutral.json';
+/** The same with each person's neutral face picked without labels (`--neutral-baseline --auto-neutral`). */
+export const REAL_FACES_NEUTRAL_AUTO_FILE = 'real-faces-neutral-auto.json';
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isFraction = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;

@@ -15,6 +15,7 @@ import {
   parseReport,
   REAL_FACES_FILE,
   REAL_FACES_NEUTRAL_FILE,
+  REAL_FACES_NEUTRAL_AUTO_FILE,
   type ModelReport,
 } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
@@ -204,16 +205,21 @@ process.exitCode = await main().catch((error: Error) => {
 /**
  * models/real-faces.json (written by `npm run evaluate -- --faces DIR --out models/real-faces.json`)
  * as a "Real faces" section, and models/real-faces-neutral.json (the same with --neutral-baseline)
- * below it; empty when absent. Figures are the files', never retyped.
+ * and models/real-faces-neutral-auto.json (with --auto-neutral too) below it; empty when absent. Figures are the files', never retyped.
  */
 async function realFacesSection(modelsDir: string): Promise<string> {
   const plain = await readRealFaces(join(modelsDir, REAL_FACES_FILE), '');
   const neutral = await readRealFaces(join(modelsDir, REAL_FACES_NEUTRAL_FILE), ' --neutral-baseline');
+  const auto = await readRealFaces(join(modelsDir, REAL_FACES_NEUTRAL_AUTO_FILE), ' --neutral-baseline --auto-neutral');
   let text = plain ? `\n## Real faces\n\nModels trained on FER2013 meet other faces live. ${renderRealFacesTable(plain)}` : '';
   if (neutral)
     text +=
       `\n### With each person's neutral face\n\nWhat the live view's "Set my neutral face" gives: every general model with a neutral ` +
       `reference reads each photo against the same person's other neutral photos (never the photo itself). ${renderRealFacesTable(neutral)}`;
+  if (auto)
+    text +=
+      `\n### With each person's neutral face, picked without labels\n\nWhat the live view's "Auto" gives: each photo read against the ` +
+      `most relaxed 10 % of the same person's other photos, picked by the models' own p(neutral), no label used. ${renderRealFacesTable(auto)}`;
   return text;
 }
 

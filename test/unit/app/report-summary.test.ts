@@ -112,12 +112,15 @@ describe('summaryColumns with the comparison and the real-face evaluation', () =
 
   it("the same photos read against each person's neutral face get a column of their own, after the plain one", () => {
     const moved = { ...realFaces, models: realFaces.models.map((m) => (m.id === 'fer' ? { ...m, accuracy: 0.6 } : m)) };
-    const both = summaryColumns({ reports: {}, realFaces, realFacesNeutral: moved });
+    const auto = { ...realFaces, models: realFaces.models.map((m) => (m.id === 'fer' ? { ...m, accuracy: 0.58 } : m)) };
+    const both = summaryColumns({ reports: {}, realFaces, realFacesNeutral: moved, realFacesNeutralAuto: auto });
     expect(both.map((c) => [c.name, c.source])).toEqual([
       ['Real faces: jaffe', 'models/real-faces.json'],
       ['Real faces: jaffe, own neutral face', 'models/real-faces-neutral.json'],
+      ['Real faces: jaffe, own neutral face, no labels', 'models/real-faces-neutral-auto.json'],
     ]);
     expect(both[1]!.cells.fer).toMatchObject({ accuracy: 0.6, best: true });
+    expect(both[2]!.cells.fer).toMatchObject({ accuracy: 0.58, best: true });
     expect(both[0]!.cells.fer!.accuracy).toBe(0.52);
   });
 
