@@ -6,7 +6,7 @@
 import { ACTION_UNITS } from '../core/features/index.ts';
 import { EMOTIONS, emotionName } from '../core/labels.ts';
 import { loadEngine, type Engine } from '../app/live/engine.ts';
-import { applyBaseline, autoNeutralTap, captureNeutral, neutralReferences } from '../app/live/neutral-face.ts';
+import { applyBaseline, autoNeutralTap, captureNeutral, NeutralFaceStore, neutralReferences } from '../app/live/neutral-face.ts';
 import type { RawTap } from '../app/live/pipeline.ts';
 import { parseNeutralBaseline, type NeutralBaseline } from '../core/neutral-baseline.ts';
 import type { ModelEntry } from '../app/manifest.ts';
@@ -73,10 +73,10 @@ class Lens implements EmotionLens {
   private entries = new Map<string, ModelEntry>();
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
-  /** Set by setNeutralBaseline; the learnt one (setAutoNeutral) applies while there is none. */
-  private chosen: NeutralBaseline | undefined;
-  private learnt: NeutralBaseline | undefined;
+  /** The app's rule for the neutral face (a set one wins over a learnt one), without storage. */
+  private neutral: NeutralFaceStore | undefined;
   private autoTap: RawTap | undefined;
+  private onLearnt: ((baseline: NeutralBaseline) => void) | undefined;
 
   constructor(readonly config: Readonly<EmotionLensConfig>) {}
 
@@ -180,29 +180,36 @@ class Lens implements EmotionLens {
 
   async setNeutralBaseline(baseline: NeutralBaseline | undefined): Promise<{ moved: string[]; stale: string[] }> {
     await this.load();
-    this.chosen = baseline && parseNeutralBaseline(baseline);
-    return this.applyNeutral();
+    const store = this.neutralStore();
+    store.set(baseline && parseNeutralBaseline(baseline));
+    const { moved, stale } = store.current;
+    return { moved, stale };
   }
 
   async setAutoNeutral(on: boolean, onBaseline?: (baseline: NeutralBaseline) => void): Promise<void> {
     await this.load();
-    const pipeline = this.engine!.pipeline;
-    if (this.autoTap) pipeline.rawTaps.delete(this.autoTap);
-    this.autoTap = undefined;
-    this.learnt = undefined;
-    if (on) {
-      this.autoTap = autoNeutralTap(neutralReferences(this.engine!.entries), (baseline) => {
-        this.learnt = baseline;
-        if (!this.chosen) this.applyNeutral();
-        onBaseline?.(baseline);
-      });
-      pipeline.rawTaps.add(this.autoTap);
-    }
-    this.applyNeutral();
+    this.onLearnt = on ? onBaseline : undefined;
+    this.neutralStore().setAuto(on);
   }
 
-  private applyNeutral(): { moved: string[]; stale: string[] } {
-    return applyBaseline(this.engine!.pipeline, this.chosen ?? this.learnt, neutralReferences(this.engine!.entries));
+  private neutralStore(): NeutralFaceStore {
+    const pipeline = this.engine!.pipeline;
+    const references = neutralReferences(this.engine!.entries);
+    this.neutral ??= new NeutralFaceStore(
+      undefined,
+      (baseline) => applyBaseline(pipeline, baseline, references),
+      (listener) => {
+        if (this.autoTap) pipeline.rawTaps.delete(this.autoTap);
+        this.autoTap = undefined;
+        if (!listener) return;
+        this.autoTap = autoNeutralTap(references, (baseline) => {
+          listener(baseline);
+          this.onLearnt?.(baseline);
+        });
+        pipeline.rawTaps.add(this.autoTap);
+      },
+    );
+    return this.neutral;
   }
 
   reset(): void {
