@@ -3,9 +3,9 @@
  * the general models read as most neutral are taken as their relaxed face, and the baseline of
  * src/core/neutral-baseline.ts is made from them exactly as from a capture. People rest between
  * expressions, so a share of any stretch of video shows their relaxed face; the models' raw
- * p(neutral), averaged over every model with a reference, finds those frames well enough: on JAFFE
- * (leave-one-out, docs/models.md) the 10 % most relaxed of a person's other photos are 66 % truly
- * neutral, and the best model reads 0.688 with them against 0.698 with the labelled neutral photos.
+ * p(neutral), averaged over the models with a reference moved at their output, finds those frames
+ * well enough: on JAFFE (leave-one-out, docs/models.md) the 10 % most relaxed of a person's other photos are 66 % truly
+ * neutral, and the best model reads 0.682 with them against 0.698 with the labelled neutral photos.
  */
 import { NeutralCapture, type NeutralBaseline, type NeutralReference } from './neutral-baseline.ts';
 import { EMOTIONS } from './labels.ts';
@@ -17,19 +17,24 @@ const NEUTRAL = EMOTIONS.indexOf('neutral');
 
 /**
  * How relaxed a face looks: the mean raw probability of neutral over the models with a reference
- * that read it; undefined when none did.
+ * that read it; undefined when none did. Models moved at their input (a reference with features:
+ * `svm-au`) vote only when no other model does: once a baseline applies, their readings come from
+ * moved features, so frames before and after it would be judged differently, while the other
+ * models' raw readings stay raw.
  */
 export function relaxedScore(
   readings: Readonly<Record<string, ArrayLike<number>>>,
   references: ReadonlyMap<string, NeutralReference>,
 ): number | undefined {
-  let sum = 0;
-  let count = 0;
+  const votes = { output: { sum: 0, count: 0 }, input: { sum: 0, count: 0 } };
   for (const [id, probs] of Object.entries(readings)) {
-    if (!references.has(id) || probs.length !== EMOTIONS.length) continue;
-    sum += probs[NEUTRAL]!;
-    count++;
+    const reference = references.get(id);
+    if (!reference || probs.length !== EMOTIONS.length) continue;
+    const vote = reference.features ? votes.input : votes.output;
+    vote.sum += probs[NEUTRAL]!;
+    vote.count++;
   }
+  const { sum, count } = votes.output.count > 0 ? votes.output : votes.input;
   return count > 0 ? sum / count : undefined;
 }
 

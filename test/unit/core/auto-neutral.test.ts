@@ -19,6 +19,12 @@ describe('relaxed frames', () => {
     expect(relaxedScore({ a: [1, 0] }, refs)).toBeUndefined();
   });
 
+  it('leaves out the models moved at their input (their readings are of moved features once a baseline applies) unless no other model read the face', () => {
+    const withSvm = new Map([...refs, ['svm', { ...ref, features: new Array<number>(FEATURE_COUNT).fill(0) }]]);
+    expect(relaxedScore({ a: p(0.8), b: p(0.4), svm: p(0) }, withSvm)).toBeCloseTo(0.6, 12);
+    expect(relaxedScore({ svm: p(0.3) }, withSvm)).toBeCloseTo(0.3, 12);
+  });
+
   it('takes a share of the frames, at least one, the highest scores first', () => {
     expect([0, 1, 9, 10, 19, 25].map((n) => relaxedCount(n))).toEqual([0, 1, 1, 1, 2, 3]);
     expect(relaxedCount(10, 0.5)).toBe(5);
