@@ -5,7 +5,7 @@
  *
  *   npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain,worker-fresh]
  *                         [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA] [--reuse N]
- *                         [--max-seconds 120] [--json FILE] [--cpu-profile FILE]
+ *                         [--auto-neutral] [--max-seconds 120] [--json FILE] [--cpu-profile FILE]
  *
  * --where: all models in the inference worker with video frames read ahead (default, as the app
  * does on 2 cores or more; ?worker=1), split between the page thread and the worker
@@ -14,6 +14,8 @@
  * ahead with the landmarker on every frame (worker-fresh: ?reuse=0; by default a frame where the face
  * held still reuses the last landmarks, pipeline.ts StillReuse).
  * --landmarker worker: MediaPipe in its own worker (?landmarker=worker).
+ * --auto-neutral: tick the live view's neutral-face Auto box first (src/core/auto-neutral.ts: the
+ * baseline learnt from the most relaxed recent frames), to measure what learning it costs per frame.
  * --cpu-profile FILE: also record a DevTools CPU profile of the page thread over the measured
  * frames (FILE.cpuprofile per run, loadable in DevTools) and print its self time by function; the
  * profiler costs a few FPS, so compare such runs with each other only.
@@ -36,10 +38,11 @@ import { parseInteger, parseList, parseChoice, parseNumber, parseOptions, UsageE
 
 const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain,worker-fresh]
                            [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA] [--reuse N]
-                           [--max-seconds 120] [--warmup 150] [--json FILE] [--cpu-profile FILE]
+                           [--auto-neutral] [--max-seconds 120] [--warmup 150] [--json FILE] [--cpu-profile FILE]
   --where        worker-fresh: as worker, with the landmarker on every frame (?reuse=0)
   --reuse N      with worker: at most N frames in a row reuse the last landmarks (?reuse=N; default the app's, 1)
   --hide         models to hide in the live view's "Models shown" (a hidden model is not run)
+  --auto-neutral tick the neutral face's Auto box (learn the neutral face from the frames) before starting
   --camera-noise Gaussian pixel noise of the fake webcam, in gray levels (default 0: each photo repeats unchanged)
   --cpu-profile  write the page thread's CPU profile over the measured frames to FILE-<backend>-<where>.cpuprofile
                  and print its self time by function (the profiler slows the page a little)`;
@@ -66,6 +69,7 @@ function options() {
       'camera-noise': { type: 'string', default: '0' },
       reuse: { type: 'string' },
       'cpu-profile': { type: 'string' },
+      'auto-neutral': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     });
     return {
@@ -79,6 +83,7 @@ function options() {
       cameraNoise: parseNumber('camera-noise', values['camera-noise'], { min: 0, max: 64 }),
       reuse: values.reuse === undefined ? undefined : parseInteger('reuse', values.reuse, { min: 0, max: 30 }),
       hide: values.hide === undefined ? [] : parseList('hide', values.hide, (_, v) => v),
+      autoNeutral: values['auto-neutral'] === true,
       cpuProfile: values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile'].replace(/\.cpuprofile$/, '')),
     };
   } catch (error) {
@@ -96,6 +101,7 @@ const {
   wheres,
   landmarker,
   hide,
+  autoNeutral,
   cameraNoise,
   reuse,
   cpuProfile,
@@ -147,6 +153,8 @@ interface BenchRow {
   backend: string;
   where: string;
   lanes?: string;
+  /** The neutral face at the end: none, set, auto (learnt from the frames). */
+  neutral: string;
   frames: number;
   /** Share of frames whose crop models started on early crops (read ahead). */
   readAhead: number;
@@ -220,6 +228,17 @@ try {
                 `--hide ${id}: ${hidden === null ? 'no "Models shown" box for it (did it load?)' : 'its box stayed checked'}`,
               );
           }
+          if (autoNeutral) {
+            const ticked = await page.evaluate(() => {
+              const box = document.querySelector<HTMLInputElement>('[data-action="neutral-auto"]');
+              if (box && !box.checked) box.click();
+              return box?.checked ?? null;
+            });
+            if (ticked !== true)
+              throw new Error(
+                `--auto-neutral: ${ticked === null ? 'no neutral-face Auto box on the page' : 'the Auto box stayed unticked'}`,
+              );
+          }
           await page.click('[data-action="start"]');
           // Each poll moves the timing log gathered so far out of the page (so the log does not grow
           // the heap being measured), then forces a GC and reads the heap.
@@ -266,7 +285,10 @@ try {
             await writeFile(file, JSON.stringify(profile));
             profiles.push(`${renderProfileSummary(summarizeProfile(profile, 25), `page thread, ${backend} ${where}`)}\n  (${file})`);
           }
+          // 'auto' once a neutral face has been learnt from the frames (--auto-neutral).
+          const neutral = (await page.locator('[data-neutral-state]').first().getAttribute('data-neutral-state')) ?? 'none';
           const row: BenchRow = {
+            neutral,
             backend: last.backend,
             where: modelsIn && modelsIn !== where.replace(/-(plain|fresh)$/, '') ? modelsIn : where,
             ...(lanes ? { lanes } : {}),
@@ -317,7 +339,7 @@ function heapText(r: BenchRow): string {
   return `${r.heapMB.start} MB at start, ${first[1]} at frame ${first[0]}, ${r.heapMB.end} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% after frame ${first[0]})`;
 }
 console.log(
-  `\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}${cameraNoise > 0 ? `, camera noise sigma ${cameraNoise}` : ''}${reuse !== undefined ? `, reuse ${reuse}` : ''}${hide.length > 0 ? `, hidden: ${hide.join(', ')}` : ''}`,
+  `\nbench:live, ${new Date().toISOString()}, models: ${fixtureDir ? 'untrained fixtures' : modelsDir}${cameraNoise > 0 ? `, camera noise sigma ${cameraNoise}` : ''}${reuse !== undefined ? `, reuse ${reuse}` : ''}${hide.length > 0 ? `, hidden: ${hide.join(', ')}` : ''}${autoNeutral ? ', neutral face: Auto' : ''}`,
 );
 console.log('ms p50 / p95 per frame; FPS = frames processed per second of wall time');
 for (const r of results) {
@@ -325,7 +347,7 @@ for (const r of results) {
     .map(([id, s]) => `${id} ${fmt(s)}`)
     .join(', ');
   console.log(
-    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS${r.readAhead > 0 ? `  read ahead ${(r.readAhead * 100).toFixed(1)}%` : ''}${r.reused > 0 ? `  landmarks reused ${(r.reused * 100).toFixed(1)}%` : ''}  end-to-end ${fmt(r.total)}${r.reused > 0 ? ` (landmarked ${fmt(r.totalLandmarked)}, reused ${fmt(r.totalReused)})` : ''}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
+    `${r.backend.padEnd(7)} ${r.where.padEnd(6)} ${String(r.frames).padStart(5)} frames  ${String(r.fps).padStart(5)} FPS${r.readAhead > 0 ? `  read ahead ${(r.readAhead * 100).toFixed(1)}%` : ''}${r.reused > 0 ? `  landmarks reused ${(r.reused * 100).toFixed(1)}%` : ''}  end-to-end ${fmt(r.total)}${r.reused > 0 ? ` (landmarked ${fmt(r.totalLandmarked)}, reused ${fmt(r.totalReused)})` : ''}  landmarker ${fmt(r.landmarker)}  crop ${fmt(r.crop)}  features ${fmt(r.features)}  ${modelCols}${r.lanes ? `  lanes ${r.lanes}` : ''}${r.neutral !== 'none' ? `  neutral ${r.neutral}` : ''}  tensors ${r.tensors.start}->${r.tensors.end}  heap ${heapText(r)}${r.truncated ? '  (stopped at --max-seconds)' : ''}`,
   );
 }
 for (const p of profiles) console.log(`\n${p}`);
