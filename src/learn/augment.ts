@@ -21,7 +21,16 @@ export interface AugmentOptions {
    * none); augmentBatch then needs the rows' FaceShapes.
    */
   expressionWarp?: ExpressionWarpOptions;
+  /**
+   * Probability of hiding half the face last: the rows above or below PART_MASK_SPLIT (even odds)
+   * are filled with the image's mean, so that the network learns to read the brows and eyes
+   * without the mouth and the mouth without them (undefined or 0: never; no random draw then).
+   */
+  partMask?: number;
 }
+
+/** The first row of the lower half that partMask hides: below the eyes, above the nose tip in FER2013's framing. */
+export const PART_MASK_SPLIT = 26;
 
 /** What the expression warp needs besides the pixels, for every row of the pixel table. */
 export interface FaceShapes {
@@ -106,8 +115,19 @@ export function augmentBatch(
     }
     augmentInto(src, off, dst, i * IMAGE_PIXELS, opts, rand);
     if (opts.photometric) photometricInto(dst, i * IMAGE_PIXELS, opts.photometric, rand);
+    if (opts.partMask && rand() < opts.partMask) maskHalfInto(dst, i * IMAGE_PIXELS, rand() < 0.5 ? 'upper' : 'lower');
   }
   return dst;
+}
+
+/** Fills the upper (rows < PART_MASK_SPLIT) or lower half of the image at `off` with its mean. */
+export function maskHalfInto(dst: Float32Array, off: number, half: 'upper' | 'lower'): void {
+  const img = dst.subarray(off, off + IMAGE_PIXELS);
+  let mean = 0;
+  for (let i = 0; i < IMAGE_PIXELS; i++) mean += img[i]!;
+  mean /= IMAGE_PIXELS;
+  const split = PART_MASK_SPLIT * IMAGE_SIZE;
+  img.fill(mean, half === 'upper' ? 0 : split, half === 'upper' ? split : IMAGE_PIXELS);
 }
 
 /**

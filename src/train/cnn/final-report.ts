@@ -58,7 +58,7 @@ export async function publishBestEpoch(r: FinishedRun): Promise<TrainCnnResult> 
     notes:
       `accuracy without test-time flip: ${accuracyNoTta.toFixed(4)}; best PublicTest accuracy ${state.bestValAcc.toFixed(4)} at epoch ${state.bestEpoch}; ` +
       `batch ${o.batchSize}, lr ${o.lr} ${o.schedule}, label smoothing ${o.labelSmoothing}, augmentation ${o.augment ? `${o.expressionWarp ? `expression warp toward neutral (kept ${o.expressionWarp.low}-${o.expressionWarp.high}, half the non-neutral images), ` : ''}rotation 10deg, shift 10%, zoom 10%, flip${o.photometric ? ', photometric (light, contrast, gamma, blur, down-up scaling, noise, erasing)' : ''}` : 'off'}` +
-      `${o.crops ? `, app pipeline crops with probability ${o.cropMix ?? 0.5}` : ''}${o.balance ? `, class-balanced loss (power ${o.balance})` : ''}${o.distill ? `, distilled from ${o.distill.teachers.join(' + ')} (weight ${o.distill.weight})` : ''}${o.mixup ? `, mixup (alpha ${o.mixup})` : ''}${o.init ? `, started from ${o.init}` : ''}, seed ${o.seed}`,
+      `${o.crops ? `, app pipeline crops with probability ${o.cropMix ?? 0.5}` : ''}${o.balance ? `, class-balanced loss (power ${o.balance})` : ''}${o.distill ? `, distilled from ${o.distill.teachers.join(' + ')} (weight ${o.distill.weight})` : ''}${o.mixup ? `, mixup (alpha ${o.mixup})` : ''}${o.partMask ? `, half the face hidden with probability ${o.partMask}` : ''}${o.init ? `, started from ${o.init}` : ''}, seed ${o.seed}`,
   });
   const extra = {
     accuracyNoTta,
@@ -76,6 +76,7 @@ export async function publishBestEpoch(r: FinishedRun): Promise<TrainCnnResult> 
     expressionWarp: o.expressionWarp ? `${o.expressionWarp.low}-${o.expressionWarp.high}` : null,
     distill: o.distill ?? null,
     mixup: o.mixup ?? null,
+    partMask: o.partMask ?? null,
     init: o.init ?? null,
   };
   await publishModelDir(

@@ -57,6 +57,8 @@ export interface TrainCnnOptions {
   distill?: { teachers: string[]; weight: number };
   /** Mixup (learn/mixup.ts) with this Beta(alpha, alpha) parameter; undefined = none. */
   mixup?: number;
+  /** Hide the upper or lower half of the face with this probability (learn/augment.ts partMask); undefined = never. */
+  partMask?: number;
   /** Write models/index.json next to `out` (default true). */
   manifest?: boolean;
   /** Aborting it acts like Ctrl-C: finish the step, keep the checkpoint, leave `out` untouched. */

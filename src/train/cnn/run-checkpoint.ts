@@ -36,6 +36,7 @@ export interface CheckpointSettings extends Pick<
   | 'expressionWarp'
   | 'distill'
   | 'mixup'
+  | 'partMask'
 > {
   limit: number | null;
   data: DataFingerprint;
@@ -61,6 +62,7 @@ const SETTING_FLAGS: Record<keyof CheckpointSettings, string> = {
   expressionWarp: '--expression-warp',
   distill: '--distill',
   mixup: '--mixup',
+  partMask: '--part-mask',
 };
 
 /** A run's progress: state.json of each epoch folder. */

@@ -77,12 +77,14 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     expressionWarp: o.expressionWarp,
     distill: o.distill,
     mixup: o.mixup,
+    partMask: o.partMask,
   };
   if (o.init && !existsSync(join(o.init, 'model.json'))) {
     throw new UsageError(`--init ${o.init}: no model.json there; give a model folder of the same architecture, e.g. models/fer-cnn`);
   }
   if (o.expressionWarp && !o.augment) throw new UsageError('--expression-warp and --no-augment contradict each other');
   if (o.mixup && !o.augment) throw new UsageError('--mixup and --no-augment contradict each other');
+  if (o.partMask && !o.augment) throw new UsageError('--part-mask and --no-augment contradict each other');
   for (const t of o.distill?.teachers ?? []) {
     if (!existsSync(join(t, 'model.json')))
       throw new UsageError(`--distill ${t}: no model.json there; give CNN model folders, e.g. models/fer-cnn`);
@@ -175,6 +177,7 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
         ...REFERENCE_AUGMENTATION,
         ...(o.photometric ? { photometric: PHOTOMETRIC_AUGMENTATION } : {}),
         ...(o.expressionWarp ? { expressionWarp: { ...o.expressionWarp, prob: EXPRESSION_WARP_PROB } } : {}),
+        ...(o.partMask ? { partMask: o.partMask } : {}),
       };
 
   const pool = await TrainingPool.start({

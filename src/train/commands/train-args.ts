@@ -65,7 +65,9 @@ npm run train -- cnn [options]
                         teacher CNN folders (flip TTA) on each training image, e.g. models/fer-cnn,models/fer-cnn-robust
   --distill-weight X    the teachers' share of the target, X in (0, 1] (default 0.5; needs --distill)
   --mixup ALPHA         mixup: blend each training image and its target with another of the batch, weight
-                        ~ Beta(ALPHA, ALPHA), ALPHA in (0, 10], e.g. 0.2 (default off)`;
+                        ~ Beta(ALPHA, ALPHA), ALPHA in (0, 10], e.g. 0.2 (default off)
+  --part-mask P         with probability P in (0, 1], hide the upper half of the face (brows, eyes) or the
+                        lower half (nose, mouth) of a training image, even odds (default off)`;
 
 /** --expression-warp LO-HI: the range of the fraction of the expression kept. */
 export function parseExpressionWarp(text: string): { low: number; high: number } {
@@ -107,6 +109,7 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     distill: { type: 'string' },
     'distill-weight': { type: 'string' },
     mixup: { type: 'string' },
+    'part-mask': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values['crop-mix'] !== undefined && !values.crops) throw new UsageError('--crop-mix needs --crops');
@@ -127,6 +130,9 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
   const expressionWarp = values['expression-warp'] === undefined ? undefined : parseExpressionWarp(values['expression-warp']);
   if (values['no-augment'] && values.mixup !== undefined) throw new UsageError('--mixup and --no-augment contradict each other');
   const mixup = values.mixup === undefined ? undefined : parseNumber('mixup', values.mixup, { min: 0, minExclusive: true, max: 10 });
+  if (values['no-augment'] && values['part-mask'] !== undefined) throw new UsageError('--part-mask and --no-augment contradict each other');
+  const partMask =
+    values['part-mask'] === undefined ? undefined : parseNumber('part-mask', values['part-mask'], { min: 0, minExclusive: true, max: 1 });
   // tiny: a small network for quick runs and tests (not in the usage).
   const arch = parseChoice('arch', values.arch, ['seed', 'default', 'tiny']);
   const isSeed = arch === 'seed';
@@ -181,6 +187,7 @@ export function parseCnnArgs(args: string[]): Omit<TrainCnnOptions, 'log'> | 'he
     ...(expressionWarp ? { expressionWarp } : {}),
     ...(distill ? { distill } : {}),
     ...(mixup !== undefined ? { mixup } : {}),
+    ...(partMask !== undefined ? { partMask } : {}),
     name: isSeed ? 'FER2013 CNN (reference architecture)' : arch === 'tiny' ? 'FER2013 tiny CNN' : 'FER2013 CNN',
   };
 }
