@@ -2,7 +2,7 @@
  * npm run predict -- ... --neutral PHOTO with the committed models, in headless Chromium: the
  * person's neutral face read from a photo moves the general models (the batch page applies the
  * offsets, or for an SVM on the AU-style features the feature shift), and the personal models are
- * left as they are.
+ * left as they are; with --neutral auto, the most relaxed of the photos being read is that face.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
 const NEUTRAL = join(JAFFE_DIR, 'neutral/KA.NE2.27.png');
 const SAD = join(JAFFE_DIR, 'sad/KA.SA1.33.png');
+const HAPPY = join(JAFFE_DIR, 'happy/KA.HA3.31.png');
 const skip = !findChromium()
   ? 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)'
   : missingShared(NEUTRAL) || missingShared(SAD) || undefined;
@@ -69,6 +70,31 @@ describe.skipIf(skip !== undefined)(`predict --neutral${skip ? ` (skipped: ${ski
       expect(sadMoved![id]!.probs, id).not.toEqual(sadPlain![id]!.probs);
     }
     expect(neutralPlain).toBeDefined();
+  });
+
+  it(
+    '--neutral auto: the most relaxed of the photos given (one of three: the neutral one) is the neutral face, exactly as if given with --neutral',
+    { timeout: 300_000 },
+    () => {
+      const models = ['--models', 'fer-cnn,svm-au,fer-cnn-finetuned'];
+      const auto = predict(HAPPY, NEUTRAL, SAD, '--neutral', 'auto', ...models);
+      expect(auto.status, auto.stderr).toBe(0);
+      expect(auto.stderr).toMatch(
+        /neutral face from the 1 most relaxed of the 3 photo\(s\) with a face \(([^)]*)\): fer-cnn, svm-au read against it/,
+      );
+      expect(/with a face \(([^)]*)\)/.exec(auto.stderr)![1]).toBe(NEUTRAL);
+      const given = predict(HAPPY, NEUTRAL, SAD, '--neutral', NEUTRAL, ...models);
+      expect(given.status, given.stderr).toBe(0);
+      const byFile = (lines: Line[]) => Object.fromEntries(lines.map((l) => [l.file, l.faces[0]!.models]));
+      expect(byFile(auto.lines)).toEqual(byFile(given.lines));
+      expect(Object.keys(byFile(auto.lines)).sort()).toEqual([HAPPY, NEUTRAL, SAD].sort());
+    },
+  );
+
+  it('--neutral auto with no photo to learn from is a usage error that says what to give', { timeout: 60_000 }, () => {
+    const r = predict(join(ROOT, 'no-such-folder-for-auto'), '--neutral', 'auto');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--neutral auto learns the neutral face from the photos given, and none was given/);
   });
 
   it(

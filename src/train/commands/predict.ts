@@ -1,6 +1,6 @@
 /**
  * npm run predict -- <files or folders> [--json] [--models id,id|DIR] [--backend wasm|webgl|webgpu]
- *                    [--fps N] [--timeline FILE.jsonl|FILE.csv] [--neutral PHOTO|FOLDER]
+ *                    [--fps N] [--timeline FILE.jsonl|FILE.csv] [--neutral PHOTO|FOLDER|auto]
  *
  * Every model on every face of each image, and of video frames sampled at --fps, through the app's
  * pipeline in headless Chromium. A table on stdout, or one JSON object per image or video with
@@ -21,7 +21,7 @@ import { collectPredictFiles, predictVideos, TimelineWriter, VIDEO_EXTENSIONS, t
 const DEFAULT_FPS = 5;
 
 const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models id,id|DIR] [--backend wasm|webgl|webgpu] [--pages N]
-                          [--fps N] [--timeline FILE.jsonl|FILE.csv] [--neutral PHOTO|FOLDER]
+                          [--fps N] [--timeline FILE.jsonl|FILE.csv] [--neutral PHOTO|FOLDER|auto]
 
   Images (.jpg .png .webp ...) and videos (${[...VIDEO_EXTENSIONS].join(' ')}; the codecs Chromium decodes:
   VP8/VP9/AV1 WebM always, H.264 MP4/MOV only where the Chromium build has it).
@@ -36,7 +36,10 @@ const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models i
                 (video, t_s, face, model, label and the seven probabilities), JSON lines (.jsonl) or CSV (.csv)
   --neutral P   a photo, or a folder of photos, of the person's relaxed face: every general model with a
                 neutral reference then reads each face against it, as after the app's "Set my neutral face"
-                (one person: it moves every face read)`;
+                (one person: it moves every face read)
+                auto: no photo of the relaxed face needed; the most relaxed 10 % of the photos given (by the
+                models' own p(neutral)) are taken as it, as the app's Auto does with the camera: photos of
+                one person, at rest in some of them (./auto for a file or folder named auto)`;
 
 function formatVideo(video: VideoSummary): string[] {
   if (!video.video) return [`${video.file}: ${video.error}`];
@@ -154,8 +157,19 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  const { images: files, videos, missing, skipped } = await collectPredictFiles(positionals);
+  const autoNeutral = values.neutral === 'auto';
   let neutralFiles: string[] | undefined;
-  if (values.neutral !== undefined) {
+  if (autoNeutral) {
+    if (files.length === 0) {
+      console.error(
+        'predict: --neutral auto learns the neutral face from the photos given, and none was given; give photos of the person, or --neutral PHOTO|FOLDER of their relaxed face',
+      );
+      await timeline?.close();
+      return 2;
+    }
+    neutralFiles = files;
+  } else if (values.neutral !== undefined) {
     const found = await collectImageFiles([values.neutral]);
     if (found.files.length === 0) {
       const why = found.missing.length > 0 ? 'does not exist' : (found.skipped[0]?.reason ?? 'holds no image file');
@@ -165,7 +179,6 @@ async function main(): Promise<number> {
     }
     neutralFiles = found.files;
   }
-  const { images: files, videos, missing, skipped } = await collectPredictFiles(positionals);
   const ids = models ?? available;
   const print = (image: PredictedImage): void => {
     if (values.json) console.log(JSON.stringify(image));
@@ -177,18 +190,22 @@ async function main(): Promise<number> {
   let neutral: BatchNeutral | undefined;
   try {
     if (neutralFiles) {
+      const photos = `${neutralFiles.length} photo${neutralFiles.length === 1 ? '' : 's'}`;
       console.error(
-        `reading the neutral face in ${values.neutral} (${neutralFiles.length} photo${neutralFiles.length === 1 ? '' : 's'})...`,
+        autoNeutral
+          ? `learning the neutral face from the most relaxed of the ${photos} given...`
+          : `reading the neutral face in ${values.neutral} (${photos})...`,
       );
       const found = await neutralFromPhotos(neutralFiles, entries, {
         ...(models ? { models } : {}),
         ...(modelsDir ? { modelsDir } : {}),
         ...(backend ? { backend } : {}),
+        pick: autoNeutral ? 'auto' : 'all',
       });
       const moved = found.moved;
       if (found.withFace === 0) {
         console.error(
-          `predict: --neutral ${values.neutral}: no face found in its ${found.photos} photo(s); give photos where the whole face is visible`,
+          `predict: --neutral ${values.neutral}: no face found in ${autoNeutral ? 'the' : 'its'} ${found.photos} photo(s); give photos where the whole face is visible`,
         );
         return 1;
       }
@@ -200,7 +217,9 @@ async function main(): Promise<number> {
         return 2;
       }
       console.error(
-        `neutral face from ${found.withFace} of ${found.photos} photo(s): ${moved.join(', ')} read against it` +
+        (autoNeutral
+          ? `neutral face from the ${found.used.length} most relaxed of the ${found.withFace} photo(s) with a face (${found.used.join(', ')}): ${moved.join(', ')} read against it`
+          : `neutral face from ${found.withFace} of ${found.photos} photo(s): ${moved.join(', ')} read against it`) +
           (found.withoutReference.length ? `; as they are (no neutral reference): ${found.withoutReference.join(', ')}` : ''),
       );
       neutral = found.moves;
