@@ -679,6 +679,10 @@ describe.skipIf(skipReason !== undefined)(`live app in Chromium${skipReason ? ` 
           const moved = (await page.locator('[data-neutral-moved]').getAttribute('data-neutral-moved'))!.split(',');
           expect(moved).toContain('svm-au');
           for (const id of moved) await expect.poll(() => label(id), { timeout: 10_000 }).toBe('neutral');
+          // Its most relaxed frames still smile: the view says so.
+          expect(await page.locator('[data-state="neutral-auto-expressive"]').textContent()).toMatch(
+            /Auto learnt a face that looks like a smile \(\d+ %\)/,
+          );
           expect(await page.evaluate('localStorage.getItem("emotion-lens.neutral-face.v1")')).toBeNull();
           expect(await page.evaluate('localStorage.getItem("emotion-lens.neutral-auto.v1")')).toBe('1');
           await page.screenshot({ path: join(artifacts, 'live-neutral-auto.png') });
