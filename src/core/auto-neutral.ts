@@ -53,6 +53,11 @@ export function mostRelaxed(scores: readonly number[], count: number): number[] 
     .map((x) => x.i);
 }
 
+/** The indices of the most relaxed `share` of frames scored `scores` (at least one), highest first. */
+export function relaxedShare(scores: readonly number[], share = AUTO_NEUTRAL_SHARE): number[] {
+  return mostRelaxed(scores, relaxedCount(scores.length, share));
+}
+
 /** One frame kept by AutoNeutral. */
 interface Kept {
   readings: Record<string, number[]>;
@@ -108,9 +113,9 @@ export class AutoNeutral {
   /** The baseline from the most relaxed frames; undefined before minFrames. */
   baseline(now: Date): NeutralBaseline | undefined {
     if (this.frames.length < this.minFrames) return undefined;
-    const picked = mostRelaxed(
+    const picked = relaxedShare(
       this.frames.map((f) => f.score),
-      relaxedCount(this.frames.length, this.share),
+      this.share,
     );
     const capture = new NeutralCapture(this.references);
     for (const i of picked) capture.addFrame(this.frames[i]!.readings, this.frames[i]!.features);

@@ -17,7 +17,7 @@
  * as the live view's automatic neutral face takes it (src/core/auto-neutral.ts). Pure: no browser,
  * no files.
  */
-import { mostRelaxed, relaxedCount, relaxedScore } from '../../core/auto-neutral.ts';
+import { relaxedScore, relaxedShare } from '../../core/auto-neutral.ts';
 import { EMOTIONS, type Emotion } from '../../core/labels.ts';
 import {
   applyNeutralOffsets,
@@ -126,10 +126,7 @@ export function neutralBaselineAnswers(
   const baselineFor = (i: number, person: string): number[] => {
     const others = (neutralByPerson.get(person) ?? []).filter((j) => j !== i);
     if (pick === 'labelled') return others;
-    return mostRelaxed(
-      others.map((j) => scores[j]!),
-      relaxedCount(others.length),
-    ).map((k) => others[k]!);
+    return relaxedShare(others.map((j) => scores[j]!)).map((k) => others[k]!);
   };
 
   const result: NeutralEvalResult = {

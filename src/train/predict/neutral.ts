@@ -1,15 +1,15 @@
 /**
  * `npm run predict -- ... --neutral PHOTOS`: a person's neutral face from photos of their relaxed
  * face, as the live view's "Set my neutral face" takes it from the camera; `--neutral auto`: from
- * the most relaxed of the photos being read (src/core/auto-neutral.ts), as the live view's Auto. Each photo's largest face
- * is run through the app's pipeline (unmoved) and captured as the live view captures frames
- * (NeutralCapture, src/core/neutral-baseline.ts): each model with a neutral reference gets offsets
- * for its log-probabilities, or a shift for its input features, which the batch page then applies
- * to every face it reads.
+ * the most relaxed of the photos being read (src/core/auto-neutral.ts), as the live view's Auto.
+ * Each photo's largest face is run through the app's pipeline (unmoved) and captured as the live
+ * view captures frames (NeutralCapture, src/core/neutral-baseline.ts): each model with a neutral
+ * reference gets offsets for its log-probabilities, or a shift for its input features, which the
+ * batch page then applies to every face it reads.
  */
 import type { BatchNeutral } from '../../core/batch.ts';
 import type { ModelEntry } from '../../core/contracts/index.ts';
-import { mostRelaxed, relaxedCount, relaxedScore } from '../../core/auto-neutral.ts';
+import { relaxedScore, relaxedShare } from '../../core/auto-neutral.ts';
 import { baselineOffsets, NeutralCapture, type NeutralReference } from '../../core/neutral-baseline.ts';
 import { predictImages, type PredictOptions } from './predict.ts';
 
@@ -55,13 +55,7 @@ export async function neutralFromPhotos(
       : [];
   });
   const withFace = faces.length;
-  const chosen =
-    pick === 'auto'
-      ? mostRelaxed(
-          faces.map((f) => relaxedScore(f.readings, references) ?? -1),
-          relaxedCount(withFace),
-        ).map((i) => faces[i]!)
-      : faces;
+  const chosen = pick === 'auto' ? relaxedShare(faces.map((f) => relaxedScore(f.readings, references) ?? -1)).map((i) => faces[i]!) : faces;
   for (const face of chosen) capture.addFrame(face.readings, face.features);
   const { offsets, featureShifts } =
     capture.frames > 0 ? baselineOffsets(capture.finish(new Date()), references) : { offsets: new Map(), featureShifts: new Map() };

@@ -1,6 +1,6 @@
 /** The automatic neutral face (src/core/auto-neutral.ts): which frames count as relaxed, and the live window. */
 import { describe, expect, it } from 'vitest';
-import { AutoNeutral, mostRelaxed, relaxedCount, relaxedScore } from '../../../src/core/auto-neutral.ts';
+import { AutoNeutral, mostRelaxed, relaxedCount, relaxedScore, relaxedShare } from '../../../src/core/auto-neutral.ts';
 import { FEATURE_COUNT } from '../../../src/core/features/index.ts';
 import { logProbs, type NeutralReference } from '../../../src/core/neutral-baseline.ts';
 
@@ -29,6 +29,9 @@ describe('relaxed frames', () => {
     expect([0, 1, 9, 10, 19, 25].map((n) => relaxedCount(n))).toEqual([0, 1, 1, 1, 2, 3]);
     expect(relaxedCount(10, 0.5)).toBe(5);
     expect(mostRelaxed([0.2, 0.9, 0.5, 0.9], 3)).toEqual([1, 3, 2]);
+    expect(relaxedShare([0.2, 0.9, 0.5, 0.9])).toEqual([1]);
+    expect(relaxedShare([0.2, 0.9, 0.5, 0.9], 0.5)).toEqual([1, 3]);
+    expect(relaxedShare([])).toEqual([]);
   });
 });
 
