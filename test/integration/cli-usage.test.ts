@@ -83,7 +83,7 @@ describe('usage errors exit 2 in every CLI', () => {
     for (const r of results) {
       expect(r.status).toBe(0);
       expect(r.stderr).toBe('');
-      expect(r.stdout).toMatch(/^usage: npm run train -- <cnn\|svm-au\|svm-pixels\|finetune\|fusion\|neutral-reference>/);
+      expect(r.stdout).toMatch(/^usage: npm run train -- <cnn\|svm-au\|svm-pixels\|finetune\|fusion\|neutral-reference\|refit-head>/);
       expect(r.stdout).toMatch(/--fresh +start over even if a checkpoint exists \(it is replaced\)/);
       expect(r.stdout).not.toMatch(/unknown command/);
     }

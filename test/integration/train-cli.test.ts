@@ -26,4 +26,18 @@ describe('train CLI', () => {
     );
     expect(reference.stdout.split('\n')[0]).toMatch(/^backend: wasm .* with reference kernels/);
   });
+
+  it('refit-head refuses what it cannot refit before reading any data, naming the option (exit 2)', () => {
+    const refit = (...args: string[]) =>
+      spawnSync('npx', ['tsx', 'src/train/commands/train.ts', 'refit-head', ...args], { encoding: 'utf8', timeout: 60_000 });
+    const none = refit('--out', '/tmp/emotion-lens-refit-cli-test');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/--model is required/);
+    const svm = refit('--model', 'models/svm-au', '--out', '/tmp/emotion-lens-refit-cli-test');
+    expect(svm.status).toBe(2);
+    expect(svm.stderr).toMatch(/--model .*models\/svm-au: its report says a svm model; refit-head refits the last layer of a CNN/);
+    const folder = refit('--model', 'models/fer-cnn', '--out', 'models');
+    expect(folder.status).toBe(2);
+    expect(folder.stderr).toMatch(/is not a model folder/);
+  });
 });

@@ -21,11 +21,12 @@ import type { TrainCnnOptions } from '../cnn/options.ts';
 import type { SvmArgs } from '../svm/train-svm.ts';
 import type { FusionCommandOptions } from '../fusion/command.ts';
 import type { NeutralReferenceOptions } from '../neutral/command.ts';
+import type { RefitHeadOptions } from '../refit/command.ts';
 import { parseIntensity } from '../data/intensity.ts';
 
-export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune', 'fusion', 'neutral-reference'] as const;
+export const COMMANDS = ['cnn', 'svm-au', 'svm-pixels', 'finetune', 'fusion', 'neutral-reference', 'refit-head'] as const;
 
-export const TRAIN_USAGE = `usage: npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion|neutral-reference> [options]
+export const TRAIN_USAGE = `usage: npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion|neutral-reference|refit-head> [options]
   (npm run train -- <command> --help for each command's options)
 
 npm run train -- cnn [options]
@@ -386,6 +387,48 @@ export function parseNeutralReferenceArgs(args: string[]): Omit<NeutralReference
   return {
     ...(models ? { models } : {}),
     modelsDir: resolve(values['models-dir']),
+    ...(values.data !== undefined ? { data: values.data } : {}),
+  };
+}
+
+export const REFIT_HEAD_USAGE = `usage: npm run train -- refit-head --model DIR --out DIR [options]
+
+  Refits a CNN's last layer (softmax regression on its own penultimate features, the body kept) on
+  FER2013 Training in both framings: FER2013's own and the app pipeline's aligned crops (the
+  extraction cache; npm run extract makes it). PrivateTest is scored once, by the published model.
+
+  --model DIR         the CNN model folder to start from (read only), e.g. models/fer-cnn
+  --out DIR           model folder to publish: a new folder, or a model folder to replace
+                      (e.g. models/fer-cnn itself; its neutral reference is then dropped: rerun
+                      npm run train -- neutral-reference)
+  --l2 X              L2 strength (default: chosen on PublicTest macro F1 from 0.1, 0.01, 0.001)
+  --logit-adjust T    subtract T x log(class share in FER2013 Training) from the biases: 0 keeps
+                      FER2013's class mix as the prior, 1 makes every class equally likely
+                      (default: chosen with L2 from 0, 0.25, 0.5, 0.75, 1)
+  --name TEXT         display name (default: the model's)
+  --data PATH         fer2013.csv[.gz] (default: ./data/, then ../shared/data/fer2013/)`;
+
+/** The refit-head command's options ('help' for --help/-h). */
+export function parseRefitHeadArgs(args: string[]): Omit<RefitHeadOptions, 'log'> | 'help' {
+  if (wantsHelp(args)) return 'help';
+  const { values } = parseOptions(args, {
+    model: { type: 'string' },
+    out: { type: 'string' },
+    l2: { type: 'string' },
+    'logit-adjust': { type: 'string' },
+    name: { type: 'string' },
+    data: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.model === undefined) throw new UsageError('--model is required: the CNN model folder whose last layer is refitted, e.g. --model models/fer-cnn');
+  if (values.out === undefined)
+    throw new UsageError('--out is required: the model folder to publish, e.g. --out models/fer-cnn-refit (or --out models/fer-cnn to replace it)');
+  return {
+    model: resolve(values.model),
+    out: resolve(values.out),
+    ...(values.l2 !== undefined ? { l2: parseNumber('l2', values.l2, { min: 0, minExclusive: true }) } : {}),
+    ...(values['logit-adjust'] !== undefined ? { logitAdjust: parseNumber('logit-adjust', values['logit-adjust'], { min: 0, max: 1 }) } : {}),
+    ...(values.name !== undefined ? { name: parseName(values.name) } : {}),
     ...(values.data !== undefined ? { data: values.data } : {}),
   };
 }

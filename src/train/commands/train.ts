@@ -1,5 +1,5 @@
 /**
- * npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion|neutral-reference> [options] (see src/train/commands/train-args.ts)
+ * npm run train -- <cnn|svm-au|svm-pixels|finetune|fusion|neutral-reference|refit-head> [options] (see src/train/commands/train-args.ts)
  *
  * Exit status: 0 done, 1 failed (the message says why), 2 usage error, 130 interrupted.
  */
@@ -13,6 +13,8 @@ import {
   parseFinetuneArgs,
   parseFusionArgs,
   parseNeutralReferenceArgs,
+  parseRefitHeadArgs,
+  REFIT_HEAD_USAGE,
   parseSvmArgs,
   SVM_USAGE,
   TRAIN_USAGE,
@@ -54,6 +56,13 @@ async function main(argv: string[]): Promise<void> {
     if (options === 'help') return console.log(NEUTRAL_REFERENCE_USAGE);
     const { runNeutralReference } = await import('../neutral/command.ts');
     return runNeutralReference({ ...options, log });
+  }
+  if (command === 'refit-head') {
+    const options = parseRefitHeadArgs(rest);
+    if (options === 'help') return console.log(REFIT_HEAD_USAGE);
+    const { runRefitHead } = await import('../refit/command.ts');
+    await runRefitHead({ ...options, log });
+    return;
   }
   if (command !== 'cnn') throw new UsageError(`unknown command "${command}"; the commands are ${COMMANDS.join(', ')}`);
   const options = parseCnnArgs(rest);
