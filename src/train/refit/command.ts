@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { cnnInput, parseReport, REPORT_FILE, type ModelReport } from '../../core/contracts/index.ts';
 import { EMOTIONS, IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES } from '../../core/labels.ts';
 import { argmaxRows } from '../../core/metrics.ts';
@@ -199,8 +199,10 @@ export async function runRefitHead(o: RefitHeadOptions): Promise<RefitHeadResult
   const outDir = await assertPublishableOut(o.out, { log });
   const reportFile = join(o.model, REPORT_FILE);
   let source: ModelReport;
+  let sourceJson: Record<string, unknown>;
   try {
-    source = parseReport(JSON.parse(await readFile(reportFile, 'utf8')), reportFile);
+    sourceJson = JSON.parse(await readFile(reportFile, 'utf8')) as Record<string, unknown>;
+    source = parseReport(sourceJson, reportFile);
   } catch (e) {
     throw new UsageError(`--model ${o.model}: ${reportFile} is missing or not a model report (${(e as Error).message}); give a CNN model folder written by npm run train -- cnn`);
   }
@@ -289,21 +291,26 @@ export async function runRefitHead(o: RefitHeadOptions): Promise<RefitHeadResult
     epochs: source.epochs,
     ...(source.bestEpoch !== undefined ? { bestEpoch: source.bestEpoch } : {}),
     ...(source.params !== undefined ? { params: source.params } : {}),
-    wallTimeSec: Math.round((performance.now() - t0) / 1000),
-    backend: 'wasm',
+    // The training record stays the model's own; the refit's time is in refitHead.
+    ...(source.wallTimeSec !== undefined ? { wallTimeSec: source.wallTimeSec } : {}),
+    ...(source.imagesPerSec !== undefined ? { imagesPerSec: source.imagesPerSec } : {}),
+    backend: source.backend ?? 'wasm',
     tta,
     history: source.history,
     notes: note,
   });
   const extra = {
+    // The training run's own fields (batch, lr, seed...), which buildReport does not know.
+    ...Object.fromEntries(Object.entries(sourceJson).filter(([k]) => !(k in report) && k !== 'refitHead')),
     ...(accuracyNoTta !== undefined ? { accuracyNoTta } : {}),
     refitHead: {
-      from: o.model,
+      from: relative(process.cwd(), o.model) || o.model,
       l2: chosen.l2,
       logitAdjust: chosen.t,
       trainClassShares: Array.from(shares, (p) => Number(p.toFixed(5))),
       publicTestBefore: before,
       publicTestAfter: chosen.scores,
+      seconds: Math.round((performance.now() - t0) / 1000),
       trainRows: train.labels.length,
       publicTestRows: val.labels.length,
     },
