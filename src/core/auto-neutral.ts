@@ -5,7 +5,7 @@
  * expressions, so a share of any stretch of video shows their relaxed face; the models' raw
  * p(neutral), averaged over the models with a reference moved at their output, finds those frames
  * well enough: on JAFFE (leave-one-out, docs/models.md) the 10 % most relaxed of a person's other
- * photos are 66 % truly neutral, and the best model reads 0.682 with them against 0.698 with the
+ * photos are 66 % truly neutral, and the best model reads 0.661 with them against 0.714 with the
  * labelled neutral photos.
  */
 import { NeutralCapture, type NeutralBaseline, type NeutralReference } from './neutral-baseline.ts';
