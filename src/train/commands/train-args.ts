@@ -420,14 +420,19 @@ export function parseRefitHeadArgs(args: string[]): Omit<RefitHeadOptions, 'log'
     data: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
-  if (values.model === undefined) throw new UsageError('--model is required: the CNN model folder whose last layer is refitted, e.g. --model models/fer-cnn');
+  if (values.model === undefined)
+    throw new UsageError('--model is required: the CNN model folder whose last layer is refitted, e.g. --model models/fer-cnn');
   if (values.out === undefined)
-    throw new UsageError('--out is required: the model folder to publish, e.g. --out models/fer-cnn-refit (or --out models/fer-cnn to replace it)');
+    throw new UsageError(
+      '--out is required: the model folder to publish, e.g. --out models/fer-cnn-refit (or --out models/fer-cnn to replace it)',
+    );
   return {
     model: resolve(values.model),
     out: resolve(values.out),
     ...(values.l2 !== undefined ? { l2: parseNumber('l2', values.l2, { min: 0, minExclusive: true }) } : {}),
-    ...(values['logit-adjust'] !== undefined ? { logitAdjust: parseNumber('logit-adjust', values['logit-adjust'], { min: 0, max: 1 }) } : {}),
+    ...(values['logit-adjust'] !== undefined
+      ? { logitAdjust: parseNumber('logit-adjust', values['logit-adjust'], { min: 0, max: 1 }) }
+      : {}),
     ...(values.name !== undefined ? { name: parseName(values.name) } : {}),
     ...(values.data !== undefined ? { data: values.data } : {}),
   };

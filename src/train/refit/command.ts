@@ -49,14 +49,15 @@ export interface RefitHeadOptions {
 }
 
 /** Images of one split in both framings: FER2013's rows, then the crops of the faces the pipeline found. */
-interface TwoFramings {
-  pixels: Uint8Array;
-  labels: Uint8Array;
+interface TwoFramings extends LabelledImages {
   /** Rows from this index on are pipeline crops. */
   firstCrop: number;
 }
 
-function bothFramings(raw: { pixels: Uint8Array; labels: Uint8Array; count: number }, crops: { pixels: Uint8Array; has: Uint8Array }): TwoFramings {
+function bothFramings(
+  raw: { pixels: Uint8Array; labels: Uint8Array; count: number },
+  crops: { pixels: Uint8Array; has: Uint8Array },
+): TwoFramings {
   const found: number[] = [];
   for (let i = 0; i < raw.count; i++) if (crops.has[i]) found.push(i);
   const n = raw.count + found.length;
@@ -184,46 +185,35 @@ function timeLeft(done: number, total: number, t0: number): string {
 
 const fmt = (s: Scores): string => `acc ${s.accuracy.toFixed(4)}  macro F1 ${s.macroF1.toFixed(4)}`;
 
-export interface RefitHeadResult {
-  l2: number;
-  logitAdjust: number;
-  /** PublicTest, both framings pooled, before (the model's own head) and after. */
-  before: Scores;
-  after: Scores;
-  privateTest: number;
-  outDir: string;
+export interface LabelledImages {
+  /** count * 2304 gray values. */
+  pixels: Uint8Array;
+  labels: Uint8Array;
 }
 
-export async function runRefitHead(o: RefitHeadOptions): Promise<RefitHeadResult> {
-  const log = o.log;
-  const outDir = await assertPublishableOut(o.out, { log });
-  const reportFile = join(o.model, REPORT_FILE);
-  let source: ModelReport;
-  let sourceJson: Record<string, unknown>;
-  try {
-    sourceJson = JSON.parse(await readFile(reportFile, 'utf8')) as Record<string, unknown>;
-    source = parseReport(sourceJson, reportFile);
-  } catch (e) {
-    throw new UsageError(`--model ${o.model}: ${reportFile} is missing or not a model report (${(e as Error).message}); give a CNN model folder written by npm run train -- cnn`);
-  }
-  if (source.kind !== 'cnn') {
-    throw new UsageError(`--model ${o.model}: its report says a ${source.kind} model; refit-head refits the last layer of a CNN (e.g. --model models/fer-cnn)`);
-  }
-  const dataPath = resolveFer2013Path(o.data);
-  const cache = await requireExtractionCache(dataPath, 'refit-head');
-  await initWasm(true);
-  const model = await loadLayersModel(o.model, log);
-  const head = softmaxHead(model, o.model);
-  const body = tf.model({ inputs: model.inputs, outputs: head.input as tf.SymbolicTensor });
+export interface RefitChoice {
+  l2: number;
+  /** The logit adjustment T. */
+  t: number;
+  fit: LogregFit;
+  scores: Scores;
+}
 
-  const data = await loadFer2013(dataPath);
-  const tables = cropTablesFrom(await readChunks(cache.dir), { train: data.train.count, val: data.val.count, test: data.test.count });
-  const train = bothFramings(data.train, tables.train);
-  const val = bothFramings(data.val, tables.val);
-  log(
-    `${basename(o.model)}: refitting its last layer on FER2013 Training, ${data.train.count} images + ${train.labels.length - train.firstCrop} app pipeline crops ` +
-      `(${cache.dir}); L2 chosen on PublicTest, ${data.val.count} images + ${val.labels.length - val.firstCrop} crops`,
-  );
+/**
+ * Refits `model`'s last layer in place on `train` (its features, flip-averaged), choosing L2 and the
+ * logit adjustment on `val` macro F1 (grids unless fixed in `o`). Returns the choice and `val`'s
+ * scores with the model's own layer (before).
+ */
+export function refitLastLayer(
+  model: tf.LayersModel,
+  train: LabelledImages,
+  val: LabelledImages,
+  shares: ArrayLike<number>,
+  o: Pick<RefitHeadOptions, 'l2' | 'logitAdjust' | 'log'>,
+): { chosen: RefitChoice; before: Scores } {
+  const log = o.log;
+  const head = softmaxHead(model, model.name);
+  const body = tf.model({ inputs: model.inputs, outputs: head.input as tf.SymbolicTensor });
   const total = train.labels.length + val.labels.length;
   const t0 = performance.now();
   let lastLog = t0;
@@ -242,7 +232,6 @@ export async function runRefitHead(o: RefitHeadOptions): Promise<RefitHeadResult
   const sVal = standardize(xVal, st);
   const [kernel, bias] = head.getWeights().map((w) => w.dataSync() as Float32Array);
   let init = logregParamsOf(kernel!, bias!, st);
-  const shares = classShares(data.train.labels);
   const ts = o.logitAdjust !== undefined ? [o.logitAdjust] : REFIT_LOGIT_ADJUST_GRID;
   const scoreVal = (fit: Pick<LogregFit, 'weights' | 'bias'>, t: number): Scores =>
     scoresOf(val.labels, adjustedArgmax(predictLogreg(fit as LogregFit, sVal), logitAdjustment(shares, t)));
@@ -268,6 +257,55 @@ export async function runRefitHead(o: RefitHeadOptions): Promise<RefitHeadResult
 
   const weights = denseWeightsOf(chosen.fit, st, logitAdjustment(shares, chosen.t));
   head.setWeights([tf.tensor2d(weights.kernel, [d, NUM_CLASSES]), tf.tensor1d(weights.bias)]);
+  return { chosen, before };
+}
+
+export interface RefitHeadResult {
+  l2: number;
+  logitAdjust: number;
+  /** PublicTest, both framings pooled, before (the model's own head) and after. */
+  before: Scores;
+  after: Scores;
+  privateTest: number;
+  outDir: string;
+}
+
+export async function runRefitHead(o: RefitHeadOptions): Promise<RefitHeadResult> {
+  const log = o.log;
+  const outDir = await assertPublishableOut(o.out, { log });
+  const reportFile = join(o.model, REPORT_FILE);
+  let source: ModelReport;
+  let sourceJson: Record<string, unknown>;
+  try {
+    sourceJson = JSON.parse(await readFile(reportFile, 'utf8')) as Record<string, unknown>;
+    source = parseReport(sourceJson, reportFile);
+  } catch (e) {
+    throw new UsageError(
+      `--model ${o.model}: ${reportFile} is missing or not a model report (${(e as Error).message}); give a CNN model folder written by npm run train -- cnn`,
+    );
+  }
+  if (source.kind !== 'cnn') {
+    throw new UsageError(
+      `--model ${o.model}: its report says a ${source.kind} model; refit-head refits the last layer of a CNN (e.g. --model models/fer-cnn)`,
+    );
+  }
+  const dataPath = resolveFer2013Path(o.data);
+  const cache = await requireExtractionCache(dataPath, 'refit-head');
+  await initWasm(true);
+  const model = await loadLayersModel(o.model, log);
+  softmaxHead(model, o.model);
+
+  const data = await loadFer2013(dataPath);
+  const tables = cropTablesFrom(await readChunks(cache.dir), { train: data.train.count, val: data.val.count, test: data.test.count });
+  const train = bothFramings(data.train, tables.train);
+  const val = bothFramings(data.val, tables.val);
+  log(
+    `${basename(o.model)}: refitting its last layer on FER2013 Training, ${data.train.count} images + ${train.labels.length - train.firstCrop} app pipeline crops ` +
+      `(${cache.dir}); L2 chosen on PublicTest, ${data.val.count} images + ${val.labels.length - val.firstCrop} crops`,
+  );
+  const t0 = performance.now();
+  const shares = classShares(data.train.labels);
+  const { chosen, before } = refitLastLayer(model, train, val, shares, o);
   const tta = source.tta ?? false;
   const probs = predictProbs(model, data.test.pixels, data.test.count, tta);
   const accuracyNoTta = tta
@@ -323,7 +361,9 @@ export async function runRefitHead(o: RefitHeadOptions): Promise<RefitHeadResult
     },
     { log, manifestEntry: { id: basename(outDir), name, kind: 'cnn', input: cnnInput({ size: 48, tta: tta ? 'hflip-mean' : 'none' }) } },
   );
-  log(`PrivateTest accuracy ${report.accuracy.toFixed(4)}${tta ? ` with flip TTA (${accuracyNoTta!.toFixed(4)} without)` : ''}; macro F1 ${report.macroAvg.f1.toFixed(4)}`);
+  log(
+    `PrivateTest accuracy ${report.accuracy.toFixed(4)}${tta ? ` with flip TTA (${accuracyNoTta!.toFixed(4)} without)` : ''}; macro F1 ${report.macroAvg.f1.toFixed(4)}`,
+  );
   log(`wrote ${outDir} (model.json, weights.bin, report.json, confusion.svg, curves.svg)`);
   model.dispose();
   return { l2: chosen.l2, logitAdjust: chosen.t, before, after: chosen.scores, privateTest: report.accuracy, outDir };

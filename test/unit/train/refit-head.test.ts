@@ -5,7 +5,17 @@ import { IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES } from '../../../src/core/labels.
 import { mulberry32 } from '../../../src/core/random.ts';
 import { parseRefitHeadArgs } from '../../../src/train/commands/train-args.ts';
 import { fitLogreg, fitStandardizer, predictLogreg, standardize } from '../../../src/train/fusion/logreg.ts';
-import { adjustedArgmax, classShares, denseWeightsOf, headFeatures, logitAdjustment, logregParamsOf, softmaxHead } from '../../../src/train/refit/command.ts';
+import {
+  adjustedArgmax,
+  classShares,
+  denseWeightsOf,
+  headFeatures,
+  logitAdjustment,
+  logregParamsOf,
+  REFIT_LOGIT_ADJUST_GRID,
+  refitLastLayer,
+  softmaxHead,
+} from '../../../src/train/refit/command.ts';
 import { UsageError } from '../../../src/train/util/cli-args.ts';
 
 function tinyCnn(last: { units: number; activation: 'softmax' | 'relu' } = { units: NUM_CLASSES, activation: 'softmax' }): tf.Sequential {
@@ -27,7 +37,9 @@ const bodyOf = (m: tf.LayersModel) => tf.model({ inputs: m.inputs, outputs: soft
 describe('refit-head', () => {
   it('accepts a CNN ending in a 7-way softmax Dense and names the folder otherwise', () => {
     expect(softmaxHead(tinyCnn(), 'tiny').getClassName()).toBe('Dense');
-    expect(() => softmaxHead(tinyCnn({ units: NUM_CLASSES, activation: 'relu' }), 'models/x')).toThrow(/models\/x.*softmax Dense layer of 7 units/);
+    expect(() => softmaxHead(tinyCnn({ units: NUM_CLASSES, activation: 'relu' }), 'models/x')).toThrow(
+      /models\/x.*softmax Dense layer of 7 units/,
+    );
     expect(() => softmaxHead(tinyCnn({ units: 5, activation: 'softmax' }), 'models/y')).toThrow(UsageError);
   });
 
@@ -40,7 +52,10 @@ describe('refit-head', () => {
     expect(rows).toHaveLength(3);
     expect(rows[0]).toHaveLength(5);
     expect(seen).toEqual([2, 3]);
-    const x = tf.tensor4d(Float32Array.from(px, (v) => v / 255), [3, IMAGE_SIZE, IMAGE_SIZE, 1]);
+    const x = tf.tensor4d(
+      Float32Array.from(px, (v) => v / 255),
+      [3, IMAGE_SIZE, IMAGE_SIZE, 1],
+    );
     const plain = (body.predict(x) as tf.Tensor).arraySync() as number[][];
     const mirror = (body.predict(tf.reverse(x, 2)) as tf.Tensor).arraySync() as number[][];
     for (let i = 0; i < 3; i++) for (let j = 0; j < 5; j++) expect(rows[i]![j]).toBeCloseTo((plain[i]![j]! + mirror[i]![j]!) / 2, 5);
@@ -83,6 +98,52 @@ describe('refit-head', () => {
     const fit = { weights: new Float64Array(NUM_CLASSES), bias: Float64Array.from(probs[1]!, (p) => Math.log(Math.max(p, 1e-9))) };
     const { bias } = denseWeightsOf(fit, st, logitAdjustment(shares, 1));
     expect(Array.from(bias).indexOf(Math.max(...bias))).toBe(0);
+  });
+
+  it('refits the last layer in place: a random layer on informative features becomes a right one', () => {
+    // The body is 12x12 average pooling: 16 cell means. Class c brightens cell (c >> 1, c & 1) (left half:
+    // no two classes are mirror images, so the flip-averaged features still tell them apart).
+    const m = tf.sequential();
+    m.add(tf.layers.averagePooling2d({ inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1], poolSize: 12 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }));
+    const make = (n: number, seed: number) => {
+      const r = mulberry32(seed);
+      const labels = Uint8Array.from({ length: n }, (_, i) => i % NUM_CLASSES);
+      const pixels = new Uint8Array(n * IMAGE_PIXELS);
+      labels.forEach((y, i) => {
+        for (let p = 0; p < IMAGE_PIXELS; p++) {
+          const row = Math.floor(p / IMAGE_SIZE / 12);
+          const col = Math.floor((p % IMAGE_SIZE) / 12);
+          const on = row === y >> 1 && col === (y & 1);
+          pixels[i * IMAGE_PIXELS + p] = Math.min(255, Math.floor(60 + 140 * r() + (on ? 50 : 0)));
+        }
+      });
+      return { pixels, labels };
+    };
+    const train = make(210, 1);
+    const val = make(70, 2);
+    const lines: string[] = [];
+    const { chosen, before } = refitLastLayer(m, train, val, classShares(train.labels), { l2: 0.001, log: (l) => lines.push(l) });
+    expect(before.macroF1).toBeLessThan(0.5);
+    expect(chosen.scores.macroF1).toBeGreaterThan(0.9);
+    expect(REFIT_LOGIT_ADJUST_GRID).toContain(chosen.t);
+    expect(lines.some((l) => /^L2 0\.001 .*logit adjustment 0: acc/.test(l))).toBe(true);
+    // The model itself now reads the held-out images right (its layer was replaced, not a copy's).
+    const probs = (
+      m.predict(
+        tf.tensor4d(
+          Float32Array.from(val.pixels, (v) => v / 255),
+          [70, IMAGE_SIZE, IMAGE_SIZE, 1],
+        ),
+      ) as tf.Tensor
+    ).arraySync() as number[][];
+    const right = probs.filter((p, i) => p.indexOf(Math.max(...p)) === val.labels[i]).length;
+    expect(right / 70).toBeGreaterThan(0.9);
+    // A fixed logit adjustment is used as given.
+    expect(refitLastLayer(m, train, val, classShares(train.labels), { l2: 0.01, logitAdjust: 0.5, log: () => undefined }).chosen.t).toBe(
+      0.5,
+    );
   });
 
   it('parses its command line and says what is missing', () => {
