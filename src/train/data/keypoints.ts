@@ -29,7 +29,7 @@ export async function requireExtractionCache(dataPath: string, option = '--expre
   const dir = cacheDirFor(await openFer2013(dataPath));
   const meta = await readMeta(dir);
   const how = `run npm run extract -- ${dataPath} first (about 14 minutes; it resumes if interrupted)`;
-  if (!meta) throw new MissingExtractionCache(`${option} needs the face landmarks of the FER2013 extraction cache, and ${dir} has none: ${how}`);
+  if (!meta) throw new MissingExtractionCache(`${option} needs the FER2013 extraction cache (the app pipeline's landmarks and crops of every face), and ${dir} has none: ${how}`);
   for (let s = 0; s < meta.total; s += meta.chunkSize) {
     if (!hasChunk(dir, s)) throw new MissingExtractionCache(`${option}: the extraction in ${dir} did not finish (records from ${s} are missing): ${how}`);
   }
