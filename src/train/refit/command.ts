@@ -49,12 +49,12 @@ export interface RefitHeadOptions {
 }
 
 /** Images of one split in both framings: FER2013's rows, then the crops of the faces the pipeline found. */
-interface TwoFramings extends LabelledImages {
+export interface TwoFramings extends LabelledImages {
   /** Rows from this index on are pipeline crops. */
   firstCrop: number;
 }
 
-function bothFramings(
+export function bothFramings(
   raw: { pixels: Uint8Array; labels: Uint8Array; count: number },
   crops: { pixels: Uint8Array; has: Uint8Array },
 ): TwoFramings {
