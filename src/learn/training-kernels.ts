@@ -91,6 +91,48 @@ export function conv2DBackpropFilterInfo(args: Pick<KernelArgs, 'inputs' | 'attr
   );
 }
 
+/** A convolution's (or pooling's) sizes under the names its formulas use. */
+export interface ConvSizes {
+  /** Batch. */
+  n: number;
+  /** Filter (window) height and width. */
+  kh: number;
+  kw: number;
+  /** Strides. */
+  sh: number;
+  sw: number;
+  /** Input height and width. */
+  h: number;
+  w: number;
+  /** Output height and width. */
+  oh: number;
+  ow: number;
+  /** Input and output channels. */
+  ci: number;
+  co: number;
+  /** Padding above the first row and left of the first column. */
+  top: number;
+  left: number;
+}
+
+export function convSizes(info: backend_util.Conv2DInfo): ConvSizes {
+  return {
+    n: info.batchSize,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    h: info.inHeight,
+    w: info.inWidth,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    ci: info.inChannels,
+    co: info.outChannels,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
 /**
  * dW[kh,kw,ci,co] = sum_{n,oh,ow} xPadded[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]
  * = conv2d(input = x as [ci,H,W,n], filter = dy as [OH,OW,n,co], dilation = s) -> [ci,KH,KW,co].
@@ -99,18 +141,7 @@ export function conv2DBackpropFilterConv(args: KernelArgs, kernel: WasmKernelLoo
   const backend = args.backend as BackendLike;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   if ((args.attrs as { dataFormat?: string }).dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
-  const info = conv2DBackpropFilterInfo(args);
-  const {
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: sh,
-    strideWidth: sw,
-    inHeight: h,
-    inWidth: w,
-    outHeight: oh,
-    outWidth: ow,
-  } = info;
-  const { top, left } = info.padInfo;
+  const { kh, kw, sh, sw, h, w, oh, ow, top, left } = convSizes(conv2DBackpropFilterInfo(args));
   // Pad below/right so the conv yields at least kh x kw outputs; extra rows are sliced off below.
   const bottom = Math.max(0, kh - h - top + (oh - 1) * sh);
   const right = Math.max(0, kw - w - left + (ow - 1) * sw);

@@ -13,7 +13,7 @@ import { resolveFer2013Path } from '../data/fer2013.ts';
 import { loadFusionData, memberProbs, type FusionSplit } from '../fusion/data.ts';
 import { initWasm } from '../kernels/backend.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
-import { parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { parseOptions, readCommandLine, UsageError } from '../util/cli-args.ts';
 import { MANIFEST_FILE, readManifest } from '../util/manifest.ts';
 
 export type AppCropsSplit = 'public' | 'private';
@@ -163,18 +163,9 @@ function parse(argv: readonly string[]): { models: string; data?: string; split:
 
 /** Runs `npm run evaluate -- --app-crops ...` on `argv`; resolves to the exit status (2: usage error). */
 export async function appCropsCommand(argv: readonly string[]): Promise<number> {
-  if (wantsHelp(argv)) {
-    console.log(APP_CROPS_USAGE);
-    return 0;
-  }
-  let o;
-  try {
-    o = parse(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`evaluate --app-crops: ${error.message}\n${APP_CROPS_USAGE}`);
-    return 2;
-  }
+  const line = readCommandLine('evaluate --app-crops', APP_CROPS_USAGE, argv, parse);
+  if ('exitCode' in line) return line.exitCode;
+  const o = line.options;
   if (o.split === 'private') console.log(PRIVATE_WARNING);
   let result: AppCropsResult;
   try {

@@ -29,7 +29,7 @@ import { CALIBRATION_FINETUNE, type CalibrationFinetune } from '../../learn/pers
 import { launchChromium } from '../browser/browser.ts';
 import { startDevServer } from '../browser/dev-server.ts';
 import { loadPersonalData, type PersonalData } from '../data/personal-crops.ts';
-import { parseChoice, parseInteger, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { parseChoice, parseInteger, parseNumber, parseOptions, readCommandLine, UsageError } from '../util/cli-args.ts';
 
 const USAGE = `usage: npm run bench:calibrate -- [--jaffe-subjects [--subjects KA,KL]] [--subject KA] [--frames 40]
        [--backend wasm|webgl|webgpu|cpu] [--seed 1] [--data ../shared/data/faces/jaffe]
@@ -49,12 +49,7 @@ interface Options {
 }
 
 function options(): Options {
-  const args = process.argv.slice(2);
-  if (wantsHelp(args)) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  try {
+  const line = readCommandLine('bench:calibrate', USAGE, process.argv.slice(2), (args): Options => {
     const { values } = parseOptions(args, {
       data: { type: 'string', default: '../shared/data/faces/jaffe' },
       'jaffe-subjects': { type: 'boolean', default: false },
@@ -87,11 +82,9 @@ function options(): Options {
         ...(values.lr !== undefined ? { lr: parseNumber('lr', values.lr, { min: 0, minExclusive: true, max: 1 }) } : {}),
       },
     };
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench:calibrate: ${error.message}\n${USAGE}`);
-    process.exit(2);
-  }
+  });
+  if ('exitCode' in line) process.exit(line.exitCode);
+  return line.options;
 }
 
 const JITTER: AugmentOptions = { rotationDeg: 3, shift: 0.03, zoom: 0.03, flip: false };

@@ -34,7 +34,7 @@ import { BROWSER_BACKENDS, parseManifest, type Snapshot, type StageTimes } from 
 import { buildApp, serveApp } from '../browser/app-server.ts';
 import { findChromium, launchChromium } from '../browser/browser.ts';
 import { renderProfileSummary, summarizeProfile, type CpuProfile } from '../browser/cpu-profile.ts';
-import { parseInteger, parseList, parseChoice, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { parseInteger, parseList, parseChoice, parseNumber, parseOptions, readCommandLine } from '../util/cli-args.ts';
 
 const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webgl,webgpu] [--where worker,split,page,worker-plain,worker-fresh]
                            [--landmarker page|worker] [--models DIR] [--hide ID,ID] [--camera-noise SIGMA] [--reuse N]
@@ -49,12 +49,7 @@ const USAGE = `usage: npm run bench:live -- [--frames 300] [--backends wasm,webg
 
 /** The options, checked before anything is built; a usage error exits 2. */
 function options() {
-  const args = process.argv.slice(2);
-  if (wantsHelp(args)) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  try {
+  const line = readCommandLine('bench:live', USAGE, process.argv.slice(2), (args) => {
     const { values } = parseOptions(args, {
       frames: { type: 'string', default: '300' },
       backends: { type: 'string', default: 'wasm,webgl,webgpu' },
@@ -86,11 +81,9 @@ function options() {
       autoNeutral: values['auto-neutral'] === true,
       cpuProfile: values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile'].replace(/\.cpuprofile$/, '')),
     };
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench:live: ${error.message}\n${USAGE}`);
-    process.exit(2);
-  }
+  });
+  if ('exitCode' in line) process.exit(line.exitCode);
+  return line.options;
 }
 const {
   values,

@@ -12,29 +12,22 @@ import { parseSvmInput, predictSvm, svmInputOf } from '../../core/svm/index.ts';
 import { readSvmModel } from '../svm/export.ts';
 import { loadFer2013, resolveFer2013Path } from '../data/fer2013.ts';
 import { pixelRows } from '../data/svm-data.ts';
-import { parseInteger, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { parseInteger, parseOptions, readCommandLine } from '../util/cli-args.ts';
 
 const USAGE = 'usage: npm run bench:svm -- [--models DIR] [--rows N]   (defaults: models, 500 rows per model)';
 
 /** The options, checked; a usage error exits 2. */
 function options(): { models: string; rows: number } {
-  const args = process.argv.slice(2);
-  if (wantsHelp(args)) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  try {
+  const line = readCommandLine('bench:svm', USAGE, process.argv.slice(2), (args) => {
     const { values } = parseOptions(args, {
       models: { type: 'string', default: 'models' },
       rows: { type: 'string', default: '500' },
       help: { type: 'boolean', short: 'h' },
     });
     return { models: values.models, rows: parseInteger('rows', values.rows, { min: 1 }) };
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench:svm: ${error.message}\n${USAGE}`);
-    process.exit(2);
-  }
+  });
+  if ('exitCode' in line) process.exit(line.exitCode);
+  return line.options;
 }
 const { models, rows: n } = options();
 const dir = resolve(models);

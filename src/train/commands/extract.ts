@@ -5,7 +5,7 @@
  * features) in headless Chromium over every image and caches the results (resumable).
  */
 import { writeFileAtomic } from '../util/atomic.ts';
-import { parseInteger, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { parseInteger, parseOptions, readCommandLine, UsageError } from '../util/cli-args.ts';
 import { join } from 'node:path';
 import { exportFeaturesCsv } from '../extract/features-csv.ts';
 import { ExtractionInterrupted, runExtraction, type ExtractSummary } from '../extract/extract.ts';
@@ -26,39 +26,35 @@ export function describeSummary(s: ExtractSummary): string[] {
   return lines;
 }
 
+/** The command line: the input (a FER2013 CSV or an image folder) and the options. */
+function parseCommandLine(args: readonly string[]) {
+  const { values, positionals } = parseOptions(
+    args,
+    {
+      out: { type: 'string' },
+      pages: { type: 'string' },
+      limit: { type: 'string' },
+      'export-csv': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `expected one FER2013 CSV or image folder, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}`,
+    );
+  return {
+    values,
+    input: positionals[0]!,
+    pages: values.pages === undefined ? undefined : parseInteger('pages', values.pages, { min: 1, max: 16 }),
+    limit: values.limit === undefined ? undefined : parseInteger('limit', values.limit, { min: 1 }),
+  };
+}
+
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  if (wantsHelp(args)) {
-    console.log(USAGE);
-    return 0;
-  }
-  let values;
-  let positionals;
-  let pages: number | undefined;
-  let limit: number | undefined;
-  try {
-    ({ values, positionals } = parseOptions(
-      args,
-      {
-        out: { type: 'string' },
-        pages: { type: 'string' },
-        limit: { type: 'string' },
-        'export-csv': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      true,
-    ));
-    if (positionals.length !== 1)
-      throw new UsageError(
-        `expected one FER2013 CSV or image folder, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}`,
-      );
-    pages = values.pages === undefined ? undefined : parseInteger('pages', values.pages, { min: 1, max: 16 });
-    limit = values.limit === undefined ? undefined : parseInteger('limit', values.limit, { min: 1 });
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`extract: ${error.message}\n${USAGE}`);
-    return 2;
-  }
+  const line = readCommandLine('extract', USAGE, process.argv.slice(2), parseCommandLine);
+  if ('exitCode' in line) return line.exitCode;
+  const { values, input, pages, limit } = line.options;
   const abort = new AbortController();
   process.once('SIGINT', () => {
     console.error('\nstopping after the chunks in progress (Ctrl-C again to quit at once)...');
@@ -66,8 +62,8 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   });
   try {
-    console.error(`reading ${positionals[0]}...`);
-    const source = await openSource(positionals[0]!);
+    console.error(`reading ${input}...`);
+    const source = await openSource(input);
     console.error(`${source.items.length} items (${source.kind})`);
     const summary = await runExtraction(source, {
       ...(values.out ? { outDir: values.out } : {}),

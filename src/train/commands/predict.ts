@@ -12,7 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BROWSER_BACKENDS, isBrowserBackend, type BrowserBackend } from '../../core/contracts/index.ts';
 import type { BatchInitResult, BatchNeutral } from '../../core/batch.ts';
-import { parseInteger, parseNumber, parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { parseInteger, parseNumber, parseOptions, readCommandLine, UsageError } from '../util/cli-args.ts';
 import type { ModelEntry } from '../../core/contracts/index.ts';
 import { collectImageFiles, CorruptModelError, manifestEntries, predictImages, type PredictedImage } from '../predict/predict.ts';
 import { neutralFromPhotos } from '../predict/neutral.ts';
@@ -72,44 +72,34 @@ function formatTable(image: PredictedImage, ids: string[]): string[] {
   });
 }
 
+/** The command line: files or folders to read, and the options. */
+function parseCommandLine(args: readonly string[]) {
+  const { values, positionals } = parseOptions(
+    args,
+    {
+      json: { type: 'boolean', default: false },
+      models: { type: 'string' },
+      backend: { type: 'string' },
+      pages: { type: 'string' },
+      fps: { type: 'string' },
+      timeline: { type: 'string' },
+      neutral: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
+  const pages = values.pages === undefined ? undefined : parseInteger('pages', values.pages, { min: 1, max: 16 });
+  const fps = values.fps === undefined ? DEFAULT_FPS : parseNumber('fps', values.fps, { min: 0.1, max: 60 });
+  if (values.timeline !== undefined && !TimelineWriter.formatOf(values.timeline))
+    throw new UsageError(`--timeline must name a .jsonl or .csv file, got "${values.timeline}"`);
+  if (positionals.length === 0) throw new UsageError('no image or video file or folder given');
+  return { values, positionals, pages, fps };
+}
+
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  if (wantsHelp(args)) {
-    console.log(USAGE);
-    return 0;
-  }
-  let values;
-  let positionals;
-  let pages: number | undefined;
-  let fps: number;
-  try {
-    ({ values, positionals } = parseOptions(
-      args,
-      {
-        json: { type: 'boolean', default: false },
-        models: { type: 'string' },
-        backend: { type: 'string' },
-        pages: { type: 'string' },
-        fps: { type: 'string' },
-        timeline: { type: 'string' },
-        neutral: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      true,
-    ));
-    pages = values.pages === undefined ? undefined : parseInteger('pages', values.pages, { min: 1, max: 16 });
-    fps = values.fps === undefined ? DEFAULT_FPS : parseNumber('fps', values.fps, { min: 0.1, max: 60 });
-    if (values.timeline !== undefined && !TimelineWriter.formatOf(values.timeline))
-      throw new UsageError(`--timeline must name a .jsonl or .csv file, got "${values.timeline}"`);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`predict: ${error.message}\n${USAGE}`);
-    return 2;
-  }
-  if (positionals.length === 0) {
-    console.error(`predict: no image or video file or folder given\n${USAGE}`);
-    return 2;
-  }
+  const line = readCommandLine('predict', USAGE, process.argv.slice(2), parseCommandLine);
+  if ('exitCode' in line) return line.exitCode;
+  const { values, positionals, pages, fps } = line.options;
   // --models DIR: a models folder of its own (an unzipped export from the app); else ids from models/.
   const modelsDir = values.models !== undefined && isFolder(values.models) ? resolve(values.models) : undefined;
   const manifestFile = join(modelsDir ?? 'models', 'index.json');

@@ -21,7 +21,7 @@ import {
 import { EMOTIONS } from '../../core/labels.ts';
 import { classificationReport, confusionMatrix } from '../../core/metrics.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
-import { parseOptions, UsageError, wantsHelp } from '../util/cli-args.ts';
+import { parseOptions, readCommandLine } from '../util/cli-args.ts';
 import { buildComparison, type ComparisonModelInput, type ComparisonReportInput, type UnknownPrediction } from '../report/comparison.ts';
 import { scanPersonalFolder } from '../data/personal-dataset.ts';
 import { predictImages, type PredictedImage } from '../predict/predict.ts';
@@ -85,23 +85,15 @@ function scoreSet(images: PredictedImage[], labels: number[], id: string, setNam
 }
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  if (wantsHelp(args)) {
-    console.log(USAGE);
-    return 0;
-  }
-  let values;
-  try {
-    ({ values } = parseOptions(args, {
+  const line = readCommandLine('report', USAGE, process.argv.slice(2), (args) =>
+    parseOptions(args, {
       data: { type: 'string' },
       models: { type: 'string', default: 'models' },
       help: { type: 'boolean', short: 'h' },
-    }));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`report: ${error.message}\n${USAGE}`);
-    return 2;
-  }
+    }),
+  );
+  if ('exitCode' in line) return line.exitCode;
+  const { values } = line.options;
   const modelsDir = resolve(values.models!);
   const manifestFile = join(modelsDir, 'index.json');
   if (!existsSync(manifestFile)) {

@@ -30,7 +30,8 @@ import { readManifest } from '../util/manifest.ts';
 import { assertPublishableOut, publishModelDir } from '../util/publish-model.ts';
 import { loadFusionData, memberProbs, probsRow, type FusionSplit } from './data.ts';
 import { augmentIntensity, formatIntensity, neutralMean, type IntensitySpec } from '../data/intensity.ts';
-import { fitLogreg, fitStandardizer, memberPrior, predictLogreg, standardize, stratifiedFolds } from './logreg.ts';
+import { stratifiedFolds } from '../../learn/folds.ts';
+import { fitLogreg, fitStandardizer, memberPrior, predictLogreg, standardize } from './logreg.ts';
 
 export const FUSION_L2_GRID: readonly number[] = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1];
 export const FUSION_BALANCE_GRID: readonly number[] = [0, 0.5, 1];

@@ -6,7 +6,6 @@
  */
 import { NUM_CLASSES } from '../../core/labels.ts';
 import { softmaxInPlace } from '../../core/fusion.ts';
-import { mulberry32 } from '../../core/random.ts';
 
 export interface Standardizer {
   mean: Float64Array;
@@ -237,26 +236,6 @@ export function predictLogreg(fit: Pick<LogregFit, 'weights' | 'bias'>, rows: re
     softmaxInPlace(p);
     return p;
   });
-}
-
-/** Seeded stratified k-fold assignment: fold index per row, each class spread evenly over the folds. */
-export function stratifiedFolds(labels: ArrayLike<number>, k: number, seed: number): Int32Array {
-  const rand = mulberry32(seed);
-  const fold = new Int32Array(labels.length);
-  const byClass = new Map<number, number[]>();
-  for (let i = 0; i < labels.length; i++) (byClass.get(labels[i]!) ?? byClass.set(labels[i]!, []).get(labels[i]!)!).push(i);
-  let offset = 0;
-  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
-    const idx = byClass.get(c)!;
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
-    // Continue the round robin across classes so small classes do not all start at fold 0.
-    idx.forEach((row, i) => (fold[row] = (offset + i) % k));
-    offset = (offset + idx.length) % k;
-  }
-  return fold;
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import { backend_util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
+import { convSizes } from '../../learn/training-kernels.ts';
 import { simdKernelsFor, type SimdKernels } from './simd-module.ts';
 import type { WasmBackendLike } from './wasm-backend.ts';
 
@@ -82,19 +83,8 @@ export function filterGradientSimd(
   info: backend_util.Conv2DInfo,
 ): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
-  const {
-    batchSize: n,
-    filterHeight: kh,
-    filterWidth: kw,
-    inHeight: h,
-    inWidth: w,
-    outHeight: oh,
-    outWidth: ow,
-    inChannels: ci,
-    outChannels: co,
-  } = info;
+  const { n, kh, kw, h, w, oh, ow, ci, co, top, left } = convSizes(info);
   if (!k || !stride1(info) || co % 8 !== 0 || n * oh * ow * ci === 0) return undefined;
-  const { top, left } = info.padInfo;
   const hp = Math.max(oh + kh - 1, h + top);
   const wp = Math.max(ow + kw - 1, w + left);
   const cp = Math.ceil(ci / 4) * 4;
@@ -134,13 +124,24 @@ export function filterGradientSimd(
 const even = (v: number) => v + (v & 1);
 
 /**
- * out [n, oh, ow, co] = conv2d(xp, w) on an input padded for even output sizes (hp >= even(oh) + kh - 1,
- * likewise wp): the shared part of the forward pass and dx. Odd sizes are computed one row or
- * column wider into a scratch tensor and copied out.
+ * out [n, oh, ow, co] = conv2d(x, filter) with x padded by `top` rows and `left` columns before
+ * (zeros after, as far as the output needs): the shared part of the forward pass and dx. The
+ * padded copy is sized for even output sizes; odd sizes are computed one row or column wider into
+ * a scratch tensor and copied out.
  */
-function convPadded(k: SimdKernels, backend: WasmBackendLike, xp: TensorInfo, filter: TensorInfo, oh: number, ow: number): TensorInfo {
-  const [n, hp, wp, ci] = xp.shape;
+function convPadded(
+  k: SimdKernels,
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  oh: number,
+  ow: number,
+  top: number,
+  left: number,
+): TensorInfo {
   const [kh, kw, , co] = filter.shape;
+  const xp = padded(backend, x, even(oh) + kh - 1, even(ow) + kw - 1, top, left);
+  const [n, hp, wp, ci] = xp.shape;
   const out = backend.makeOutput([n, oh, ow, co], 'float32');
   const exact = even(oh) === oh && even(ow) === ow;
   const full = exact ? out : backend.makeOutput([n, even(oh), even(ow), co], 'float32');
@@ -171,6 +172,7 @@ function convPadded(k: SimdKernels, backend: WasmBackendLike, xp: TensorInfo, fi
     }
     backend.disposeData(full.dataId);
   }
+  backend.disposeData(xp.dataId);
   return out;
 }
 
@@ -182,13 +184,10 @@ export function conv2dSimd(
   info: backend_util.Conv2DInfo,
 ): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const { n, oh, ow, ci, co, top, left } = convSizes(info);
   // The kernel's loops run at least once: empty tensors go to XNNPACK.
   if (!k || !stride1(info) || co % 8 !== 0 || n * oh * ow * ci === 0) return undefined;
-  const xp = padded(backend, x, even(oh) + kh - 1, even(ow) + kw - 1, info.padInfo.top, info.padInfo.left);
-  const out = convPadded(k, backend, xp, filter, oh, ow);
-  backend.disposeData(xp.dataId);
-  return out;
+  return convPadded(k, backend, x, filter, oh, ow, top, left);
 }
 
 /**
@@ -202,7 +201,7 @@ export function inputGradientSimd(
   info: backend_util.Conv2DInfo,
 ): TensorInfo | undefined {
   const k = simdKernelsFor(backend);
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { n, kh, kw, h, w, ci, co, top, left } = convSizes(info);
   if (!k || !stride1(info) || ci % 8 !== 0 || n * h * w * co === 0) return undefined;
   const turned = backend.makeOutput([kh, kw, co, ci], 'float32');
   const tv = backend.typedArrayFromHeap(turned);
@@ -214,9 +213,7 @@ export function inputGradientSimd(
       for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) tv[dst + o * ci + c] = fv[src + c * co + o];
     }
   }
-  const dyp = padded(backend, dy, even(h) + kh - 1, even(w) + kw - 1, kh - 1 - info.padInfo.top, kw - 1 - info.padInfo.left);
-  const dx = convPadded(k, backend, dyp, turned, h, w);
-  backend.disposeData(dyp.dataId);
+  const dx = convPadded(k, backend, dy, turned, h, w, kh - 1 - top, kw - 1 - left);
   backend.disposeData(turned.dataId);
   return dx;
 }

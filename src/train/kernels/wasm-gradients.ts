@@ -39,6 +39,7 @@ import {
   conv2DBackpropInputConv,
   conv2DBackpropInputInfo,
   conv2dPadded,
+  convSizes,
   type KernelArgs,
   type Pad,
 } from '../../learn/training-kernels.ts';
@@ -82,8 +83,28 @@ function free(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
 
 const transpose = (b: WasmBackendLike, x: TensorInfo, perm: number[]) => call('Transpose', b, { x }, { perm });
 
-function conv2d(b: WasmBackendLike, x: TensorInfo, filter: TensorInfo, pad: Pad, dilations: [number, number]): TensorInfo {
-  return conv2dPadded(kernel, b, x, filter, pad, dilations);
+const NO_PADDING: Pad = [
+  [0, 0],
+  [0, 0],
+  [0, 0],
+  [0, 0],
+];
+
+/**
+ * a [m, k] . b [k, n] (float32, row-major, read in place) as a 1x1 conv2d, which XNNPACK runs as a
+ * packed GEMM: the product as a [1, m, 1, n] tensor.
+ */
+function matMulByConv(
+  backend: WasmBackendLike,
+  a: TensorInfo['dataId'],
+  b: TensorInfo['dataId'],
+  m: number,
+  k: number,
+  n: number,
+): TensorInfo {
+  const x: TensorInfo = { dataId: a, shape: [1, m, 1, k], dtype: 'float32' };
+  const filter: TensorInfo = { dataId: b, shape: [1, 1, k, n], dtype: 'float32' };
+  return conv2dPadded(kernel, backend, x, filter, NO_PADDING, [1, 1]);
 }
 
 /** The reference composition (src/learn/training-kernels.ts) on XNNPACK's own kernels, not our replacements. */
@@ -95,24 +116,10 @@ export function conv2DBackpropFilterConv(args: Args): TensorInfo {
  * The same gradient as an explicit GEMM: dW[(kh,kw,ci), co] = P^T[(kh,kw,ci), (n,oh,ow)] . dy[(n,oh,ow), co],
  * with the patch matrix P^T built by a loop over the wasm heap and the product run as a 1x1 conv2d.
  */
-export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function conv2DBackpropFilterGemm(args: Args): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const info = conv2DBackpropFilterInfo(args);
-  const {
-    batchSize: n,
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: sh,
-    strideWidth: sw,
-    inHeight: h,
-    inWidth: w,
-    outHeight: oh,
-    outWidth: ow,
-    inChannels: ci,
-    outChannels: co,
-  } = info;
-  const { top, left } = info.padInfo;
+  const { n, kh, kw, sh, sw, h, w, oh, ow, ci, co, top, left } = convSizes(conv2DBackpropFilterInfo(args));
   const cols = n * oh * ow;
   const rows = kh * kw * ci;
   const pt = backend.makeOutput([1, rows, 1, cols], 'float32');
@@ -140,19 +147,7 @@ export function conv2DBackpropFilterGemm(args: { inputs: Record<string, TensorIn
       }
     }
   }
-  const filter: TensorInfo = { dataId: dy.dataId, shape: [1, 1, cols, co], dtype: 'float32' };
-  const prod = conv2d(
-    backend,
-    pt,
-    filter,
-    [
-      [0, 0],
-      [0, 0],
-      [0, 0],
-      [0, 0],
-    ],
-    [1, 1],
-  ); // [1, rows, 1, co]
+  const prod = matMulByConv(backend, pt.dataId, dy.dataId, rows, cols, co);
   free(backend, pt);
   return { dataId: prod.dataId, shape: [kh, kw, ci, co], dtype: 'float32' };
 }
@@ -166,7 +161,7 @@ let filterGradientForm: FilterGradientForm = 'auto';
  * form is a few huge-filter GEMMs of 9 rows after a large transpose of dy (first layer: 66 ms vs 11 ms
  * for the GEMM form); on small feature maps the GEMM form also wins slightly; elsewhere they tie.
  */
-export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function conv2DBackpropFilter(args: Args): TensorInfo {
   let form = filterGradientForm;
   if (form === 'auto' || form === 'simd') {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
@@ -185,7 +180,7 @@ let useSimd = true;
  * FusedConv2D without bias or activation (our conv layers: BatchNorm follows) by the SIMD kernel;
  * every other case, and shapes the kernel does not take, by the wasm backend's own kernel.
  */
-export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function fusedConv2D(args: Args): TensorInfo {
   const { bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
   const activation = (args.attrs as { activation?: string }).activation ?? 'linear';
   if (!bias && !preluActivationWeights && activation === 'linear') {
@@ -196,7 +191,7 @@ export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; attrs: N
 }
 
 /** Our SIMD forward convolution for a Conv2D or FusedConv2D call, or undefined where it does not apply. */
-function forwardConvSimd(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo | undefined {
+function forwardConvSimd(args: Args): TensorInfo | undefined {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as {
     strides: [number, number] | number;
@@ -228,14 +223,14 @@ export function identity(args: { inputs: Record<string, TensorInfo>; backend: un
 }
 
 /** Plain Conv2D (tfjs runs conv layers with a nonlinear activation unfused while training) likewise. */
-export function conv2D(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function conv2D(args: Args): TensorInfo {
   const out = forwardConvSimd(args);
   if (out) return out;
   return callOriginal('Conv2D', args);
 }
 
 /** dx = conv2d(dy, rot180(W) with in/out channels swapped), padded to give back the input size. */
-export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function conv2DBackpropInput(args: Args): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const info = conv2DBackpropInputInfo(args);
@@ -250,7 +245,7 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
 }
 
 /** Routes dy to the arg-max of each window (first maximum in row-major order wins, like the cpu backend). */
-export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function maxPoolGrad(args: Args): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
@@ -267,9 +262,7 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: N
     pad,
     dimRoundingMode,
   );
-  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { kh: fh, kw: fw, sh, sw, top, left, n, h, w, ci: c, oh, ow } = convSizes(info);
   const dx = backend.makeOutput(input.shape.slice(), 'float32');
   // Views into the wasm heap: take them after makeOutput, which may grow (and move) the heap.
   const xv = backend.typedArrayFromHeap(input);
@@ -355,7 +348,7 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo>; attrs: N
  * still. A 2-D product is a 1x1 convolution, which XNNPACK runs as a packed GEMM: use that.
  * Batched products (rank > 2 with a batch > 1) keep the original kernel.
  */
-export function batchMatMul(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function batchMatMul(args: Args): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
@@ -372,20 +365,7 @@ export function batchMatMul(args: { inputs: Record<string, TensorInfo>; attrs: N
   // Views with new shapes over the same data (no copy, not disposed: the engine owns a and b).
   const a2 = transposeA ? transpose(backend, { dataId: a.dataId, shape: [ar, ac], dtype: a.dtype }, [1, 0]) : a;
   const b2 = transposeB ? transpose(backend, { dataId: b.dataId, shape: [br, bc], dtype: b.dtype }, [1, 0]) : b;
-  const x: TensorInfo = { dataId: a2.dataId, shape: [1, m, 1, k], dtype: 'float32' };
-  const filter: TensorInfo = { dataId: b2.dataId, shape: [1, 1, k, n], dtype: 'float32' };
-  const conv = conv2d(
-    backend,
-    x,
-    filter,
-    [
-      [0, 0],
-      [0, 0],
-      [0, 0],
-      [0, 0],
-    ],
-    [1, 1],
-  );
+  const conv = matMulByConv(backend, a2.dataId, b2.dataId, m, k, n);
   if (transposeA) free(backend, a2);
   if (transposeB) free(backend, b2);
   const outShape = [...a.shape.slice(0, -2), m, n];
@@ -397,7 +377,7 @@ export function batchMatMul(args: { inputs: Record<string, TensorInfo>; attrs: N
  * Tile kernel does that element by element (it was the costliest kernel of a BN training step).
  * When the tiled dims are all leading and x is 1 there, the output is x's buffer repeated: memcpy.
  */
-export function tile(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function tile(args: Args): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x } = args.inputs as { x: TensorInfo };
   const { reps } = args.attrs as unknown as { reps: number[] };
@@ -427,7 +407,7 @@ export function tile(args: { inputs: Record<string, TensorInfo>; attrs: NamedAtt
  * Bias gradients sum dy over every axis but the channels; the wasm Sum transposes the reduced
  * axes innermost first. Summing rows of channels in place is one sequential pass.
  */
-export function sum(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
+export function sum(args: Args): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x } = args.inputs as { x: TensorInfo };
   const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };

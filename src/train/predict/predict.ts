@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parseManifest, type ModelEntry } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
+import { argmax } from '../../core/metrics.ts';
 import { base64ToFloat32, type BatchBackend, type BatchImageResult, type BatchInitResult, type BatchNeutral } from '../../core/batch.ts';
 import { BatchPages } from '../browser/batch-page.ts';
 import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
@@ -82,7 +83,10 @@ export async function collectImageFiles(paths: string[]): Promise<{ files: strin
   return { files, missing, skipped };
 }
 
-const round = (v: number): number => Math.round(v * 1e4) / 1e4;
+/** One model's answer as printed: the top label and the probabilities to 4 decimals. */
+export function modelPrediction(probs: number[]): ModelPrediction {
+  return { label: EMOTIONS[argmax(probs)]!, probs: probs.map((v) => Math.round(v * 1e4) / 1e4) };
+}
 
 export function toPredictedImage(file: string, r: BatchImageResult, withFeatures = false): PredictedImage {
   if (r.status !== 'ok') return { file, faces: [], error: r.error ?? 'could not be read as an image' };
@@ -90,13 +94,7 @@ export function toPredictedImage(file: string, r: BatchImageResult, withFeatures
     file,
     faces: r.faces.map((f) => ({
       box: f.box.map((v) => Math.round(v)) as [number, number, number, number],
-      models: Object.fromEntries(
-        Object.entries(f.predictions ?? {}).map(([id, probs]) => {
-          let top = 0;
-          probs.forEach((p, i) => (p > probs[top]! ? (top = i) : undefined));
-          return [id, { label: EMOTIONS[top]!, probs: probs.map(round) }];
-        }),
-      ),
+      models: Object.fromEntries(Object.entries(f.predictions ?? {}).map(([id, probs]) => [id, modelPrediction(probs)])),
       ...(withFeatures ? { features: base64ToFloat32(f.features) } : {}),
     })),
   };
@@ -118,26 +116,38 @@ export class CorruptModelError extends Error {
   }
 }
 
-export async function predictImages(files: string[], options: PredictOptions = {}): Promise<PredictedImage[]> {
-  const results: (PredictedImage | undefined)[] = new Array(files.length);
-  if (files.length === 0) return [];
-  const pages = await BatchPages.open({
+/** What opening the batch pages takes from PredictOptions (video.ts's options share it). */
+export type ModelPagesOptions = Pick<PredictOptions, 'models' | 'backend' | 'modelsDir' | 'neutral' | 'onReady' | 'onConsoleError'>;
+
+/**
+ * `pages` batch pages with the models loaded (onReady told). A model whose files fail their checks
+ * (or that gives NaN) would only add made-up answers: then the pages are closed and
+ * CorruptModelError thrown.
+ */
+export async function openModelPages(options: ModelPagesOptions, pages: number): Promise<BatchPages> {
+  const opened = await BatchPages.open({
     numFaces: 4,
     models: true,
     ...(options.models ? { modelIds: options.models } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
     ...(options.neutral ? { neutral: options.neutral } : {}),
-    pages: Math.min(options.pages ?? 2, Math.ceil(files.length / FILES_PER_CALL)),
+    pages,
     ...(options.onConsoleError ? { onConsoleError: options.onConsoleError } : {}),
   });
-  options.onReady?.(pages.init);
-  // A model whose files fail their checks (or that gives NaN) would only add made-up answers: stop.
-  const corrupt = pages.init.models.filter((m) => m.status.startsWith('corrupt'));
+  options.onReady?.(opened.init);
+  const corrupt = opened.init.models.filter((m) => m.status.startsWith('corrupt'));
   if (corrupt.length > 0) {
-    await pages.close();
+    await opened.close();
     throw new CorruptModelError(corrupt, resolve(options.modelsDir ?? process.env.MODELS_DIR ?? 'models'));
   }
+  return opened;
+}
+
+export async function predictImages(files: string[], options: PredictOptions = {}): Promise<PredictedImage[]> {
+  const results: (PredictedImage | undefined)[] = new Array(files.length);
+  if (files.length === 0) return [];
+  const pages = await openModelPages(options, Math.min(options.pages ?? 2, Math.ceil(files.length / FILES_PER_CALL)));
   let emitted = 0;
   const emit = (): void => {
     // (Not `onImage?.(results[emitted++])`: an optional call skips its arguments, increment included.)

@@ -7,14 +7,13 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
-import { argmax } from '../../core/metrics.ts';
+import { extname } from 'node:path';
 import { sampleTimes } from '../../core/batch-video.ts';
 import { EMOTIONS } from '../../core/labels.ts';
-import { BatchPages } from '../browser/batch-page.ts';
+import type { BatchPages } from '../browser/batch-page.ts';
 import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
 import { checkFile, formatBytes, MAX_IMAGE_BYTES, scanFiles, type SkippedPath } from '../data/file-scan.ts';
-import { CorruptModelError, type PredictOptions } from './predict.ts';
+import { modelPrediction, openModelPages, type ModelPagesOptions } from './predict.ts';
 
 /** What Chromium may play (H.264/AAC in .mp4/.mov only where the build has the codecs). */
 export const VIDEO_EXTENSIONS = new Set(['.mp4', '.webm', '.mov', '.m4v', '.mkv', '.ogv']);
@@ -103,7 +102,7 @@ export interface VideoSummary {
   error?: string;
 }
 
-export interface VideoOptions extends Pick<PredictOptions, 'models' | 'backend' | 'modelsDir' | 'neutral' | 'onReady' | 'onConsoleError'> {
+export interface VideoOptions extends ModelPagesOptions {
   /** Frames sampled per second of video. */
   fps: number;
   /** Called with each row of the timeline, in time order per video. */
@@ -113,8 +112,6 @@ export interface VideoOptions extends Pick<PredictOptions, 'models' | 'backend' 
   /** Called with each video's summary as soon as it is done, in input order. */
   onVideo?: (summary: VideoSummary) => void;
 }
-
-const round = (v: number): number => Math.round(v * 1e4) / 1e4;
 
 /** Share of rows per label per model; labels with no row are left out; shares sum to 1 per model. */
 export function summarize(rows: Pick<TimelineRow, 'model' | 'label'>[]): Record<string, Record<string, number>> {
@@ -137,22 +134,7 @@ export function summarize(rows: Pick<TimelineRow, 'model' | 'label'>[]): Record<
 /** Runs every video in turn on one batch page (frames of a video must go in order for tracking). */
 export async function predictVideos(files: string[], options: VideoOptions): Promise<VideoSummary[]> {
   if (files.length === 0) return [];
-  const pages = await BatchPages.open({
-    numFaces: 4,
-    models: true,
-    ...(options.models ? { modelIds: options.models } : {}),
-    ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
-    ...(options.neutral ? { neutral: options.neutral } : {}),
-    pages: 1,
-    ...(options.onConsoleError ? { onConsoleError: options.onConsoleError } : {}),
-  });
-  options.onReady?.(pages.init);
-  const corrupt = pages.init.models.filter((m) => m.status.startsWith('corrupt'));
-  if (corrupt.length > 0) {
-    await pages.close();
-    throw new CorruptModelError(corrupt, resolve(options.modelsDir ?? process.env.MODELS_DIR ?? 'models'));
-  }
+  const pages = await openModelPages(options, 1);
   const results: VideoSummary[] = [];
   try {
     for (const file of files) {
@@ -184,7 +166,7 @@ async function predictOne(pages: BatchPages, file: string, options: VideoOptions
         if (frame.faces.length > 0) withFace++;
         for (const face of frame.faces)
           for (const [model, probs] of Object.entries(face.predictions)) {
-            const row = { video: file, t_s: frame.t, face: face.face, model, label: EMOTIONS[argmax(probs)]!, probs: probs.map(round) };
+            const row = { video: file, t_s: frame.t, face: face.face, model, ...modelPrediction(probs) };
             rows.push(row);
             options.onRow?.(row);
           }

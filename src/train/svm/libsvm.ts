@@ -19,8 +19,8 @@ import {
   type TrainedSvm as SharedTrainedSvm,
 } from '../../learn/svm-train.ts';
 
+export { stratifiedFolds } from '../../learn/folds.ts';
 export {
-  stratifiedFolds,
   type CvOptions,
   type CvResult,
   type FoldResult,

@@ -179,3 +179,29 @@ export function parseUnitRange(name: string, raw: string, o: { copies?: boolean 
   if (!(copies >= 1 && copies <= 10)) throw new UsageError(`--${name}: ${copies} copies is out of range; ${how}`);
   return { low, high, copies };
 }
+
+/** What a command line comes to: the options to run with, or the exit status to stop with. */
+export type CommandLine<T> = { options: T } | { exitCode: 0 | 2 };
+
+/**
+ * The start every command shares: `--help` prints `usage` (exit 0); a UsageError from `parse` is
+ * printed as `command: message` above the usage (exit 2); anything else `parse` throws propagates.
+ */
+export function readCommandLine<T>(
+  command: string,
+  usage: string,
+  args: readonly string[],
+  parse: (args: readonly string[]) => T,
+): CommandLine<T> {
+  if (wantsHelp(args)) {
+    console.log(usage);
+    return { exitCode: 0 };
+  }
+  try {
+    return { options: parse(args) };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${command}: ${error.message}\n${usage}`);
+    return { exitCode: 2 };
+  }
+}

@@ -12,8 +12,8 @@ import {
   packRows,
   predictLogreg,
   standardize,
-  stratifiedFolds,
 } from '../../../src/train/fusion/logreg.ts';
+import { stratifiedFolds } from '../../../src/learn/folds.ts';
 import { parseFusionArgs } from '../../../src/train/commands/train-args.ts';
 import { UsageError } from '../../../src/train/util/cli-args.ts';
 
