@@ -38,6 +38,8 @@ export class BatchPages {
     private readonly server: { url: string; close: () => Promise<void> },
     private readonly pages: Page[],
     readonly init: BatchInitResult,
+    /** The folder this job built the app into and serves it from; removed by close(). */
+    readonly buildDir: string,
   ) {}
 
   /** Builds and serves the app, opens `pages` batch pages and initialises each. */
@@ -86,7 +88,7 @@ export class BatchPages {
         );
         pages.push(page);
       }
-      return new BatchPages(browser, server, pages, init!);
+      return new BatchPages(browser, server, pages, init!, buildDir);
     } catch (error) {
       await browser?.close();
       await server.close();
