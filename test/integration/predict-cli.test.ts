@@ -22,10 +22,22 @@ describe('predict CLI usage', () => {
     expect(r.stderr).toMatch(/--backend must be webgpu, webgl, wasm or cpu, got "cuda"/);
   });
 
-  it('reports a path that does not exist in the output, not as a usage error', () => {
+  it('reports a path that does not exist in the output and exits 1, not as a usage error', () => {
     const r = run('--json', 'does/not/exist.png');
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout.trim())).toEqual({ file: 'does/not/exist.png', faces: [], error: 'does/not/exist.png does not exist' });
+  });
+
+  it('exits 1 when a folder holds no image or video file, saying what it looked for', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'predict-empty-'));
+    try {
+      const r = run(empty);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/predict: no image or video files found \(looked for \.jpg, .*\.mp4/);
+      expect(r.stdout).toBe('');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('names a --neutral path that does not exist or holds no photo', () => {

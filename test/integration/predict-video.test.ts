@@ -128,8 +128,9 @@ describe.skipIf(missing.length > 0)('npm run predict on a video file', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('exits 0 with one summary per video, in input order, and reports progress', () => {
-    expect(run.status, run.stderr).toBe(0);
+  it('exits 1 (the corrupt one) with one summary per video, in input order, and reports progress', () => {
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/predict: 1 of the files given could not be read \(named above\); the others were predicted/);
     expect(videos.map((v) => v.file)).toEqual([clip, broken]);
     expect(run.stderr).toMatch(/clip\.webm: \d+\/\d+ frames \(100%\)/);
   });

@@ -170,7 +170,11 @@ async function main(): Promise<number> {
     neutralFiles = found.files;
   }
   const ids = models ?? available;
+  // Inputs that could not be read are named in the output and the others still run; the exit
+  // status then says so (1), as a script running predict over a folder needs to know.
+  let unreadable = 0;
   const print = (image: PredictedImage): void => {
+    if (image.error) unreadable++;
     if (values.json) console.log(JSON.stringify(image));
     else for (const line of formatTable(image, ids)) console.log(line);
   };
@@ -219,7 +223,7 @@ async function main(): Promise<number> {
         console.error(
           `predict: no image or video files found (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .avif, ${[...VIDEO_EXTENSIONS].join(', ')})`,
         );
-      return 0;
+      return 1;
     }
     if (files.length > 0) await predictStills(files, { models, modelsDir, backend, pages, neutral, print });
     if (videos.length > 0) {
@@ -245,6 +249,7 @@ async function main(): Promise<number> {
           else console.error(line);
         },
         onVideo: (video) => {
+          if (video.error) unreadable++;
           if (values.json) console.log(JSON.stringify(video));
           else for (const line of formatVideo(video)) console.log(line);
         },
@@ -256,6 +261,10 @@ async function main(): Promise<number> {
     }
   } finally {
     await timeline?.close();
+  }
+  if (unreadable > 0) {
+    console.error(`predict: ${unreadable} of the files given could not be read (named above); the others were predicted`);
+    return 1;
   }
   return 0;
 }
