@@ -89,6 +89,37 @@ describe.skipIf(skipReason !== undefined)(`calibration in Chromium${skipReason ?
     if (work) await rm(work, { recursive: true, force: true });
   });
 
+  it('on a phone-sized screen, opening the calibration brings its prompt and Start button into view', async () => {
+    const height = 844;
+    const context: BrowserContext = await browser!.newContext({ viewport: { width: 390, height } });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${app!.url}/`);
+      await page.waitForSelector('[data-action="start"]:not([disabled])', { timeout: 90_000 });
+      await page.click('[data-action="start"]');
+      await waitForReadings(page, ['fixture-cnn']);
+      // Settings start closed on a phone.
+      await page.click('[data-section="settings"] > summary');
+      // As a user who scrolled just far enough to see the button, at the foot of the screen.
+      await page.evaluate(() => document.querySelector('[data-action="calibrate"]')!.scrollIntoView({ block: 'end' }));
+      await page.click('[data-action="calibrate"]');
+      await page.waitForSelector('[data-calibration-step="intro"]');
+      // The flow opens at the foot of Settings, far below the video at this width.
+      await page.waitForFunction(
+        (h) => {
+          const panel = document.querySelector('[data-calibration-step]')!.getBoundingClientRect();
+          const start = document.querySelector('[data-action="calibration-start"]')!.getBoundingClientRect();
+          return panel.top >= 0 && panel.top < h && start.top >= 0 && start.bottom <= h;
+        },
+        height,
+        { timeout: 5_000 },
+      );
+      await page.screenshot({ path: join(ARTIFACTS, 'calibration-phone-open.png') });
+    } finally {
+      await context.close();
+    }
+  });
+
   it("the calibration's neutral step also sets the page's neutral face", async () => {
     const context: BrowserContext = await browser!.newContext({ viewport: { width: 1200, height: 1000 } });
     const foreign = await blockForeignRequests(context, app!.url);
