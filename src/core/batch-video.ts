@@ -4,6 +4,8 @@
  * in chunks (so it can report progress and write rows as they come), then closes it.
  */
 
+import type { BatchNeutral } from './batch.ts';
+
 /** Where the batch page exposes its video API (beside BATCH_GLOBAL). */
 export const BATCH_VIDEO_GLOBAL = 'emotionBatchVideo';
 
@@ -14,6 +16,13 @@ export interface VideoOpenRequest {
   url: string;
   /** Time constant of the per-face probability smoothing, in ms of video time (0: off). */
   smoothingMs: number;
+  /**
+   * A person's neutral face for this video, in place of the page's own until the video is closed;
+   * `{ offsets: {}, featureShifts: {} }` reads it unmoved. Absent: the page's own (from init).
+   */
+  neutral?: BatchNeutral;
+  /** Also give each face its AU-style feature vector (VideoFace.features), as learning a neutral face from the frames needs. */
+  withFeatures?: boolean;
 }
 
 export interface VideoOpenResult {
@@ -33,6 +42,8 @@ export interface VideoFace {
   box: [number, number, number, number];
   /** Per model id: smoothed probabilities in EMOTIONS order. */
   predictions: Record<string, number[]>;
+  /** The face's AU-style features (FEATURE_NAMES order), when the video was opened withFeatures. */
+  features?: number[];
 }
 
 export interface VideoFrame {

@@ -91,10 +91,10 @@ describe.skipIf(skip !== undefined)(`predict --neutral${skip ? ` (skipped: ${ski
     },
   );
 
-  it('--neutral auto with no photo to learn from is a usage error that says what to give', { timeout: 60_000 }, () => {
+  it('--neutral auto with no photo or video to learn from is a usage error that says what to give', { timeout: 60_000 }, () => {
     const r = predict(join(ROOT, 'no-such-folder-for-auto'), '--neutral', 'auto');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--neutral auto learns the neutral face from the photos given, and none was given/);
+    expect(r.stderr).toMatch(/--neutral auto learns the neutral face from the photos or videos given, and none was given/);
   });
 
   it(

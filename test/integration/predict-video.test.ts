@@ -12,8 +12,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleTimes } from '../../src/core/batch-video.ts';
 import { EMOTIONS } from '../../src/core/labels.ts';
-import { findChromium, launchChromium } from '../../src/train/browser/browser.ts';
+import { findChromium } from '../../src/train/browser/browser.ts';
 import type { TimelineRow, VideoSummary } from '../../src/train/predict/video.ts';
+import { recordWebm } from '../helpers/record-webm.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
 const PHOTO = join(JAFFE_DIR, 'happy/YM.HA2.53.png');
@@ -25,47 +26,6 @@ const missing = [
   !existsSync(resolve(ROOT, 'models/index.json')) && 'models/index.json (npm run train -- cnn)',
 ].filter(Boolean);
 if (missing.length > 0) console.warn(`skipping npm run predict on a video: missing ${missing.join(', ')}`);
-
-/** A WebM (VP8, Chromium's MediaRecorder default) of `seconds` of the photo on gray, moving a little. */
-async function recordWebm(photo: string, seconds: number): Promise<Buffer> {
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    const b64 = await page.evaluate(
-      async ({ url, seconds }) => {
-        const img = new Image();
-        img.src = url;
-        await img.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = 320;
-        canvas.height = 240;
-        const ctx = canvas.getContext('2d')!;
-        const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: 'video/webm' });
-        const chunks: Blob[] = [];
-        recorder.ondataavailable = (e) => chunks.push(e.data);
-        const stopped = new Promise((r) => (recorder.onstop = r));
-        recorder.start();
-        const start = performance.now();
-        for (let i = 0; performance.now() - start < seconds * 1000; i++) {
-          ctx.fillStyle = '#808080';
-          ctx.fillRect(0, 0, 320, 240);
-          ctx.drawImage(img, 60 + (i % 3), 20, 200, 200);
-          await new Promise((r) => setTimeout(r, 66));
-        }
-        recorder.stop();
-        await stopped;
-        const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
-        let s = '';
-        for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-        return btoa(s);
-      },
-      { url: `data:image/png;base64,${(await readFile(photo)).toString('base64')}`, seconds },
-    );
-    return Buffer.from(b64, 'base64');
-  } finally {
-    await browser.close();
-  }
-}
 
 function predict(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -105,7 +65,7 @@ describe.skipIf(missing.length > 0)('npm run predict on a video file', () => {
     work = await mkdtemp(join(tmpdir(), 'predict-video-'));
     clip = join(work, 'clip.webm');
     broken = join(work, 'broken.webm');
-    await writeFile(clip, await recordWebm(PHOTO, 2));
+    await writeFile(clip, await recordWebm([{ photo: PHOTO, seconds: 2 }]));
     // A WebM header (EBML magic) followed by garbage.
     await writeFile(broken, Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(4096, 0x5a)]));
     const timeline = join(work, 'out.jsonl');

@@ -24,6 +24,7 @@ import {
   type BatchImageResult,
   type BatchInitOptions,
   type BatchInitResult,
+  type BatchNeutral,
   type EncodedImage,
   type GrayBatchRequest,
 } from '../../core/batch.ts';
@@ -44,6 +45,17 @@ import { DetectorError } from '../live/landmarker.ts';
 import type { FrameSource } from '../live/pipeline.ts';
 
 let engine: Engine | undefined;
+/** The neutral face given at init: a video opened with its own uses that until it is closed. */
+let pageNeutral: BatchNeutral | undefined;
+
+const moves = (record: Record<string, number[]> | undefined) =>
+  record && Object.keys(record).length > 0 ? new Map(Object.entries(record)) : undefined;
+
+function applyNeutral(neutral: BatchNeutral | undefined): void {
+  if (!engine) return;
+  engine.pipeline.neutral = moves(neutral?.offsets);
+  engine.pipeline.neutralFeatures = moves(neutral?.featureShifts);
+}
 
 async function init(options: BatchInitOptions): Promise<BatchInitResult> {
   engine?.close();
@@ -76,10 +88,8 @@ async function init(options: BatchInitOptions): Promise<BatchInitResult> {
     },
   );
   result.models = wanted.map((m) => ({ id: m.id, name: m.name, kind: m.kind, status: statuses.get(m.id) ?? 'unknown' }));
-  const moves = (record: Record<string, number[]> | undefined) =>
-    record && Object.keys(record).length > 0 ? new Map(Object.entries(record)) : undefined;
-  engine.pipeline.neutral = moves(options.neutral?.offsets);
-  engine.pipeline.neutralFeatures = moves(options.neutral?.featureShifts);
+  pageNeutral = options.neutral;
+  applyNeutral(pageNeutral);
   return result;
 }
 
@@ -234,7 +244,14 @@ function mediaError(video: HTMLVideoElement): string {
 
 /** The open video: its element, and tracking and smoothing on video time (not wall time, unlike live). */
 let video:
-  | { element: HTMLVideoElement; url: string; tracker: FaceTracker; smoother: ProbabilitySmoother; faceNumbers: Map<number, number> }
+  | {
+      element: HTMLVideoElement;
+      url: string;
+      tracker: FaceTracker;
+      smoother: ProbabilitySmoother;
+      faceNumbers: Map<number, number>;
+      withFeatures: boolean;
+    }
   | undefined;
 
 function closeVideo(): void {
@@ -243,6 +260,7 @@ function closeVideo(): void {
   video.element.load();
   URL.revokeObjectURL(video.url);
   video = undefined;
+  applyNeutral(pageNeutral);
 }
 
 async function openVideo(request: VideoOpenRequest): Promise<VideoOpenResult> {
@@ -259,7 +277,15 @@ async function openVideo(request: VideoOpenRequest): Promise<VideoOpenResult> {
   const element = document.createElement('video');
   element.muted = true;
   element.preload = 'auto';
-  video = { element, url, tracker: new FaceTracker(), smoother: new ProbabilitySmoother(request.smoothingMs), faceNumbers: new Map() };
+  video = {
+    element,
+    url,
+    tracker: new FaceTracker(),
+    smoother: new ProbabilitySmoother(request.smoothingMs),
+    faceNumbers: new Map(),
+    withFeatures: request.withFeatures === true,
+  };
+  if (request.neutral) applyNeutral(request.neutral);
   engine.pipeline.reset();
   try {
     const loaded = mediaEvent(element, 'loadeddata', 30_000, 'loading');
@@ -287,7 +313,7 @@ async function openVideo(request: VideoOpenRequest): Promise<VideoOpenResult> {
 
 async function videoFrames(times: number[]): Promise<VideoFrame[]> {
   if (!engine || !video) throw new Error('call open() first');
-  const { element, tracker, smoother, faceNumbers } = video;
+  const { element, tracker, smoother, faceNumbers, withFeatures } = video;
   const out: VideoFrame[] = [];
   for (const t of times) {
     try {
@@ -314,6 +340,7 @@ async function videoFrames(times: number[]): Promise<VideoFrame[]> {
           face: faceNumbers.get(id)!,
           box: [f.box.x, f.box.y, f.box.width, f.box.height],
           predictions: Object.fromEntries(f.readings.map((r) => [r.modelId, smoother.update(`${id}/${r.modelId}`, r.probs, timeMs)])),
+          ...(withFeatures && f.features ? { features: Array.from(f.features) } : {}),
         };
       });
       const live = tracker.liveIds();

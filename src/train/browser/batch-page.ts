@@ -15,7 +15,13 @@ import {
   type BatchInitOptions,
   type BatchInitResult,
 } from '../../core/batch.ts';
-import { BATCH_VIDEO_GLOBAL, type BatchVideoApi, type VideoFrame, type VideoOpenResult } from '../../core/batch-video.ts';
+import {
+  BATCH_VIDEO_GLOBAL,
+  type BatchVideoApi,
+  type VideoFrame,
+  type VideoOpenRequest,
+  type VideoOpenResult,
+} from '../../core/batch-video.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 /** Each open() builds into its own folder below this one: two jobs at once (two `npm run predict`, parallel tests) never empty each other's build. */
@@ -130,14 +136,19 @@ export class BatchPages {
    * Opens a video file on page `page`: the page fetches it from a URL of its own origin that
    * playwright answers with the file (never through the app server), so nothing else is served.
    */
-  async openVideo(page: number, file: string, smoothingMs: number): Promise<VideoOpenResult> {
+  async openVideo(
+    page: number,
+    file: string,
+    smoothingMs: number,
+    extra: Pick<VideoOpenRequest, 'neutral' | 'withFeatures'> = {},
+  ): Promise<VideoOpenResult> {
     const p = this.pages[page]!;
     const url = `${this.server.url}/__predict-video/${++this.videoCount}`;
     await p.route(url, (route) => route.fulfill({ path: file, contentType: 'application/octet-stream' }));
     try {
       return await p.evaluate(([name, request]) => (globalThis as unknown as Record<string, BatchVideoApi>)[name]!.open(request), [
         BATCH_VIDEO_GLOBAL,
-        { name: file, url, smoothingMs },
+        { name: file, url, smoothingMs, ...extra },
       ] as const);
     } finally {
       await p.unroute(url);

@@ -15,8 +15,15 @@ import type { BatchInitResult, BatchNeutral } from '../../core/batch.ts';
 import { parseInteger, parseNumber, parseOptions, readCommandLine, UsageError } from '../util/cli-args.ts';
 import type { ModelEntry } from '../../core/contracts/index.ts';
 import { collectImageFiles, CorruptModelError, manifestEntries, predictImages, type PredictedImage } from '../predict/predict.ts';
-import { neutralFromPhotos } from '../predict/neutral.ts';
-import { collectPredictFiles, predictVideos, TimelineWriter, VIDEO_EXTENSIONS, type VideoSummary } from '../predict/video.ts';
+import { neutralFromPhotos, neutralReferences } from '../predict/neutral.ts';
+import {
+  collectPredictFiles,
+  predictVideos,
+  TimelineWriter,
+  VIDEO_EXTENSIONS,
+  type VideoNeutral,
+  type VideoSummary,
+} from '../predict/video.ts';
 
 const DEFAULT_FPS = 5;
 
@@ -39,7 +46,8 @@ const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models i
                 (one person: it moves every face read)
                 auto: no photo of the relaxed face needed; the most relaxed 10 % of the photos given (by the
                 models' own p(neutral)) are taken as it, as the app's Auto does with the camera: photos of
-                one person, at rest in some of them (./auto for a file or folder named auto)`;
+                one person, at rest in some of them; each video is read against its own most relaxed 10 %
+                of frames with one face (./auto for a file or folder named auto)`;
 
 function formatVideo(video: VideoSummary): string[] {
   if (!video.video) return [`${video.file}: ${video.error}`];
@@ -151,14 +159,15 @@ async function main(): Promise<number> {
   const autoNeutral = values.neutral === 'auto';
   let neutralFiles: string[] | undefined;
   if (autoNeutral) {
-    if (files.length === 0) {
+    if (files.length === 0 && videos.length === 0) {
       console.error(
-        'predict: --neutral auto learns the neutral face from the photos given, and none was given; give photos of the person, or --neutral PHOTO|FOLDER of their relaxed face',
+        'predict: --neutral auto learns the neutral face from the photos or videos given, and none was given; give photos or a video of the person, or --neutral PHOTO|FOLDER of their relaxed face',
       );
       await timeline?.close();
       return 2;
     }
-    neutralFiles = files;
+    // Photos learn it from the photos; each video from its own frames (below).
+    if (files.length > 0) neutralFiles = files;
   } else if (values.neutral !== undefined) {
     const found = await collectImageFiles([values.neutral]);
     if (found.files.length === 0) {
@@ -227,7 +236,19 @@ async function main(): Promise<number> {
     }
     if (files.length > 0) await predictStills(files, { models, modelsDir, backend, pages, neutral, print });
     if (videos.length > 0) {
-      console.error(`predicting ${videos.length} video${videos.length === 1 ? '' : 's'} at ${fps} fps...`);
+      const run = autoNeutral ? entries.filter((e) => !models || models.includes(e.id)) : undefined;
+      if (run && neutralReferences(run).size === 0) {
+        console.error(
+          `predict: --neutral auto: none of the models run has a neutral reference (${run.map((e) => e.id).join(', ')}); ` +
+            'npm run train -- neutral-reference adds one to the general models',
+        );
+        return 2;
+      }
+      console.error(
+        `predicting ${videos.length} video${videos.length === 1 ? '' : 's'} at ${fps} fps` +
+          (run ? ', each read twice: once to learn the neutral face from its most relaxed frames, once against it' : '') +
+          '...',
+      );
       const started = Date.now();
       const tty = process.stderr.isTTY;
       let lastShown = '';
@@ -236,20 +257,21 @@ async function main(): Promise<number> {
         ...(models ? { models } : {}),
         ...(modelsDir ? { modelsDir } : {}),
         ...(backend ? { backend } : {}),
-        ...(neutral ? { neutral } : {}),
+        ...(run ? { autoNeutral: run } : neutral ? { neutral } : {}),
         onReady: (init) => console.error(describeInit(init)),
         onRow: (row) => timeline?.write(row),
-        onProgress: (file, done, total) => {
+        onProgress: (file, done, total, stage) => {
           // One updating line on a terminal; otherwise a line per tenth, so logs stay short.
-          const tenth = `${file}:${Math.floor((10 * done) / total)}`;
+          const tenth = `${file}:${stage ?? ''}:${Math.floor((10 * done) / total)}`;
           if (!tty && tenth === lastShown && done < total) return;
           lastShown = tenth;
-          const line = `${file}: ${done}/${total} frames (${Math.round((100 * done) / total)}%)`;
+          const line = `${file}${stage ? ' (finding its relaxed frames)' : ''}: ${done}/${total} frames (${Math.round((100 * done) / total)}%)`;
           if (tty) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
           else console.error(line);
         },
         onVideo: (video) => {
           if (video.error) unreadable++;
+          if (video.neutral) console.error(describeVideoNeutral(video.file, video.neutral));
           if (values.json) console.log(JSON.stringify(video));
           else for (const line of formatVideo(video)) console.log(line);
         },
@@ -275,6 +297,18 @@ function isFolder(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+function describeVideoNeutral(file: string, n: VideoNeutral): string {
+  if (n.moved.length === 0)
+    return `${file}: no neutral face learnt (${n.frames === 0 ? 'no frame shows exactly one face' : 'no model has a neutral reference'}): read as it is`;
+  const times = n.used.map((t) => `${t} s`).join(', ');
+  return (
+    `${file}: neutral face from the ${n.used.length} most relaxed of its ${n.frames} frames with one face (${times}): ${n.moved.join(', ')} read against it` +
+    (n.expressive
+      ? `; note: even those read as ${n.expressive.emotion} (${Math.round(100 * n.expressive.share)}%), so the person may not relax in this video: read it without --neutral auto, or with --neutral PHOTO of their relaxed face`
+      : '')
+  );
 }
 
 function describeInit(init: BatchInitResult): string {

@@ -10,7 +10,13 @@
 import type { BatchNeutral } from '../../core/batch.ts';
 import type { ModelEntry } from '../../core/contracts/index.ts';
 import { relaxedScore, relaxedShare } from '../../core/auto-neutral.ts';
-import { baselineOffsets, NeutralCapture, type NeutralReference } from '../../core/neutral-baseline.ts';
+import {
+  baselineOffsets,
+  expressiveCapture,
+  NeutralCapture,
+  type NeutralBaseline,
+  type NeutralReference,
+} from '../../core/neutral-baseline.ts';
 import { predictImages, type PredictOptions } from './predict.ts';
 
 export interface NeutralFromPhotos {
@@ -27,6 +33,46 @@ export interface NeutralFromPhotos {
   used: string[];
 }
 
+/** One face of a person, as the batch page read it unmoved: every model's probabilities, and its features. */
+export interface PersonFace {
+  readings: Readonly<Record<string, ArrayLike<number>>>;
+  features?: ArrayLike<number>;
+}
+
+export interface LearntNeutral {
+  moves: BatchNeutral;
+  /** Indices of the faces the baseline is the mean of. */
+  used: number[];
+  baseline?: NeutralBaseline;
+  /** The baseline reads as a smile or surprise (src/core/neutral-baseline.ts): the person never relaxed. */
+  expressive?: { emotion: 'happy' | 'surprise'; share: number };
+}
+
+/**
+ * A person's neutral baseline from faces of them: all of them (`pick: 'all'`: photos of their
+ * relaxed face), or the most relaxed share by the models' own p(neutral) (`'auto'`, as the live
+ * view's Auto picks frames).
+ */
+export function learnNeutral(
+  faces: readonly PersonFace[],
+  references: ReadonlyMap<string, NeutralReference>,
+  pick: 'all' | 'auto',
+): LearntNeutral {
+  const capture = new NeutralCapture(references);
+  const used = pick === 'auto' ? relaxedShare(faces.map((f) => relaxedScore(f.readings, references) ?? -1)) : faces.map((_, i) => i);
+  for (const i of used) capture.addFrame(faces[i]!.readings, faces[i]!.features);
+  if (capture.frames === 0) return { moves: { offsets: {}, featureShifts: {} }, used };
+  const baseline = capture.finish(new Date());
+  const { offsets, featureShifts } = baselineOffsets(baseline, references);
+  const expressive = expressiveCapture(baseline);
+  return {
+    moves: { offsets: Object.fromEntries(offsets), featureShifts: Object.fromEntries(featureShifts) },
+    used,
+    baseline,
+    ...(expressive ? { expressive } : {}),
+  };
+}
+
 /**
  * The neutral baseline over each photo's largest face, and how it moves each model. `pick: 'auto'`
  * takes only the most relaxed share of the photos (by the models' own p(neutral), no label), as the
@@ -39,8 +85,7 @@ export async function neutralFromPhotos(
   options: Pick<PredictOptions, 'models' | 'modelsDir' | 'backend' | 'pages' | 'onConsoleError'> & { pick?: 'all' | 'auto' },
 ): Promise<NeutralFromPhotos> {
   const run = entries.filter((e) => !options.models || options.models.includes(e.id));
-  const references = new Map<string, NeutralReference>(run.flatMap((e) => (e.neutral ? [[e.id, e.neutral] as const] : [])));
-  const capture = new NeutralCapture(references);
+  const references = neutralReferences(run);
   const { pick = 'all', ...predictOptions } = options;
   const faces = (await predictImages(files, { ...predictOptions, withFeatures: true })).flatMap((image) => {
     const face = image.faces[0];
@@ -54,17 +99,23 @@ export async function neutralFromPhotos(
         ]
       : [];
   });
-  const withFace = faces.length;
-  const chosen = pick === 'auto' ? relaxedShare(faces.map((f) => relaxedScore(f.readings, references) ?? -1)).map((i) => faces[i]!) : faces;
-  for (const face of chosen) capture.addFrame(face.readings, face.features);
-  const { offsets, featureShifts } =
-    capture.frames > 0 ? baselineOffsets(capture.finish(new Date()), references) : { offsets: new Map(), featureShifts: new Map() };
+  const learnt = learnNeutral(faces, references, pick);
   return {
-    moves: { offsets: Object.fromEntries(offsets), featureShifts: Object.fromEntries(featureShifts) },
-    moved: run.filter((e) => offsets.has(e.id) || featureShifts.has(e.id)).map((e) => e.id),
+    moves: learnt.moves,
+    moved: movedModels(run, learnt.moves),
     photos: files.length,
-    withFace,
+    withFace: faces.length,
     withoutReference: run.filter((e) => !e.neutral).map((e) => e.id),
-    used: chosen.map((f) => f.file),
+    used: learnt.used.map((i) => faces[i]!.file),
   };
+}
+
+/** The neutral references of the models run, by id (models without one are left out). */
+export function neutralReferences(run: readonly ModelEntry[]): Map<string, NeutralReference> {
+  return new Map(run.flatMap((e) => (e.neutral ? [[e.id, e.neutral] as const] : [])));
+}
+
+/** The models a baseline moves, in manifest order. */
+export function movedModels(run: readonly ModelEntry[], moves: BatchNeutral): string[] {
+  return run.filter((e) => e.id in moves.offsets || e.id in moves.featureShifts).map((e) => e.id);
 }

@@ -8,11 +8,14 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import type { BatchNeutral } from '../../core/batch.ts';
 import { sampleTimes } from '../../core/batch-video.ts';
+import type { ModelEntry } from '../../core/contracts/index.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import type { BatchPages } from '../browser/batch-page.ts';
 import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
 import { checkFile, formatBytes, MAX_IMAGE_BYTES, scanFiles, type SkippedPath } from '../data/file-scan.ts';
+import { learnNeutral, movedModels, neutralReferences, type PersonFace } from './neutral.ts';
 import { modelPrediction, openModelPages, type ModelPagesOptions } from './predict.ts';
 
 /** What Chromium may play (H.264/AAC in .mp4/.mov only where the build has the codecs). */
@@ -99,7 +102,21 @@ export interface VideoSummary {
   };
   /** Per model id, per label: share of the sampled face-frames (sums to 1 per model). */
   summary?: Record<string, Record<string, number>>;
+  /** With `autoNeutral`: the neutral face this video was read against, learnt from its own frames. */
+  neutral?: VideoNeutral;
   error?: string;
+}
+
+/** A neutral face learnt from a video's own frames, as the live view's Auto learns it from the camera's. */
+export interface VideoNeutral {
+  /** Sampled frames with exactly one face: those it was picked from. */
+  frames: number;
+  /** Times (s) of the frames taken as the relaxed face, most relaxed first. */
+  used: number[];
+  /** Models read against it, in manifest order (none: the video was read as it is). */
+  moved: string[];
+  /** Even the most relaxed frames read as a smile or surprise: the person never relaxed in this video. */
+  expressive?: { emotion: 'happy' | 'surprise'; share: number };
 }
 
 export interface VideoOptions extends ModelPagesOptions {
@@ -107,8 +124,14 @@ export interface VideoOptions extends ModelPagesOptions {
   fps: number;
   /** Called with each row of the timeline, in time order per video. */
   onRow?: (row: TimelineRow) => void;
-  /** Called after each chunk of frames: frames done of the video's total. */
-  onProgress?: (file: string, done: number, total: number) => void;
+  /**
+   * Each video is first read once to learn the person's neutral face from its own most relaxed
+   * frames (src/core/auto-neutral.ts), then read against it: the models run, with their neutral
+   * references. For videos of one person at a time; frames with several faces are not picked from.
+   */
+  autoNeutral?: readonly ModelEntry[];
+  /** Called after each chunk of frames: frames done of the video's total (`stage` 'neutral': the first read of autoNeutral). */
+  onProgress?: (file: string, done: number, total: number, stage?: 'neutral') => void;
   /** Called with each video's summary as soon as it is done, in input order. */
   onVideo?: (summary: VideoSummary) => void;
 }
@@ -148,8 +171,51 @@ export async function predictVideos(files: string[], options: VideoOptions): Pro
   return results;
 }
 
+/** No neutral face: what the first read of autoNeutral opens a video with, whatever the page was given. */
+const UNMOVED: BatchNeutral = { offsets: {}, featureShifts: {} };
+
+/**
+ * The video read once, unsmoothed and unmoved, keeping the frames with exactly one face; the most
+ * relaxed share of them make the neutral face (undefined when the video cannot be opened: the
+ * read that follows reports why).
+ */
+async function learnVideoNeutral(
+  pages: BatchPages,
+  file: string,
+  options: VideoOptions,
+  run: readonly ModelEntry[],
+): Promise<(VideoNeutral & { moves: BatchNeutral }) | undefined> {
+  const opened = await pages.openVideo(0, file, 0, { neutral: UNMOVED, withFeatures: true });
+  if (opened.status !== 'ok') return undefined;
+  const times = sampleTimes(opened.duration, options.fps);
+  const faces: PersonFace[] = [];
+  const at: number[] = [];
+  try {
+    for (let i = 0; i < times.length; i += FRAMES_PER_CALL) {
+      for (const frame of await pages.videoFrames(0, times.slice(i, i + FRAMES_PER_CALL))) {
+        const face = frame.faces.length === 1 ? frame.faces[0]! : undefined;
+        if (!face) continue;
+        faces.push({ readings: face.predictions, ...(face.features ? { features: face.features } : {}) });
+        at.push(frame.t);
+      }
+      options.onProgress?.(file, Math.min(i + FRAMES_PER_CALL, times.length), times.length, 'neutral');
+    }
+  } finally {
+    await pages.closeVideo(0);
+  }
+  const learnt = learnNeutral(faces, neutralReferences(run), 'auto');
+  return {
+    frames: faces.length,
+    used: learnt.used.map((i) => at[i]!),
+    moved: movedModels(run, learnt.moves),
+    ...(learnt.expressive ? { expressive: learnt.expressive } : {}),
+    moves: learnt.moves,
+  };
+}
+
 async function predictOne(pages: BatchPages, file: string, options: VideoOptions): Promise<VideoSummary> {
-  const opened = await pages.openVideo(0, file, VIDEO_SMOOTHING_MS);
+  const learnt = options.autoNeutral ? await learnVideoNeutral(pages, file, options, options.autoNeutral) : undefined;
+  const opened = await pages.openVideo(0, file, VIDEO_SMOOTHING_MS, learnt ? { neutral: learnt.moves } : {});
   if (opened.status !== 'ok') return { file, error: opened.error ?? `${file} could not be read as a video` };
   const times = sampleTimes(opened.duration, options.fps);
   const rows: TimelineRow[] = [];
@@ -188,6 +254,16 @@ async function predictOne(pages: BatchPages, file: string, options: VideoOptions
       framesFailed: failed,
     },
     summary: summarize(rows),
+    ...(learnt
+      ? {
+          neutral: {
+            frames: learnt.frames,
+            used: learnt.used,
+            moved: learnt.moved,
+            ...(learnt.expressive ? { expressive: learnt.expressive } : {}),
+          },
+        }
+      : {}),
     ...(failed === times.length ? { error: `${file}: no frame could be processed (${errors.join('; ')})` } : {}),
   };
 }
