@@ -14,10 +14,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { FEATURE_NAMES } from '../src/core/features/index.ts';
 import { EMOTIONS, NUM_CLASSES } from '../src/core/labels.ts';
 import { resolveFer2013Path } from '../src/train/data/fer2013.ts';
+import { parseChoice, parseInteger, parseOptions, readCommandLine, UsageError } from '../src/train/util/cli-args.ts';
 import { currentFeatures, decodeFace, readChunks } from '../src/train/extract/cache.ts';
 import { cacheDirFor } from '../src/train/extract/extract.ts';
 import { openFer2013, openFolder } from '../src/train/extract/sources.ts';
@@ -109,40 +109,21 @@ async function featuresByClass(dir: string, keep: (split: string | undefined) =>
 
 const signed = (v: number): string => (v >= 0 ? '+' : '') + v.toFixed(2);
 
+/** The options, checked; a UsageError says what is wrong. */
+export function parseCommandLine(args: readonly string[]): { faces: string; k: number | undefined; top: number } {
+  const { values } = parseOptions(args, { faces: { type: 'string' }, class: { type: 'string' }, top: { type: 'string', default: '12' } });
+  if (!values.faces) throw new UsageError('--faces DIR is required');
+  if (!statSync(values.faces, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--faces ${values.faces}: not a folder`);
+  const classes = EMOTIONS.filter((e) => e !== 'neutral');
+  const k = values.class === undefined ? undefined : EMOTIONS.indexOf(parseChoice('class', values.class, classes));
+  return { faces: values.faces, k, top: parseInteger('top', values.top, { min: 1 }) };
+}
+
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        faces: { type: 'string' },
-        class: { type: 'string' },
-        top: { type: 'string', default: '12' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    console.error(`probe:features: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const top = Number(values.top);
-  const k = values.class === undefined ? undefined : EMOTIONS.indexOf(values.class as (typeof EMOTIONS)[number]);
-  if (!values.faces || !(Number.isInteger(top) && top > 0) || k === -1 || k === NEUTRAL) {
-    const why = !values.faces
-      ? '--faces DIR is required'
-      : k === -1 || k === NEUTRAL
-        ? `--class must be one of ${EMOTIONS.filter((e) => e !== 'neutral').join(', ')}, got "${values.class}"`
-        : `--top must be a positive integer, got "${values.top}"`;
-    console.error(`probe:features: ${why}\n${USAGE}`);
-    return 2;
-  }
-  if (!statSync(values.faces, { throwIfNoEntry: false })?.isDirectory()) {
-    console.error(`probe:features: --faces ${values.faces}: not a folder\n${USAGE}`);
-    return 2;
-  }
+  const line = readCommandLine('probe:features', USAGE, process.argv.slice(2), parseCommandLine);
+  if ('exitCode' in line) return line.exitCode;
+  const { k, top } = line.options;
+  const values = { faces: line.options.faces };
   const root = resolve(import.meta.dirname, '..');
   const folderDir = cacheDirFor(await openFolder(values.faces));
   const ferPath = resolveFer2013Path(undefined, root);

@@ -4,7 +4,6 @@
  * never committed) shows her neutral face for 1.2 s, then her sad face, which the general models
  * read as neutral on its own. The pick and the moves themselves: test/unit/train/learn-neutral.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { EMOTIONS } from '../../src/core/labels.ts';
 import { findChromium } from '../../src/train/browser/browser.ts';
 import type { TimelineRow, VideoSummary } from '../../src/train/predict/video.ts';
 import { recordWebm } from '../helpers/record-webm.ts';
+import { runPredict } from '../helpers/run-predict.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
 const NEUTRAL_PHOTO = join(JAFFE_DIR, 'neutral/KA.NE2.27.png');
@@ -28,17 +28,6 @@ const missing = [
   !existsSync(resolve(ROOT, 'models/index.json')) && 'models/index.json (npm run train -- cnn)',
 ].filter(Boolean);
 if (missing.length > 0) console.warn(`skipping npm run predict --neutral auto on a video: missing ${missing.join(', ')}`);
-
-function predict(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn('npx', ['tsx', 'src/train/commands/predict.ts', ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
 
 const readRows = async (file: string): Promise<TimelineRow[]> =>
   (await readFile(file, 'utf8'))
@@ -66,8 +55,8 @@ describe.skipIf(missing.length > 0)('npm run predict -- VIDEO --neutral auto', (
       ]),
     );
     const [a, raw] = [join(work, 'auto.jsonl'), join(work, 'raw.jsonl')];
-    auto = await predict([clip, '--neutral', 'auto', '--json', '--timeline', a]);
-    const plain = await predict([clip, '--timeline', raw]);
+    auto = await runPredict([clip, '--neutral', 'auto', '--json', '--timeline', a]);
+    const plain = await runPredict([clip, '--timeline', raw]);
     expect(plain.status, plain.stderr).toBe(0);
     summary = JSON.parse(auto.stdout.trim()) as VideoSummary;
     autoRows = existsSync(a) ? await readRows(a) : [];
@@ -118,7 +107,7 @@ describe.skipIf(missing.length > 0)('npm run predict -- VIDEO --neutral auto', (
   });
 
   it('refuses when none of the models run has a neutral reference, naming them', async () => {
-    const r = await predict([clip, '--neutral', 'auto', '--models', 'fer-cnn-finetuned']);
+    const r = await runPredict([clip, '--neutral', 'auto', '--models', 'fer-cnn-finetuned']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
       /--neutral auto: none of the models run has a neutral reference \(fer-cnn-finetuned\); npm run train -- neutral-reference/,

@@ -4,7 +4,6 @@
  * in the batch page, with a JSON-lines timeline; and a corrupt video beside it, which gets a
  * per-file error. The timeline format and the summary's arithmetic: test/unit/train/predict-video.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { EMOTIONS } from '../../src/core/labels.ts';
 import { findChromium } from '../../src/train/browser/browser.ts';
 import type { TimelineRow, VideoSummary } from '../../src/train/predict/video.ts';
 import { recordWebm } from '../helpers/record-webm.ts';
+import { runPredict } from '../helpers/run-predict.ts';
 import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 
 const PHOTO = join(JAFFE_DIR, 'happy/YM.HA2.53.png');
@@ -27,26 +27,15 @@ const missing = [
 ].filter(Boolean);
 if (missing.length > 0) console.warn(`skipping npm run predict on a video: missing ${missing.join(', ')}`);
 
-function predict(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn('npx', ['tsx', 'src/train/commands/predict.ts', ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
-
 describe('npm run predict: video options (no browser)', () => {
   it('rejects a bad --fps and a --timeline that is neither .jsonl nor .csv, or cannot be written', async () => {
-    const fps = await predict(['--fps', '0', 'x.webm']);
+    const fps = await runPredict(['--fps', '0', 'x.webm']);
     expect(fps.status).toBe(2);
     expect(fps.stderr).toMatch(/--fps must be a number in \[0\.1, 60\], got "0"/);
-    const ext = await predict(['--timeline', 'out.txt', 'x.webm']);
+    const ext = await runPredict(['--timeline', 'out.txt', 'x.webm']);
     expect(ext.status).toBe(2);
     expect(ext.stderr).toMatch(/--timeline must name a \.jsonl or \.csv file, got "out\.txt"/);
-    const dir = await predict(['--timeline', '/nonexistent/out.csv', 'x.webm']);
+    const dir = await runPredict(['--timeline', '/nonexistent/out.csv', 'x.webm']);
     expect(dir.status).toBe(2);
     expect(dir.stderr).toMatch(/cannot write --timeline \/nonexistent\/out\.csv .*check the folder exists/);
     expect(dir.stdout).toBe('');
@@ -69,7 +58,7 @@ describe.skipIf(missing.length > 0)('npm run predict on a video file', () => {
     // A WebM header (EBML magic) followed by garbage.
     await writeFile(broken, Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(4096, 0x5a)]));
     const timeline = join(work, 'out.jsonl');
-    run = await predict([clip, broken, '--fps', '4', '--timeline', timeline, '--json']);
+    run = await runPredict([clip, broken, '--fps', '4', '--timeline', timeline, '--json']);
     videos = run.stdout
       .trim()
       .split('\n')
