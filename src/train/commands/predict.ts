@@ -249,6 +249,11 @@ async function main(): Promise<number> {
           (run ? ', each read twice: once to learn the neutral face from its most relaxed frames, once against it' : '') +
           '...',
       );
+      if (!run && !neutral)
+        console.error(
+          "tip: --neutral auto reads each video against its own most relaxed frames, as the app's Auto does: " +
+            "for a video of one person at rest in some of it, the general models then read the expressions of that face, not of FER2013's average one",
+        );
       const started = Date.now();
       const tty = process.stderr.isTTY;
       let lastShown = '';
