@@ -34,6 +34,7 @@ const USAGE = `usage: npm run predict -- <files or folders> [--json] [--models i
   VP8/VP9/AV1 WebM always, H.264 MP4/MOV only where the Chromium build has it).
   --json        one JSON object per image: {"file", "faces": [{"box": [x, y, w, h], "models": {"<id>": {"label", "probs"}}}]}
                 and per video: {"file", "video": {"duration_s", "frames", "framesWithFace", ...}, "summary": {"<id>": {"<label>": share}}}
+                (with --neutral auto also "neutral": {"frames", "used": [times], "moved": [ids]})
   --models      only these model ids (see models/index.json), or a models folder with its own index.json
                 (e.g. personal models exported from the app and unzipped): every model listed there
   --backend     tfjs backend in the headless browser (default: automatic)
