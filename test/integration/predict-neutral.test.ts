@@ -19,6 +19,7 @@ import { JAFFE_DIR, missingShared, ROOT } from '../helpers/shared-data.ts';
 const NEUTRAL = join(JAFFE_DIR, 'neutral/KA.NE2.27.png');
 const SAD = join(JAFFE_DIR, 'sad/KA.SA1.33.png');
 const HAPPY = join(JAFFE_DIR, 'happy/KA.HA3.31.png');
+const SURPRISE = join(JAFFE_DIR, 'surprise/KA.SU1.36.png');
 const skip = !findChromium()
   ? 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)'
   : missingShared(NEUTRAL) || missingShared(SAD) || undefined;
@@ -90,6 +91,16 @@ describe.skipIf(skip !== undefined)(`predict --neutral${skip ? ` (skipped: ${ski
       expect(Object.keys(byFile(auto.lines)).sort()).toEqual([HAPPY, NEUTRAL, SAD].sort());
     },
   );
+
+  it('says so when the neutral face given reads as a smile or surprise, and still reads against it', { timeout: 300_000 }, () => {
+    const r = predict(SAD, '--neutral', SURPRISE, '--models', 'fer-cnn');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /note: that face reads as surprise \(\d+%\), and every face is read against it: give a photo of their relaxed face/,
+    );
+    const relaxed = predict(SAD, '--neutral', NEUTRAL, '--models', 'fer-cnn');
+    expect(relaxed.stderr).not.toMatch(/note: that face reads as/);
+  });
 
   it('--neutral auto with no photo or video to learn from is a usage error that says what to give', { timeout: 60_000 }, () => {
     const r = predict(join(ROOT, 'no-such-folder-for-auto'), '--neutral', 'auto');

@@ -226,6 +226,13 @@ async function main(): Promise<number> {
           : `neutral face from ${found.withFace} of ${found.photos} photo(s): ${moved.join(', ')} read against it`) +
           (found.withoutReference.length ? `; as they are (no neutral reference): ${found.withoutReference.join(', ')}` : ''),
       );
+      if (found.expressive)
+        console.error(
+          `note: that face reads as ${found.expressive.emotion} (${Math.round(100 * found.expressive.share)}%), and every face is read against it: ` +
+            (autoNeutral
+              ? 'give photos where the person is at rest in some, or --neutral PHOTO of their relaxed face'
+              : 'give a photo of their relaxed face'),
+        );
       neutral = found.moves;
     }
     if (files.length === 0 && videos.length === 0) {

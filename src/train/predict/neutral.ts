@@ -31,6 +31,8 @@ export interface NeutralFromPhotos {
   withoutReference: string[];
   /** The photos the baseline is the mean of (with `pick: 'auto'`, the most relaxed ones). */
   used: string[];
+  /** The baseline reads as a smile or surprise. */
+  expressive?: { emotion: 'happy' | 'surprise'; share: number };
 }
 
 /** One face of a person, as the batch page read it unmoved: every model's probabilities, and its features. */
@@ -107,6 +109,7 @@ export async function neutralFromPhotos(
     withFace: faces.length,
     withoutReference: run.filter((e) => !e.neutral).map((e) => e.id),
     used: learnt.used.map((i) => faces[i]!.file),
+    ...(learnt.expressive ? { expressive: learnt.expressive } : {}),
   };
 }
 
