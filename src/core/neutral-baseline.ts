@@ -267,7 +267,13 @@ export const EXPRESSIVE_CAPTURE_SHARE = 0.5;
  * EXPRESSIVE_CAPTURE_SHARE); undefined otherwise. A resting face that reads as sad or angry is what
  * the baseline is for, so only these two count.
  */
-export function expressiveCapture(baseline: NeutralBaseline): { emotion: 'happy' | 'surprise'; share: number } | undefined {
+/** A baseline that looks like a smile or surprise, and how much (expressiveCapture). */
+export interface ExpressiveCapture {
+  emotion: 'happy' | 'surprise';
+  share: number;
+}
+
+export function expressiveCapture(baseline: NeutralBaseline): ExpressiveCapture | undefined {
   // Models moved at their input captured features, not probabilities.
   const models = Object.values(baseline.models).filter((m) => m.input !== 'features');
   if (models.length === 0) return undefined;

@@ -14,7 +14,7 @@ import {
   baselineOffsets,
   expressiveCapture,
   NeutralCapture,
-  type NeutralBaseline,
+  type ExpressiveCapture,
   type NeutralReference,
 } from '../../core/neutral-baseline.ts';
 import { predictImages, type PredictOptions } from './predict.ts';
@@ -32,7 +32,7 @@ export interface NeutralFromPhotos {
   /** The photos the baseline is the mean of (with `pick: 'auto'`, the most relaxed ones). */
   used: string[];
   /** The baseline reads as a smile or surprise. */
-  expressive?: { emotion: 'happy' | 'surprise'; share: number };
+  expressive?: ExpressiveCapture;
 }
 
 /** One face of a person, as the batch page read it unmoved: every model's probabilities, and its features. */
@@ -45,9 +45,8 @@ export interface LearntNeutral {
   moves: BatchNeutral;
   /** Indices of the faces the baseline is the mean of. */
   used: number[];
-  baseline?: NeutralBaseline;
   /** The baseline reads as a smile or surprise (src/core/neutral-baseline.ts): the person never relaxed. */
-  expressive?: { emotion: 'happy' | 'surprise'; share: number };
+  expressive?: ExpressiveCapture;
 }
 
 /**
@@ -70,7 +69,6 @@ export function learnNeutral(
   return {
     moves: { offsets: Object.fromEntries(offsets), featureShifts: Object.fromEntries(featureShifts) },
     used,
-    baseline,
     ...(expressive ? { expressive } : {}),
   };
 }

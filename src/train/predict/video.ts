@@ -11,6 +11,7 @@ import { extname } from 'node:path';
 import type { BatchNeutral } from '../../core/batch.ts';
 import { sampleTimes } from '../../core/batch-video.ts';
 import type { ModelEntry } from '../../core/contracts/index.ts';
+import type { ExpressiveCapture } from '../../core/neutral-baseline.ts';
 import { EMOTIONS } from '../../core/labels.ts';
 import type { BatchPages } from '../browser/batch-page.ts';
 import { IMAGE_EXTENSIONS } from '../extract/sources.ts';
@@ -116,7 +117,7 @@ export interface VideoNeutral {
   /** Models read against it, in manifest order (none: the video was read as it is). */
   moved: string[];
   /** Even the most relaxed frames read as a smile or surprise: the person never relaxed in this video. */
-  expressive?: { emotion: 'happy' | 'surprise'; share: number };
+  expressive?: ExpressiveCapture;
 }
 
 export interface VideoOptions extends ModelPagesOptions {
@@ -184,7 +185,7 @@ async function learnVideoNeutral(
   file: string,
   options: VideoOptions,
   run: readonly ModelEntry[],
-): Promise<(VideoNeutral & { moves: BatchNeutral }) | undefined> {
+): Promise<{ neutral: VideoNeutral; moves: BatchNeutral } | undefined> {
   const opened = await pages.openVideo(0, file, 0, { neutral: UNMOVED, withFeatures: true });
   if (opened.status !== 'ok') return undefined;
   const times = sampleTimes(opened.duration, options.fps);
@@ -205,10 +206,12 @@ async function learnVideoNeutral(
   }
   const learnt = learnNeutral(faces, neutralReferences(run), 'auto');
   return {
-    frames: faces.length,
-    used: learnt.used.map((i) => at[i]!),
-    moved: movedModels(run, learnt.moves),
-    ...(learnt.expressive ? { expressive: learnt.expressive } : {}),
+    neutral: {
+      frames: faces.length,
+      used: learnt.used.map((i) => at[i]!),
+      moved: movedModels(run, learnt.moves),
+      ...(learnt.expressive ? { expressive: learnt.expressive } : {}),
+    },
     moves: learnt.moves,
   };
 }
@@ -254,16 +257,7 @@ async function predictOne(pages: BatchPages, file: string, options: VideoOptions
       framesFailed: failed,
     },
     summary: summarize(rows),
-    ...(learnt
-      ? {
-          neutral: {
-            frames: learnt.frames,
-            used: learnt.used,
-            moved: learnt.moved,
-            ...(learnt.expressive ? { expressive: learnt.expressive } : {}),
-          },
-        }
-      : {}),
+    ...(learnt ? { neutral: learnt.neutral } : {}),
     ...(failed === times.length ? { error: `${file}: no frame could be processed (${errors.join('; ')})` } : {}),
   };
 }
